@@ -1,0 +1,16 @@
+# Shortcuts for the scripts in scripts/ (which work without make).
+.PHONY: run test lint check bench
+
+run:
+	scripts/run
+
+test:
+	scripts/test
+
+lint:
+	scripts/setup dev
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
+check: lint test

@@ -1,0 +1,1 @@
+"""The tip library and the checker every message must pass."""

@@ -1,0 +1,1 @@
+"""Background work: the APScheduler planner jobs and the outbox dispatcher."""

@@ -1,0 +1,48 @@
+"""The `sms-tips` command line: one subcommand module per area, registered below."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from sms_service.cli import db, server, staff
+from sms_service.cli.common import CommandError
+from sms_service.errors import ConfigError
+
+# Each module adds its subcommands with register(subparsers); later areas append theirs here.
+COMMAND_MODULES = [server, db, staff]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sms-tips",
+        description=(
+            "Early Relational Health SMS tips: enroll caregivers by text, plan weekly "
+            "age-matched tips, send them through Twilio, and run staff campaigns."
+        ),
+        epilog="Configuration comes from environment variables (see README.md).",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMAND_MODULES:
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one `sms-tips` command; configuration problems exit 2 with one line, no traceback."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.handler(args)
+    except ConfigError as error:
+        print(f"sms-tips: configuration error: {error}", file=sys.stderr)
+        return 2
+    except CommandError as error:
+        print(f"sms-tips: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        logging.getLogger(__name__).info("interrupted")
+        return 130
+    return result

@@ -1,0 +1,74 @@
+"""`sms-tips serve` and `sms-tips web`: run the web app under uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+import uvicorn
+
+from sms_service.app import create_app
+from sms_service.cli.common import CommandError, Subparsers, connect, load_settings
+from sms_service.context import BackgroundService
+
+logger = logging.getLogger(__name__)
+
+
+def register(subparsers: Subparsers) -> None:
+    serve = subparsers.add_parser(
+        "serve",
+        help="run everything in one process (local use): web, scheduler and dispatcher",
+        description=(
+            "Migrate the database, then run the web app, the scheduler and the dispatcher in "
+            "one process. Meant for local use and small pilots on SQLite."
+        ),
+    )
+    _add_listen_arguments(serve)
+    serve.set_defaults(handler=_serve)
+    web = subparsers.add_parser(
+        "web",
+        help="run only the web app (webhooks, admin, API); production runs several",
+        description="Run the web app alone. The schema must already be migrated.",
+    )
+    _add_listen_arguments(web)
+    web.set_defaults(handler=_web)
+
+
+def _add_listen_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=_default_port(),
+        help="port to listen on (default: $PORT or 8000)",
+    )
+
+
+def _default_port() -> int:
+    raw = os.environ.get("PORT", "8000")
+    return int(raw) if raw.isdigit() else 8000
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    engine = connect(settings, migrate=True)
+    return _run(args, create_app(settings, engine=engine, background=local_background()))
+
+
+def _web(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    return _run(args, create_app(settings, engine=connect(settings)))
+
+
+def local_background() -> list[BackgroundService]:
+    """The services `serve` runs beside the web app."""
+    return []
+
+
+def _run(args: argparse.Namespace, app: object) -> int:
+    if not 0 < args.port < 65536:
+        raise CommandError(f"--port {args.port} is not a TCP port")
+    print(f"sms-tips listening on http://{args.host}:{args.port}", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=True)  # type: ignore[arg-type]
+    return 0

@@ -1,0 +1,55 @@
+"""`sms-tips staff ...`: manage staff accounts from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+
+from sms_service.cli.common import CommandError, Subparsers, connect, load_settings
+from sms_service.db import build_sessionmaker, transaction
+from sms_service.staff import StaffError, create_staff_user
+
+
+def register(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "staff", help="staff accounts", description="Manage staff accounts for the admin."
+    )
+    commands = parser.add_subparsers(dest="staff_command", metavar="ACTION", required=True)
+    create = commands.add_parser(
+        "create-user",
+        help="add a staff account",
+        description=(
+            "Add a staff account. The password is asked for on the terminal, or read from "
+            "SMS_TIPS_NEW_PASSWORD for scripts."
+        ),
+    )
+    create.add_argument("email", help="the staff member's email, used to sign in")
+    create.add_argument(
+        "--role",
+        choices=["admin", "staff"],
+        default="staff",
+        help="admin: accounts, content and deletions; staff: campaigns and viewing",
+    )
+    create.set_defaults(handler=_create_user)
+
+
+def _create_user(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    password = os.environ.get("SMS_TIPS_NEW_PASSWORD") or _ask_password()
+    sessions = build_sessionmaker(connect(settings))
+    try:
+        with transaction(sessions) as session:
+            user = create_staff_user(session, email=args.email, password=password, role=args.role)
+            email, role = user.email, user.role
+    except StaffError as error:
+        raise CommandError(str(error)) from None
+    print(f"created {role} account {email}")
+    return 0
+
+
+def _ask_password() -> str:
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise CommandError("the passwords do not match")
+    return first

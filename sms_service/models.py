@@ -1,0 +1,379 @@
+"""The database schema as SQLAlchemy 2.0 typed models; Alembic migrations create it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names let migrations alter constraints on SQLite (batch mode) and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+LANGUAGES = ("en", "es")
+CAREGIVER_STATUSES = ("enrolling", "active", "paused", "opted_out", "completed", "undeliverable")
+CHILD_STATUSES = ("active", "completed", "removed")
+CONSENT_KINDS = ("opt_in", "opt_out", "help")
+CONSENT_SOURCES = ("keyword", "twilio_opt_out_type", "carrier", "staff", "enrollment")
+OUTBOUND_KINDS = ("tip", "campaign", "system", "reply")
+OUTBOUND_STATES = (
+    "pending",  # planned; the dispatcher may claim it once due_at has come
+    "sending",  # claimed by a dispatcher holding a lease until lease_expires_at
+    "sent",  # accepted by the provider (has a SID) or returned as a TwiML reply
+    "delivered",
+    "undelivered",
+    "failed",
+    "cancelled",  # will never be sent (opted out, paused, campaign cancelled)
+)
+CAMPAIGN_STATUSES = ("draft", "scheduled", "sending", "paused", "done", "cancelled")
+CAMPAIGN_KINDS = ("one_off", "series")
+STAFF_ROLES = ("admin", "staff")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"
+
+
+def utcnow() -> datetime:
+    """The current time as a timezone-aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: attach a time zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        date: Date(),
+    }
+
+
+class Caregiver(Base):
+    """A parent or caregiver who texts the program; one row per phone number."""
+
+    __tablename__ = "caregiver"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", CAREGIVER_STATUSES), name="status"),
+        CheckConstraint(_one_of("language", LANGUAGES), name="language"),
+        CheckConstraint("send_weekday BETWEEN 0 AND 6", name="send_weekday"),
+        CheckConstraint("send_hour BETWEEN 0 AND 23", name="send_hour"),
+        Index("ix_caregiver_status_weekday_hour", "status", "send_weekday", "send_hour"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    language: Mapped[str] = mapped_column(String(5), default="en")
+    timezone: Mapped[str] = mapped_column(String(64))
+    region: Mapped[str | None] = mapped_column(String(8))  # US state from the area code
+    send_weekday: Mapped[int | None] = mapped_column(SmallInteger)  # Monday = 0
+    send_hour: Mapped[int | None] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(String(20), default="enrolling")
+    conversation_step: Mapped[str | None] = mapped_column(String(40))
+    conversation_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    enrollment_keyword: Mapped[str | None] = mapped_column(String(40), index=True)
+    paused_until: Mapped[datetime | None]
+    enrolled_at: Mapped[datetime | None]
+    opted_out_at: Mapped[datetime | None]
+    last_ack_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    children: Mapped[list[Child]] = relationship(
+        back_populates="caregiver", cascade="all, delete-orphan", passive_deletes=True
+    )
+    tags: Mapped[list[CaregiverTag]] = relationship(
+        back_populates="caregiver", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def __repr__(self) -> str:
+        return f"Caregiver(id={self.id!r}, status={self.status!r}, language={self.language!r})"
+
+
+class CaregiverTag(Base):
+    """A label staff put on a caregiver, used to target campaigns."""
+
+    __tablename__ = "caregiver_tag"
+
+    caregiver_id: Mapped[int] = mapped_column(
+        ForeignKey("caregiver.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+    caregiver: Mapped[Caregiver] = relationship(back_populates="tags")
+
+    def __repr__(self) -> str:
+        return f"CaregiverTag(caregiver_id={self.caregiver_id!r}, tag={self.tag!r})"
+
+
+class Child(Base):
+    """A baby or toddler whose age picks the tips; birth_date is the due date while expected."""
+
+    __tablename__ = "child"
+    __table_args__ = (CheckConstraint(_one_of("status", CHILD_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caregiver_id: Mapped[int] = mapped_column(
+        ForeignKey("caregiver.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str | None] = mapped_column(String(40))
+    birth_date: Mapped[date]
+    is_expected: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+
+    caregiver: Mapped[Caregiver] = relationship(back_populates="children")
+
+    def __repr__(self) -> str:
+        return f"Child(id={self.id!r}, birth_date={self.birth_date!r}, status={self.status!r})"
+
+
+class ConsentEvent(Base):
+    """One opt-in, opt-out or help request, with the words and source that made it."""
+
+    __tablename__ = "consent_event"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", CONSENT_KINDS), name="kind"),
+        CheckConstraint(_one_of("source", CONSENT_SOURCES), name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caregiver_id: Mapped[int] = mapped_column(
+        ForeignKey("caregiver.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(30))
+    keyword: Mapped[str | None] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text, default="")  # what the caregiver wrote or was sent
+    inbound_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_message.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"ConsentEvent(id={self.id!r}, kind={self.kind!r}, source={self.source!r})"
+
+
+class InboundMessage(Base):
+    """Every text received from Twilio, kept whole; MessageSid makes webhooks idempotent."""
+
+    __tablename__ = "inbound_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    caregiver_id: Mapped[int | None] = mapped_column(
+        ForeignKey("caregiver.id", ondelete="CASCADE"), index=True
+    )
+    from_number: Mapped[str] = mapped_column(String(64))
+    to_number: Mapped[str] = mapped_column(String(64), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    num_media: Mapped[int] = mapped_column(Integer, default=0)
+    opt_out_type: Mapped[str | None] = mapped_column(String(20))
+    handled_as: Mapped[str | None] = mapped_column(String(40))  # keyword, answer, reply, ...
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    def __repr__(self) -> str:
+        return f"InboundMessage(id={self.id!r}, handled_as={self.handled_as!r})"
+
+
+class Tip(Base):
+    """One tip of the content library; `id` is the stable id from the content files."""
+
+    __tablename__ = "tip"
+    __table_args__ = (
+        CheckConstraint(_one_of("language", LANGUAGES), name="language"),
+        CheckConstraint("min_week <= max_week", name="age_range"),
+        CheckConstraint("version >= 1", name="version"),
+        Index("ix_tip_language_weeks", "language", "min_week", "max_week"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    language: Mapped[str] = mapped_column(String(5))
+    min_week: Mapped[int]  # age in weeks; negative while the baby is expected
+    max_week: Mapped[int]
+    theme: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    retired_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def __repr__(self) -> str:
+        return f"Tip(id={self.id!r}, version={self.version!r})"
+
+
+class StaffUser(Base):
+    """A program staff member who signs in to the admin."""
+
+    __tablename__ = "staff_user"
+    __table_args__ = (CheckConstraint(_one_of("role", STAFF_ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(10), default="staff")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"StaffUser(id={self.id!r}, email={self.email!r}, role={self.role!r})"
+
+
+class Campaign(Base):
+    """A one-off message or a series that staff send to an audience."""
+
+    __tablename__ = "campaign"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", CAMPAIGN_STATUSES), name="status"),
+        CheckConstraint(_one_of("kind", CAMPAIGN_KINDS), name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(10), default="one_off")
+    status: Mapped[str] = mapped_column(String(12), default="draft")
+    audience: Mapped[dict[str, Any]] = mapped_column(default=dict)  # filters, see the admin
+    local_time: Mapped[bool] = mapped_column(default=False)  # each caregiver's own clock
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    messages: Mapped[list[CampaignMessage]] = relationship(
+        back_populates="campaign",
+        cascade="all, delete-orphan",
+        order_by="CampaignMessage.position",
+        passive_deletes=True,
+    )
+
+    def __repr__(self) -> str:
+        return f"Campaign(id={self.id!r}, name={self.name!r}, status={self.status!r})"
+
+
+class CampaignMessage(Base):
+    """One message of a campaign: its text per language and when it goes out."""
+
+    __tablename__ = "campaign_message"
+    __table_args__ = (UniqueConstraint("campaign_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(default=0)
+    send_at: Mapped[datetime]  # program time, or a local wall-clock time when campaign.local_time
+    texts: Mapped[dict[str, Any]] = mapped_column(default=dict)  # language -> text
+
+    campaign: Mapped[Campaign] = relationship(back_populates="messages")
+
+    def __repr__(self) -> str:
+        return f"CampaignMessage(id={self.id!r}, position={self.position!r})"
+
+
+class OutboundMessage(Base):
+    """The outbox: every text the service sends; `dedupe_key` makes each send happen once."""
+
+    __tablename__ = "outbound_message"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", OUTBOUND_KINDS), name="kind"),
+        CheckConstraint(_one_of("state", OUTBOUND_STATES), name="state"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+        CheckConstraint("segments >= 0", name="segments"),
+        Index("ix_outbound_message_state_due_at", "state", "due_at"),
+        Index("ix_outbound_message_caregiver_created", "caregiver_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    caregiver_id: Mapped[int] = mapped_column(ForeignKey("caregiver.id", ondelete="CASCADE"))
+    child_id: Mapped[int | None] = mapped_column(
+        ForeignKey("child.id", ondelete="SET NULL"), index=True
+    )
+    tip_id: Mapped[str | None] = mapped_column(ForeignKey("tip.id"), index=True)
+    tip_version: Mapped[int | None]
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaign.id", ondelete="SET NULL"), index=True
+    )
+    to_number: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    segments: Mapped[int] = mapped_column(default=1)
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    lease_expires_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    error_code: Mapped[str | None] = mapped_column(String(20))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def __repr__(self) -> str:
+        return f"OutboundMessage(id={self.id!r}, kind={self.kind!r}, state={self.state!r})"
+
+
+class AuditLog(Base):
+    """Who did what, when, to which record: every staff action lands here."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"), index=True
+    )
+    actor: Mapped[str] = mapped_column(String(254))  # email, or "cli" / "system"
+    action: Mapped[str] = mapped_column(String(60))
+    target_type: Mapped[str | None] = mapped_column(String(40))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"AuditLog(id={self.id!r}, actor={self.actor!r}, action={self.action!r})"

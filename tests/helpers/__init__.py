@@ -1,0 +1,1 @@
+"""Test helpers: settings, Twilio request signing, a live server."""

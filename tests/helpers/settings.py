@@ -1,0 +1,32 @@
+"""Settings for tests: Twilio configured with test credentials, so signatures are checked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sms_service.settings import Settings
+
+TEST_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+TEST_AUTH_TOKEN = "f00dfeedcafe0123456789abcdef0123"
+TEST_MESSAGING_SERVICE_SID = "MG" + "fedcba9876543210" * 2
+TEST_PUBLIC_BASE_URL = "https://tips.example.test"
+TEST_SECRET_KEY = "test-secret-key-0123456789abcdef-xyz"
+
+
+def service_environ(database_url: str, **overrides: str) -> dict[str, str]:
+    """The environment variables of a fully configured service."""
+    environ = {
+        "DATABASE_URL": database_url,
+        "TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
+        "TWILIO_MESSAGING_SERVICE_SID": TEST_MESSAGING_SERVICE_SID,
+        "PUBLIC_BASE_URL": TEST_PUBLIC_BASE_URL,
+        "SECRET_KEY": TEST_SECRET_KEY,
+    }
+    environ.update(overrides)
+    return environ
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    """Settings read the way the service reads them, from an environment."""
+    return Settings.from_env(service_environ(database_url, **overrides), env_file=None)
