@@ -307,6 +307,7 @@ class CampaignMessage(Base):
     position: Mapped[int] = mapped_column(default=0)
     send_at: Mapped[datetime]  # program time, or a local wall-clock time when campaign.local_time
     texts: Mapped[dict[str, Any]] = mapped_column(default=dict)  # language -> text
+    planned_at: Mapped[datetime | None]  # when its outbox rows were inserted
 
     campaign: Mapped[Campaign] = relationship(back_populates="messages")
 
@@ -357,6 +358,38 @@ class OutboundMessage(Base):
 
     def __repr__(self) -> str:
         return f"OutboundMessage(id={self.id!r}, kind={self.kind!r}, state={self.state!r})"
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API; only its SHA-256 is stored, the token is shown once."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"ApiToken(id={self.id!r}, name={self.name!r})"
+
+
+class Suppression(Base):
+    """An anonymous opt-out left behind when a caregiver's personal data is deleted."""
+
+    __tablename__ = "suppression"
+
+    phone_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # phones.phone_hash
+    reason: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"Suppression(reason={self.reason!r})"
 
 
 class AuditLog(Base):

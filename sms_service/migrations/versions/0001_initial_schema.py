@@ -91,6 +91,25 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
     )
     op.create_index(op.f('ix_audit_log_staff_user_id'), 'audit_log', ['staff_user_id'], unique=False)
+    op.create_table('suppression',
+    sa.Column('phone_hash', sa.String(length=64), nullable=False),
+    sa.Column('reason', sa.String(length=40), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('phone_hash', name=op.f('pk_suppression'))
+    )
+    op.create_table('api_token',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('staff_user_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['staff_user_id'], ['staff_user.id'], name=op.f('fk_api_token_staff_user_id_staff_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash'))
+    )
+    op.create_index(op.f('ix_api_token_staff_user_id'), 'api_token', ['staff_user_id'], unique=False)
     op.create_table('campaign',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
@@ -149,6 +168,7 @@ def upgrade() -> None:
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('send_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('texts', sa.JSON(), nullable=False),
+    sa.Column('planned_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], name=op.f('fk_campaign_message_campaign_id_campaign'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_campaign_message')),
     sa.UniqueConstraint('campaign_id', 'position', name=op.f('uq_campaign_message_campaign_id'))
@@ -231,6 +251,9 @@ def downgrade() -> None:
     op.drop_table('child')
     op.drop_table('caregiver_tag')
     op.drop_table('campaign')
+    op.drop_index(op.f('ix_api_token_staff_user_id'), table_name='api_token')
+    op.drop_table('api_token')
+    op.drop_table('suppression')
     op.drop_index(op.f('ix_audit_log_staff_user_id'), table_name='audit_log')
     op.drop_table('audit_log')
     op.drop_index('ix_tip_language_weeks', table_name='tip')
