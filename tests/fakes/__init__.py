@@ -1,0 +1,1 @@
+"""Test doubles for the network edges (the fake Twilio REST API)."""
