@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from sms_service import health
+from sms_service import health, webhooks
 from sms_service.context import AppContext, BackgroundService
 from sms_service.db import build_engine, build_sessionmaker
 from sms_service.settings import Settings
@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 def build_routes() -> list[BaseRoute]:
     """Every route the service answers, gathered from the modules that own them."""
-    return [*health.routes]
+    return [*health.routes, *webhooks.routes]
 
 
 def create_app(

@@ -1,0 +1,229 @@
+"""Answer one inbound text: store it, apply compliance keywords, then the conversation."""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from content.segments import analyze
+from sms_service import conversation
+from sms_service.consent import can_resume_tips, opt_out, record_consent
+from sms_service.conversation import Turn
+from sms_service.keywords import COMPLIANCE, Keyword, Kind, classify, from_opt_out_type
+from sms_service.models import Caregiver, InboundMessage, OutboundMessage
+from sms_service.phones import mask, timezone_for, to_e164, us_state_for
+from sms_service.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# A chatty parent gets one "thank you, we read every message" a day at most.
+ACK_INTERVAL = timedelta(days=1)
+_ANSWERING_STATUSES = frozenset({"active", "paused", "completed", "undeliverable"})
+
+
+@dataclass(frozen=True)
+class IncomingText:
+    """The fields of Twilio's message webhook that matter here."""
+
+    message_sid: str
+    from_number: str
+    to_number: str = ""
+    body: str = ""
+    num_media: int = 0
+    opt_out_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What handling a text came to: the reply to send (if any) and how it was handled."""
+
+    reply: str | None
+    handled_as: str
+
+
+def clean_body(body: str) -> str:
+    """The text with control characters (NUL included: PostgreSQL refuses it) removed."""
+    return "".join(
+        char for char in body if char in "\n\t" or unicodedata.category(char) != "Cc"
+    ).strip()
+
+
+def handle_inbound(
+    incoming: IncomingText, *, session: Session, settings: Settings, now: datetime
+) -> Outcome:
+    """Store `incoming` and act on it once; the caller commits (a duplicate MessageSid raises
+    IntegrityError at the insert when another request stored it first)."""
+    already = session.scalar(
+        select(InboundMessage.id).where(InboundMessage.message_sid == incoming.message_sid)
+    )
+    if already is not None:
+        logger.info("duplicate MessageSid %s ignored", incoming.message_sid)
+        return Outcome(None, "duplicate")
+    body = clean_body(incoming.body)
+    phone = to_e164(incoming.from_number) if incoming.from_number.startswith("+") else None
+    inbound = InboundMessage(
+        message_sid=incoming.message_sid,
+        from_number=incoming.from_number[:64],
+        to_number=incoming.to_number[:64],
+        body=body,
+        num_media=incoming.num_media,
+        opt_out_type=(incoming.opt_out_type or None) and incoming.opt_out_type[:20],
+        received_at=now,
+    )
+    session.add(inbound)
+    session.flush()  # a concurrent duplicate fails here, before anything else is written
+    if phone is None:
+        logger.warning("text %s from a sender that is not a phone number", incoming.message_sid)
+        inbound.handled_as = "not_a_phone"
+        return Outcome(None, "not_a_phone")
+    caregiver = session.scalar(select(Caregiver).where(Caregiver.phone == phone).with_for_update())
+    keyword = classify(body, settings)
+    outcome = _decide(
+        session, settings, incoming, inbound, phone, caregiver, keyword, body=body, now=now
+    )
+    inbound.handled_as = outcome.handled_as
+    logger.info(
+        "text %s from %s handled as %s",
+        incoming.message_sid,
+        mask(phone),
+        outcome.handled_as,
+    )
+    if outcome.reply is not None:
+        _record_reply(session, inbound=inbound, phone=phone, body=outcome.reply, now=now)
+    return outcome
+
+
+def _decide(
+    session: Session,
+    settings: Settings,
+    incoming: IncomingText,
+    inbound: InboundMessage,
+    phone: str,
+    caregiver: Caregiver | None,
+    keyword: Keyword | None,
+    *,
+    body: str,
+    now: datetime,
+) -> Outcome:
+    twilio_kind = from_opt_out_type(incoming.opt_out_type)
+    compliance = twilio_kind or (keyword.kind if keyword and keyword.kind in COMPLIANCE else None)
+    if caregiver is None:
+        status = "opted_out" if compliance is Kind.OPT_OUT else "enrolling"
+        language = keyword.language if keyword and keyword.language else "en"
+        caregiver = _new_caregiver(session, settings, phone, language, status=status, now=now)
+    inbound.caregiver_id = caregiver.id
+    turn = Turn(session=session, settings=settings, caregiver=caregiver, inbound=inbound, now=now)
+    if compliance is not None:
+        word = keyword.word if keyword and keyword.kind is compliance else body[:40].upper()
+        source = "twilio_opt_out_type" if twilio_kind is not None else "keyword"
+        return _compliance(turn, compliance, word=word, source=source, body=body,
+                           twilio_answered=twilio_kind is not None)  # fmt: skip
+    if caregiver.status == "opted_out":
+        if keyword is not None and keyword.kind is Kind.ENROLL:
+            # Texting the program keyword is asking to join again: that is an opt-in.
+            record_consent(session, caregiver=caregiver, kind="opt_in", source="keyword",
+                           keyword=keyword.word, text=body, inbound=inbound, now=now)  # fmt: skip
+            return Outcome(conversation.begin_enrollment(turn, keyword), "keyword")
+        return Outcome(None, "ignored_opted_out")
+    if keyword is not None and keyword.kind is Kind.ENROLL:
+        if caregiver.status in {"active", "paused"}:
+            return Outcome(turn.texts.render("already_enrolled"), "keyword")
+        return Outcome(conversation.begin_enrollment(turn, keyword), "keyword")
+    if caregiver.status == "enrolling":
+        if caregiver.conversation_step is None:
+            return Outcome(conversation.begin_enrollment(turn, None), "welcome")
+        return Outcome(conversation.answer(turn, body), "answer")
+    if keyword is not None and caregiver.status in _ANSWERING_STATUSES:
+        return Outcome(conversation.command(turn, keyword), f"command:{keyword.kind.value}")
+    if caregiver.conversation_step is not None:
+        return Outcome(conversation.answer(turn, body), "answer")
+    return _acknowledge(turn)
+
+
+def _compliance(
+    turn: Turn, kind: Kind, *, word: str, source: str, body: str, twilio_answered: bool
+) -> Outcome:
+    """STOP, START and HELP families. With Twilio's Advanced Opt-Out (OptOutType set) Twilio
+    has already sent its own confirmation, so ours would be a second one: stay quiet."""
+    session, caregiver, now = turn.session, turn.caregiver, turn.now
+
+    def record(consent_kind: str) -> None:
+        record_consent(session, caregiver=caregiver, kind=consent_kind, source=source,
+                       keyword=word, text=body, inbound=turn.inbound, now=now)  # fmt: skip
+
+    if kind is Kind.OPT_OUT:
+        first_time = opt_out(session, caregiver=caregiver, now=now)
+        record("opt_out")
+        if first_time and not twilio_answered:
+            return Outcome(turn.texts.render("opted_out"), "opt_out")
+        return Outcome(None, "opt_out")
+    if kind is Kind.HELP:
+        record("help")
+        return Outcome(None if twilio_answered else turn.texts.render("help"), "help")
+    record("opt_in")
+    if caregiver.status == "enrolling" and caregiver.conversation_step is not None:
+        return Outcome(conversation.prompt(turn), "opt_in")
+    if caregiver.status in {"active", "paused", "opted_out", "completed", "undeliverable"} and (
+        can_resume_tips(session, caregiver=caregiver)
+    ):
+        was_in = caregiver.status == "active"
+        caregiver.status, caregiver.paused_until = "active", None
+        if twilio_answered:
+            return Outcome(None, "opt_in")
+        return Outcome(turn.texts.render("already_in" if was_in else "opted_in"), "opt_in")
+    # Nothing to resume (never enrolled, or every child aged out): enroll afresh.
+    return Outcome(conversation.begin_enrollment(turn, None), "opt_in")
+
+
+def _acknowledge(turn: Turn) -> Outcome:
+    caregiver = turn.caregiver
+    if caregiver.last_ack_at is not None and turn.now - caregiver.last_ack_at < ACK_INTERVAL:
+        return Outcome(None, "reply")
+    caregiver.last_ack_at = turn.now
+    return Outcome(turn.texts.render("reply_ack"), "reply")
+
+
+def _new_caregiver(
+    session: Session, settings: Settings, phone: str, language: str, *, status: str, now: datetime
+) -> Caregiver:
+    caregiver = Caregiver(
+        phone=phone,
+        language=language,
+        timezone=timezone_for(phone, settings.timezone),
+        region=us_state_for(phone),
+        status=status,
+        opted_out_at=now if status == "opted_out" else None,
+        conversation_data={},
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(caregiver)
+    session.flush()
+    logger.info("new caregiver %s (%s)", mask(phone), status)
+    return caregiver
+
+
+def _record_reply(
+    session: Session, *, inbound: InboundMessage, phone: str, body: str, now: datetime
+) -> None:
+    """Put the TwiML reply in the outbox as already sent, so every message shows in and out."""
+    session.add(
+        OutboundMessage(
+            dedupe_key=f"reply:{inbound.message_sid}",
+            kind="reply",
+            caregiver_id=inbound.caregiver_id,
+            to_number=phone,
+            body=body,
+            segments=analyze(body).segments,
+            state="sent",
+            due_at=now,
+            sent_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+    )
