@@ -1,0 +1,212 @@
+"""`sms-tips content ...`: check the tip library, load it into the database, preview, stats."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from content.checker import CheckReport, check_library, default_catalogs
+from content.library import DEFAULT_ROOT, LANGUAGES, Library, load_library
+from content.render import render_tip
+from content.segments import analyze
+from content.sequence import journey
+from content.stats import library_stats
+from content.sync import SyncRefused, sync_library
+from sms_service.cli.common import CommandError, Subparsers, connect, load_settings
+from sms_service.db import build_sessionmaker, transaction
+
+AGE = re.compile(r"^(-?\d+)\s*([wmy])$")
+WEEKS_PER = {"w": 1.0, "m": 365.25 / 12 / 7, "y": 365.25 / 7}
+
+
+def register(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "content",
+        help="the tip library",
+        description="Check the tip library, load it into the database, preview it, count it.",
+    )
+    commands = parser.add_subparsers(dest="content_command", metavar="ACTION", required=True)
+    root = argparse.ArgumentParser(add_help=False)
+    root.add_argument(
+        "--root", type=Path, default=DEFAULT_ROOT, help="the content folder (default: %(default)s)"
+    )
+    check = commands.add_parser(
+        "check",
+        parents=[root],
+        help="run every rule on every tip and system message",
+        description=(
+            "Check every tip and the system message catalogs: segments and encoding, asset "
+            "framing, reading level, placeholders, ids, themes, age ranges, near-duplicates and "
+            "coverage. Prints one line per finding, then a summary; exits 1 on any error."
+        ),
+    )
+    check.add_argument(
+        "--no-catalogs", action="store_true", help="skip sms_service/messages/*.yaml"
+    )
+    check.set_defaults(handler=_check)
+    load = commands.add_parser(
+        "load",
+        parents=[root],
+        help="sync the tip files into the database (DATABASE_URL)",
+        description=(
+            "Sync the tip files into the database: new tips are added, changed tips get a new "
+            "version, tips gone from the files are retired (kept). Running it twice is harmless."
+        ),
+    )
+    load.set_defaults(handler=_load)
+    preview = commands.add_parser(
+        "preview",
+        parents=[root],
+        help="the next tips a caregiver would get",
+        description="Print the next tips a caregiver would get, with their segment counts.",
+    )
+    preview.add_argument(
+        "--age",
+        required=True,
+        help="the child's age: 10w, 8m, 2y; -6w = 6 weeks before the due date",
+    )
+    preview.add_argument("--lang", choices=LANGUAGES, default="en", help="the caregiver's language")
+    preview.add_argument("--name", default=None, help="the child's first name (default: none)")
+    preview.add_argument("--weeks", type=int, default=4, help="how many weeks to show (default 4)")
+    preview.set_defaults(handler=_preview)
+    stats = commands.add_parser(
+        "stats",
+        parents=[root],
+        help="coverage per age band, language and theme",
+        description="Show how many tips each age band has, by language and theme.",
+    )
+    stats.set_defaults(handler=_stats)
+
+
+def _library(root: Path) -> Library:
+    if not (root / "themes.yaml").exists() and not (root / "tips").is_dir():
+        raise CommandError(f"{root} is not a content folder (no themes.yaml, no tips/)")
+    return load_library(root)
+
+
+def _check(args: argparse.Namespace) -> int:
+    library = _library(args.root)
+    catalogs = None if args.no_catalogs else default_catalogs()
+    report = check_library(library, catalogs=catalogs)
+    for finding in report.findings:
+        print(finding.line())
+    print()
+    print(summary_table(report))
+    errors, warnings = len(report.errors), len(report.findings) - len(report.errors)
+    verdict = "passed" if report.ok else "FAILED"
+    print(f"\ncontent check {verdict}: {errors} error(s), {warnings} warning(s)")
+    return 0 if report.ok else 1
+
+
+def summary_table(report: CheckReport) -> str:
+    """The per-language table printed after the findings (and copied into the README)."""
+    lines = [
+        "| language | tips | errors | warnings | GSM-7 / UCS-2 tips | avg segments per tip "
+        "| segments for a 156-week journey |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for summary in report.summaries.values():
+        lines.append(
+            f"| {summary.language} | {summary.tips} | {summary.errors} | {summary.warnings} "
+            f"| {summary.gsm} / {summary.ucs2} | {summary.average_segments:.2f} "
+            f"| {summary.journey_segments} |"
+        )
+    lines.append(
+        "(worst case: a 24-character program name and a 20-character child name; the journey "
+        "is a child enrolled at birth, one tip a week to week 155)"
+    )
+    for summary in report.summaries.values():
+        if summary.ucs2_chars:
+            chars = ", ".join(
+                f"{char!r} ({count})" for char, count in summary.ucs2_chars.most_common()
+            )
+            lines.append(f"{summary.language}: characters forcing UCS-2 (tips): {chars}")
+    for catalog, count in report.catalogs.items():
+        lines.append(f"{catalog}: {count} system messages checked")
+    return "\n".join(lines)
+
+
+def _load(args: argparse.Namespace) -> int:
+    library = _library(args.root)
+    report = check_library(library)
+    if not report.ok:
+        raise CommandError(
+            f"the library has {len(report.errors)} error(s); `sms-tips content check` lists them"
+        )
+    settings = load_settings()
+    sessions = build_sessionmaker(connect(settings, migrate=True))
+    try:
+        with transaction(sessions) as session:
+            result = sync_library(session, library)
+    except SyncRefused as error:
+        raise CommandError(str(error)) from None
+    print(
+        f"tips: {len(result.created)} new, {len(result.updated)} new versions, "
+        f"{len(result.restored)} restored, {len(result.retired)} retired, "
+        f"{result.unchanged} unchanged"
+    )
+    return 0
+
+
+def parse_age(text: str) -> int:
+    """Weeks of age from 10w, 8m, 2y or -6w (negative: before the due date)."""
+    match = AGE.match(text.strip().lower())
+    if match is None:
+        raise CommandError(f"age {text!r}: write it like 10w, 8m, 2y or -6w")
+    weeks = int(int(match.group(1)) * WEEKS_PER[match.group(2)])
+    if weeks > 155:
+        raise CommandError(f"age {text!r} is {weeks} weeks: tips stop at 36 months (week 156)")
+    return weeks
+
+
+def _preview(args: argparse.Namespace) -> int:
+    age = parse_age(args.age)
+    library = _library(args.root)
+    program_name = load_settings().program_name
+    tips = library.tips.get(args.lang, [])
+    end = min(age + max(args.weeks, 1), 156)
+    for week, tip in journey(tips, start_week=age, end_week=end):
+        if tip is None:
+            print(f"week {week}: NO TIP (a coverage gap: run `sms-tips content check`)\n")
+            continue
+        body = render_tip(
+            tip.text,
+            language=args.lang,
+            child_name=args.name,
+            age_weeks=week,
+            program_name=program_name,
+        )
+        info = analyze(body)
+        print(
+            f"week {week}: {tip.id} ({tip.theme}, weeks {tip.min_week}..{tip.max_week}) "
+            f"{info.segments} segment(s), {info.encoding}, {info.units} units"
+        )
+        print(f"  {body}\n")
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    library = _library(args.root)
+    themes = list(library.themes)
+    for language, bands in library_stats(library).items():
+        print(f"{language}: {len(library.tips.get(language, []))} tips")
+        header = ["age band", "tips", *themes, "weeks with a tip", "gap weeks"]
+        rows = [header]
+        for band in bands:
+            rows.append(
+                [
+                    band.label,
+                    str(band.tips),
+                    *(str(band.themes[theme]) for theme in themes),
+                    f"{band.journey_tips}/{band.journey_weeks}",
+                    str(band.gap_weeks),
+                ]
+            )
+        widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+        for row in rows:
+            print(
+                "  " + "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
+            )
+        print()
+    return 0
