@@ -8,9 +8,11 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from sms_service import health, webhooks
+from sms_service import admin, health, status_callback, webhooks
+from sms_service.auth import StaffAccessMiddleware
 from sms_service.context import AppContext, BackgroundService
 from sms_service.db import build_engine, build_sessionmaker
 from sms_service.settings import Settings
@@ -20,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 def build_routes() -> list[BaseRoute]:
     """Every route the service answers, gathered from the modules that own them."""
-    return [*health.routes, *webhooks.routes]
+    return [*health.routes, *admin.routes, *status_callback.routes, *webhooks.routes]
 
 
 def create_app(
@@ -54,6 +56,8 @@ def create_app(
                 await service.stop()
                 logger.info("stopped %s", service.name)
 
-    app = Starlette(routes=build_routes(), lifespan=lifespan)
+    # Sessions and CSRF apply only under /admin and /api; Twilio's /sms webhooks never see them.
+    middleware = [Middleware(StaffAccessMiddleware, settings=settings)]
+    app = Starlette(routes=build_routes(), middleware=middleware, lifespan=lifespan)
     app.state.context = context
     return app

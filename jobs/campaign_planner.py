@@ -1,0 +1,195 @@
+"""The campaign planner job: puts due campaign messages into the outbox, set-based.
+
+For each message that is due (or about to be), it runs one INSERT ... SELECT per group of
+caregivers sharing a language, time zone and state, so the due time can honour each group's
+quiet hours. The dedupe key campaign:{campaign_message_id}:{caregiver_id} with insert-or-ignore
+makes planning idempotent: a campaign never reaches anyone twice. Opted-out, paused and
+undeliverable caregivers are not in the audience (only active ones are), and the dispatcher
+checks again right before sending.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import String, cast, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from content.segments import analyze
+from sms_service.audience import audience_condition
+from sms_service.campaigns import audience_of, message_body
+from sms_service.db import build_engine, build_sessionmaker, transaction
+from sms_service.models import (
+    Campaign,
+    CampaignMessage,
+    Caregiver,
+    OutboundMessage,
+    UTCDateTime,
+    utcnow,
+)
+from sms_service.sendwindow import next_send_time
+from sms_service.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+JOB_ID = "campaign-planner"
+# Local-time messages are planned this long before their wall-clock time reaches UTC, so the
+# earliest zone (UTC+14) gets them on time; each row's due time is its own zone's.
+LOCAL_TIME_LEAD = timedelta(hours=14)
+_COLUMNS = (
+    "dedupe_key",
+    "kind",
+    "caregiver_id",
+    "campaign_id",
+    "to_number",
+    "body",
+    "segments",
+    "state",
+    "due_at",
+    "attempts",
+    "created_at",
+    "updated_at",
+)
+
+
+def plan_due_campaigns(database_url: str) -> int:
+    """Scheduler entry point: plan every due campaign message; returns outbox rows inserted."""
+    settings = dataclasses.replace(Settings.from_env(), database_url=database_url)
+    engine = build_engine(database_url)
+    try:
+        return plan_campaigns(build_sessionmaker(engine), settings=settings, now=utcnow())
+    finally:
+        engine.dispose()
+
+
+def plan_campaigns(sessions: sessionmaker[Session], *, settings: Settings, now: datetime) -> int:
+    """Plan due messages of scheduled/sending campaigns, one transaction per campaign."""
+    horizon = now + timedelta(minutes=settings.planner_interval_minutes)
+    with sessions() as session:
+        campaign_ids = list(
+            session.scalars(
+                select(Campaign.id)
+                .where(Campaign.status.in_(("scheduled", "sending")))
+                .order_by(Campaign.id)
+            )
+        )
+    inserted = 0
+    for campaign_id in campaign_ids:
+        try:
+            with transaction(sessions) as session:
+                inserted += _plan_one(
+                    session, campaign_id, settings=settings, now=now, horizon=horizon
+                )
+        except Exception:
+            # One broken campaign must not stop the others (or kill the scheduler).
+            logger.exception("planning campaign %s failed", campaign_id)
+    return inserted
+
+
+def _plan_one(
+    session: Session, campaign_id: int, *, settings: Settings, now: datetime, horizon: datetime
+) -> int:
+    # Locking the campaign row serialises planning with pause/cancel from the admin.
+    campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
+    if campaign is None or campaign.status not in ("scheduled", "sending"):
+        return 0
+    inserted = 0
+    for message in campaign.messages:
+        if message.planned_at is None and _is_due(campaign, message, horizon):
+            inserted += _plan_message(session, campaign, message, settings=settings, now=now)
+            message.planned_at = now
+            campaign.status = "sending"
+    if all(message.planned_at is not None for message in campaign.messages):
+        unsent = session.scalar(
+            select(func.count()).where(
+                OutboundMessage.campaign_id == campaign.id,
+                OutboundMessage.state.in_(("pending", "sending")),
+            )
+        )
+        if not unsent:
+            campaign.status = "done"
+            logger.info("campaign %s is done", campaign.id)
+    if inserted:
+        logger.info("campaign %s: planned %s texts", campaign.id, inserted)
+    return inserted
+
+
+def _is_due(campaign: Campaign, message: CampaignMessage, horizon: datetime) -> bool:
+    if campaign.local_time:
+        return message.send_at - LOCAL_TIME_LEAD <= horizon
+    return message.send_at <= horizon
+
+
+def _due_at(
+    campaign: Campaign,
+    message: CampaignMessage,
+    *,
+    timezone: str,
+    region: str | None,
+    settings: Settings,
+    now: datetime,
+) -> datetime:
+    zone = ZoneInfo(timezone)
+    if campaign.local_time:
+        wall = message.send_at.astimezone(UTC).replace(tzinfo=None)
+        local = wall.replace(tzinfo=zone)
+    else:
+        local = message.send_at.astimezone(zone)
+    local = max(local, now.astimezone(zone))  # late planning must still respect quiet hours
+    return next_send_time(local, region, settings).astimezone(UTC)
+
+
+def _plan_message(
+    session: Session,
+    campaign: Campaign,
+    message: CampaignMessage,
+    *,
+    settings: Settings,
+    now: datetime,
+) -> int:
+    condition = audience_condition(audience_of(campaign), zone=settings.zone, now=now)
+    groups = session.execute(
+        select(Caregiver.language, Caregiver.timezone, Caregiver.region).where(condition).distinct()
+    ).all()
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    inserted = 0
+    for language, timezone, region in groups:
+        text = message.texts.get(language)
+        if not text:
+            continue
+        body = message_body(text, language=language, settings=settings)
+        due_at = _due_at(
+            campaign, message, timezone=timezone, region=region, settings=settings, now=now
+        )
+        in_group = [
+            condition,
+            Caregiver.language == language,
+            Caregiver.timezone == timezone,
+            Caregiver.region.is_(None) if region is None else Caregiver.region == region,
+        ]
+        rows = select(
+            literal(f"campaign:{message.id}:") + cast(Caregiver.id, String),
+            literal("campaign"),
+            Caregiver.id,
+            literal(campaign.id),
+            Caregiver.phone,
+            literal(body),
+            literal(analyze(body).segments),
+            literal("pending"),
+            literal(due_at, UTCDateTime()),
+            literal(0),
+            literal(now, UTCDateTime()),
+            literal(now, UTCDateTime()),
+        ).where(*in_group)
+        statement = (
+            insert(OutboundMessage)
+            .from_select(list(_COLUMNS), rows)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(OutboundMessage.id)  # rowcount is not reliable for INSERT ... SELECT
+        )
+        inserted += len(session.execute(statement).all())
+    return inserted

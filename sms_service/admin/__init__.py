@@ -1,0 +1,23 @@
+"""The staff admin under /admin: server-rendered pages, guarded by sms_service.auth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from sms_service.admin import campaign_views, login_views
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+routes: list[BaseRoute] = [
+    Mount(
+        "/admin",
+        routes=[
+            *login_views.routes,
+            *campaign_views.routes,
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="admin-static"),
+        ],
+    )
+]

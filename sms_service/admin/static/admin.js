@@ -1,0 +1,43 @@
+// Progressive enhancement for the campaign form: live audience size and more message slots.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-audience-url]");
+  if (!form) { return; }
+  var output = document.getElementById("audience-size");
+  var timer = null;
+  function refresh() {
+    var data = new FormData(form);
+    fetch(form.getAttribute("data-audience-url"), {
+      method: "POST", body: data, credentials: "same-origin",
+      headers: { "X-CSRF-Token": data.get("csrf_token") }
+    }).then(function (response) { return response.json(); }).then(function (size) {
+      if (size.error) { output.textContent = size.error; return; }
+      var parts = [];
+      Object.keys(size).forEach(function (key) {
+        if (key !== "total") { parts.push(key + ": " + size[key]); }
+      });
+      output.textContent = size.total + " caregivers (" + parts.join(", ") + ")";
+    }).catch(function () { output.textContent = "could not count the audience"; });
+  }
+  form.addEventListener("input", function (event) {
+    if (!event.target.closest("[data-audience]")) { return; }
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 300);
+  });
+  refresh();
+  var add = document.getElementById("add-message");
+  if (add) {
+    add.addEventListener("click", function () {
+      var slots = form.querySelectorAll("fieldset.message");
+      var last = slots[slots.length - 1];
+      var copy = last.cloneNode(true);
+      var index = slots.length;
+      copy.querySelectorAll("[name]").forEach(function (field) {
+        field.name = field.name.replace(/_\d+$/, "_" + index);
+        field.value = "";
+      });
+      copy.querySelector("legend").textContent = "Message " + (index + 1);
+      last.after(copy);
+    });
+  }
+})();

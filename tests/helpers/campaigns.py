@@ -1,0 +1,43 @@
+"""Campaign texts that pass the checker, and a helper to make a scheduled campaign."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from sms_service.actors import Actor
+from sms_service.audience import Audience
+from sms_service.campaigns import MessageDraft, create_campaign, schedule_campaign
+from sms_service.models import Campaign
+from sms_service.settings import Settings
+
+EN = "This week is the Week of the Young Child. Sing a song together today: your voice is a gift."
+ES = "Esta semana es la Semana del Niño Pequeño. Canten juntos hoy: su voz es un regalo."
+TEXTS = {"en": EN, "es": ES}
+TESTER = Actor(name="tester@example.org", role="admin")
+
+
+def make_campaign(
+    session: Session,
+    settings: Settings,
+    *,
+    times: list[datetime],
+    now: datetime,
+    audience: Audience | None = None,
+    local_time: bool = False,
+    schedule: bool = True,
+) -> Campaign:
+    """A campaign with one message per wall-clock time in `times`, scheduled unless told."""
+    campaign = create_campaign(
+        session,
+        name="Week of the Young Child",
+        audience=audience or Audience(),
+        local_time=local_time,
+        messages=[MessageDraft(send_at=time, texts=dict(TEXTS)) for time in times],
+        actor=TESTER,
+        settings=settings,
+    )
+    if schedule:
+        schedule_campaign(session, campaign, actor=TESTER, settings=settings, now=now)
+    return campaign
