@@ -20,6 +20,7 @@ from starlette.testclient import TestClient
 from sms_service.app import create_app
 from sms_service.db import build_engine, build_sessionmaker, upgrade
 from sms_service.settings import Settings
+from tests.fakes.twilio_server import FakeTwilio
 from tests.helpers.settings import make_settings
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -120,3 +121,11 @@ def app(settings: Settings, engine: Engine) -> Starlette:
 def client(app: Starlette) -> Iterator[TestClient]:
     with TestClient(app) as client:
         yield client
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilio]:
+    """A fake Twilio REST API on loopback; the test fails if a request broke Twilio's spec."""
+    with FakeTwilio() as fake:
+        yield fake
+    assert fake.violations == []

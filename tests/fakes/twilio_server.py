@@ -46,9 +46,10 @@ class Fault:
     """What to do instead of a normal answer.
 
     kind "error": answer `status` with a Twilio error body (`code`, `message`) and an optional
-    Retry-After header; "hang": wait `delay` seconds before answering normally (a client
-    timeout); "reset": drop the connection without an answer. `after_create` first creates the
-    message (Twilio got it) and then misbehaves, the case only reconciliation can repair.
+    Retry-After header; "hang": wait `delay` seconds, then create and answer normally (a slow
+    Twilio; the client times out); "reset": drop the connection without an answer.
+    `after_create` first creates the message (Twilio got it) and then misbehaves: the case
+    only reconciliation can repair.
     """
 
     kind: Literal["error", "hang", "reset"] = "error"
@@ -370,6 +371,9 @@ class FakeTwilio:
         if self.latency:
             await asyncio.sleep(self.latency)
         fault = self._take_fault(form["To"])
+        if fault is not None and fault.kind == "hang" and not fault.after_create:
+            await asyncio.sleep(fault.delay)  # a slow Twilio: it still creates the message
+            fault = None
         if fault is not None and not fault.after_create:
             return await self._play(request, form, fault)
         body = form.get("Body", "")
@@ -385,20 +389,25 @@ class FakeTwilio:
         if self.on_create is not None:
             self.on_create(message)
         if fault is not None:
-            return await self._play(request, form, fault)
+            return await self._play(request, form, fault, message)
         self._log(request, form, 201)
         return web.json_response(self._public(message), status=201)
 
-    async def _play(self, request: web.Request, form: dict[str, str], fault: Fault) -> web.Response:
+    async def _play(
+        self,
+        request: web.Request,
+        form: dict[str, str],
+        fault: Fault,
+        message: dict[str, Any] | None = None,
+    ) -> web.Response:
         if fault.kind == "reset":
             self._log(request, form, 0)
             if request.transport is not None:
                 request.transport.abort()
             raise asyncio.CancelledError  # nothing may be written on the dropped connection
-        if fault.kind == "hang":
+        if fault.kind == "hang" and message is not None:  # created; the answer comes too late
             await asyncio.sleep(fault.delay)
             self._log(request, form, 201)
-            message = self._new_message(form, datetime.now(UTC))
             return web.json_response(self._public(message), status=201)
         self._log(request, form, fault.status)
         headers = {}

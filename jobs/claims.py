@@ -1,0 +1,120 @@
+"""Claiming due outbox rows for one dispatcher, with a lease, so no two dispatchers send a row.
+
+A claim selects due rows and marks them "sending" (attempts + 1, claimed_at, lease_expires_at)
+in one transaction. On PostgreSQL the SELECT takes row locks with FOR UPDATE SKIP LOCKED, so
+concurrent dispatchers each get different rows without waiting on each other. On SQLite the
+transaction starts with BEGIN IMMEDIATE (sms_service.db), which holds the database's single
+write lock from the SELECT to the COMMIT: a claim is atomic and claims simply queue.
+
+Rows still "sending" whose lease has expired belonged to a dispatcher that died (or that is
+waiting to retry an ambiguous send). They are claimed again with `previous_claim` set: the
+dispatcher must ask the provider whether that earlier attempt went out before sending again.
+`claimed_at` identifies a claim: results are written only where it still matches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session
+
+from sms_service.models import Caregiver, OutboundMessage
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    """One claimed outbox row with what the dispatcher needs to decide and send."""
+
+    id: int
+    claimed_at: datetime
+    attempts: int
+    to_number: str
+    body: str
+    segments: int
+    due_at: datetime
+    previous_claim: datetime | None  # set when a dead claim is taken over: reconcile first
+    caregiver_id: int
+    caregiver_status: str
+    paused_until: datetime | None
+    timezone: str
+    region: str | None
+
+
+_COLUMNS = (
+    OutboundMessage.id,
+    OutboundMessage.state,
+    OutboundMessage.attempts,
+    OutboundMessage.to_number,
+    OutboundMessage.body,
+    OutboundMessage.segments,
+    OutboundMessage.claimed_at,
+    OutboundMessage.due_at,
+    Caregiver.id.label("caregiver_id"),
+    Caregiver.status.label("caregiver_status"),
+    Caregiver.paused_until,
+    Caregiver.timezone,
+    Caregiver.region,
+)
+
+
+def _candidates() -> Select[*tuple[Any, ...]]:
+    return (
+        select(*_COLUMNS)
+        .join(Caregiver, Caregiver.id == OutboundMessage.caregiver_id)
+        .with_for_update(skip_locked=True, of=OutboundMessage)
+    )
+
+
+def claim_batch(
+    *, session: Session, now: datetime, limit: int, lease: timedelta
+) -> list[ClaimedMessage]:
+    """Claim up to `limit` due rows: expired leases first (they are oldest), then pending."""
+    rows = list(
+        session.execute(
+            _candidates()
+            .where(OutboundMessage.state == "sending", OutboundMessage.lease_expires_at <= now)
+            .order_by(OutboundMessage.lease_expires_at)
+            .limit(limit)
+        )
+    )
+    if len(rows) < limit:
+        rows += session.execute(
+            _candidates()
+            .where(OutboundMessage.state == "pending", OutboundMessage.due_at <= now)
+            .order_by(OutboundMessage.due_at, OutboundMessage.id)
+            .limit(limit - len(rows))
+        )
+    if not rows:
+        return []
+    session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id.in_([row.id for row in rows]))
+        .values(
+            state="sending",
+            attempts=OutboundMessage.attempts + 1,
+            claimed_at=now,
+            lease_expires_at=now + lease,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return [
+        ClaimedMessage(
+            id=row.id,
+            claimed_at=now,
+            attempts=row.attempts + 1,
+            to_number=row.to_number,
+            body=row.body,
+            segments=max(row.segments, 1),
+            due_at=row.due_at,
+            previous_claim=(row.claimed_at or row.due_at) if row.state == "sending" else None,
+            caregiver_id=row.caregiver_id,
+            caregiver_status=row.caregiver_status,
+            paused_until=row.paused_until,
+            timezone=row.timezone,
+            region=row.region,
+        )
+        for row in rows
+    ]

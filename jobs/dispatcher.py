@@ -1,0 +1,351 @@
+"""The outbox dispatcher: claim due texts, check consent and the clock, send at a segment rate.
+
+One asyncio loop runs a producer (claims batches in a worker thread), `concurrency` senders
+(each: reconcile if needed, re-check the caregiver, check the send window, take segment
+tokens, send) and a writer that records outcomes in batches. Database work runs in threads so
+the event loop keeps every connection to Twilio busy.
+
+Crash safety. A row is "sending" from its claim until its outcome is written. If the process
+dies in between, the row keeps that state until its lease expires; the next claim takes it
+over with `previous_claim` set, and before any resend the transport is asked whether a message
+with this body went to this number since that claim (Twilio: messages.list by To and
+DateSent): found means it was sent (the SID is stored), not found means send again. Ambiguous
+failures (timeouts, dropped connections, 5xx) take the same path.
+
+The window no SMS API can close: Twilio's create call is not idempotent (it takes no
+idempotency key). If a dispatcher dies after Twilio accepted a message but before Twilio's
+records show it to a list query, or a list query is wrong for any reason, reconciliation sees
+nothing and the text goes out twice. Conversely nothing is ever lost: a row is only left alone
+once a SID (or a definite refusal) is recorded. We accept "at least once, almost always
+exactly once" for a weekly tip; the lease (5 minutes by default) makes the gap wide enough for
+Twilio's records to catch up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from jobs.claims import ClaimedMessage, claim_batch
+from jobs.outcomes import CaregiverChange, Outcome, record_outcomes
+from jobs.ratelimit import TokenBucket
+from sms_service.db import build_engine, build_sessionmaker, transaction
+from sms_service.errors import PermanentSend, RetryableSend
+from sms_service.models import utcnow
+from sms_service.phones import mask
+from sms_service.sendwindow import is_sendable_now, next_send_time
+from sms_service.settings import Settings
+from sms_service.transports import build_transport
+from sms_service.transports.base import RecipientUnsubscribed, Transport, UndeliverableNumber
+from sms_service.transports.twilio import AmbiguousSend
+
+logger = logging.getLogger(__name__)
+
+# How far ahead of the rate limit to claim: enough to keep every connection busy, little
+# enough that the consent check at claim time is seconds old when the text goes out.
+CLAIM_AHEAD_SECONDS = 2.0
+
+
+@dataclass
+class DispatchStats:
+    """Counts of one dispatcher run, by outcome."""
+
+    claimed: int = 0
+    sent: int = 0
+    reconciled: int = 0
+    retried: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    deferred: int = 0
+    opted_out: int = 0
+    undeliverable: int = 0
+    segments_sent: int = 0
+    by_state: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter; Retry-After wins when it asks for longer."""
+
+    max_attempts: int = 6
+    base_seconds: float = 30.0
+    max_seconds: float = 3600.0
+
+    def delay(self, attempts: int, retry_after: float | None, rng: random.Random) -> float:
+        backoff = min(self.max_seconds, self.base_seconds * 2.0 ** max(attempts - 1, 0))
+        return max(retry_after or 0.0, backoff * rng.uniform(0.5, 1.5))
+
+
+class Dispatcher:
+    """Sends the due outbox through a transport; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        transport: Transport,
+        settings: Settings,
+        batch_size: int = 500,
+        lease: timedelta = timedelta(minutes=5),
+        retry: RetryPolicy | None = None,
+        poll_seconds: float = 1.0,
+        flush_seconds: float = 0.1,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._transport = transport
+        self._settings = settings
+        self._concurrency = settings.dispatch_concurrency
+        self._limit = max(1, min(batch_size, int(settings.send_rate * CLAIM_AHEAD_SECONDS)))
+        self._lease = lease
+        self._retry = retry or RetryPolicy()
+        self._poll = poll_seconds
+        self._flush_every = flush_seconds
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._bucket = TokenBucket(settings.send_rate)
+        self._status_callback = settings.url_for("/sms/status")
+        self.stats = DispatchStats()
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    async def run(self, *, stop: asyncio.Event | None = None, until_idle: bool = False) -> None:
+        """Dispatch until `stop` is set, or (until_idle) until nothing due is left to claim."""
+        stop = stop or asyncio.Event()
+        queue: asyncio.Queue[ClaimedMessage | None] = asyncio.Queue()
+        results: list[tuple[ClaimedMessage, Outcome]] = []
+        hungry = asyncio.Event()
+        busy = [0]  # senders holding a claim, and writer batches not yet committed
+
+        async def sender() -> None:
+            while (claim := await queue.get()) is not None:
+                busy[0] += 1
+                try:
+                    outcome = await self._process(claim)
+                except Exception:  # a bug must not kill the loop; the lease brings it back
+                    logger.exception("dispatching outbox row %s failed", claim.id)
+                else:
+                    results.append((claim, outcome))
+                finally:
+                    busy[0] -= 1
+                    if queue.qsize() < self._limit:
+                        hungry.set()
+
+        async def writer() -> None:
+            while not writer_done.is_set() or results:
+                await _wait(writer_done, self._flush_every)
+                if results:
+                    batch = results[:]
+                    del results[: len(batch)]
+                    busy[0] += 1
+                    try:
+                        await asyncio.to_thread(self._record, batch)
+                    except Exception:  # the rows stay "sending"; their leases bring them back
+                        logger.exception("recording %s outcomes failed", len(batch))
+                    finally:
+                        busy[0] -= 1
+
+        writer_done = asyncio.Event()
+        senders = [asyncio.create_task(sender()) for _ in range(self._concurrency)]
+        writing = asyncio.create_task(writer())
+        settled = False  # until_idle: an empty claim after every outcome was written
+        try:
+            while not stop.is_set():
+                if queue.qsize() >= self._limit:
+                    hungry.clear()
+                    await _wait(hungry, self._poll)
+                    continue
+                claims = await asyncio.to_thread(self._claim)
+                for claim in claims:
+                    queue.put_nowait(claim)
+                if claims:
+                    settled = False
+                    continue
+                if until_idle and queue.empty():
+                    if settled:
+                        break
+                    while results or busy[0]:
+                        await asyncio.sleep(self._flush_every / 4)
+                    settled = True  # claim once more: retries may already be due
+                    continue
+                await _wait(stop, self._poll)
+        finally:
+            for _ in senders:
+                queue.put_nowait(None)
+            await asyncio.gather(*senders, return_exceptions=True)
+            writer_done.set()
+            await writing
+
+    def _claim(self) -> list[ClaimedMessage]:
+        with transaction(self._sessions) as session:
+            claims = claim_batch(
+                session=session, now=self._clock(), limit=self._limit, lease=self._lease
+            )
+        self.stats.claimed += len(claims)
+        return claims
+
+    def _record(self, batch: list[tuple[ClaimedMessage, Outcome]]) -> None:
+        now = self._clock()
+        with transaction(self._sessions) as session:
+            record_outcomes(session=session, results=batch, now=now)
+        for _, outcome in batch:
+            self.stats.by_state[outcome.state] = self.stats.by_state.get(outcome.state, 0) + 1
+
+    # -- one message ------------------------------------------------------------------------
+
+    async def _process(self, claim: ClaimedMessage) -> Outcome:
+        if claim.previous_claim is not None:
+            found = await self._reconcile(claim)
+            if found is not None:
+                return found
+        now = self._clock()
+        reason = _not_subscribed(claim, now)
+        if reason is not None:
+            self.stats.cancelled += 1
+            return Outcome(state="cancelled", error_message=reason)
+        if not is_sendable_now(now, claim.timezone, claim.region, self._settings):
+            self.stats.deferred += 1
+            return Outcome(
+                state="pending",
+                due_at=self._next_window(claim, now),
+                attempts=claim.attempts - 1,
+            )
+        await self._bucket.acquire(claim.segments)
+        try:
+            result = await self._transport.send(
+                to=claim.to_number, body=claim.body, status_callback=self._status_callback
+            )
+        except RetryableSend as error:
+            return self._retry_later(claim, error)
+        except PermanentSend as error:
+            return self._refused(claim, error)
+        self.stats.sent += 1
+        self.stats.segments_sent += claim.segments
+        return Outcome(state="sent", provider_sid=result.sid, sent_at=self._clock())
+
+    async def _reconcile(self, claim: ClaimedMessage) -> Outcome | None:
+        assert claim.previous_claim is not None
+        try:
+            sid = await self._transport.find_sent(
+                to=claim.to_number, body=claim.body, since=claim.previous_claim
+            )
+        except (RetryableSend, PermanentSend) as error:
+            # Not knowing whether it went out, sending again could double it: ask again later.
+            logger.warning("cannot reconcile outbox row %s yet: %s", claim.id, error)
+            return self._retry_later(claim, AmbiguousSend(str(error), code=error.code))
+        if sid is None:
+            logger.info("outbox row %s was not sent before its lease expired: sending", claim.id)
+            return None
+        logger.info("outbox row %s had been sent before its lease expired (%s)", claim.id, sid)
+        self.stats.reconciled += 1
+        return Outcome(state="sent", provider_sid=sid, sent_at=self._clock())
+
+    def _retry_later(self, claim: ClaimedMessage, error: RetryableSend) -> Outcome:
+        code = str(error.code) if error.code is not None else None
+        if claim.attempts >= self._retry.max_attempts:
+            self.stats.failed += 1
+            return Outcome(
+                state="failed",
+                error_code=code,
+                error_message=f"gave up after {claim.attempts} attempts: {error}",
+            )
+        if error.retry_after:
+            self._bucket.hold(error.retry_after)
+        now = self._clock()
+        delay = self._retry.delay(claim.attempts, error.retry_after, self._rng)
+        due = self._next_window(claim, now + timedelta(seconds=delay))
+        self.stats.retried += 1
+        if isinstance(error, AmbiguousSend):
+            # Twilio may have it: keep the row "sending" so the retry reconciles first.
+            return Outcome(
+                state="sending", lease_expires_at=due, error_code=code, error_message=str(error)
+            )
+        return Outcome(state="pending", due_at=due, error_code=code, error_message=str(error))
+
+    def _refused(self, claim: ClaimedMessage, error: PermanentSend) -> Outcome:
+        code = str(error.code) if error.code is not None else None
+        if isinstance(error, RecipientUnsubscribed):
+            self.stats.opted_out += 1
+            logger.info("%s has unsubscribed at the carrier: opting out", mask(claim.to_number))
+            change: CaregiverChange | None = "opted_out"
+        elif isinstance(error, UndeliverableNumber):
+            self.stats.undeliverable += 1
+            logger.info("%s cannot receive texts (%s)", mask(claim.to_number), code)
+            change = "undeliverable"
+        else:
+            self.stats.failed += 1
+            change = None
+        return Outcome(
+            state="failed",
+            error_code=code,
+            error_message=str(error),
+            caregiver_change=change,
+        )
+
+    def _next_window(self, claim: ClaimedMessage, moment: datetime) -> datetime:
+        local = moment.astimezone(ZoneInfo(claim.timezone))
+        return next_send_time(local, claim.region, self._settings).astimezone(UTC)
+
+
+def _not_subscribed(claim: ClaimedMessage, now: datetime) -> str | None:
+    """Why this caregiver must not get the text now, or None."""
+    if claim.caregiver_status == "opted_out":
+        return "caregiver opted out after the message was planned"
+    if claim.caregiver_status == "undeliverable":
+        return "caregiver's number is undeliverable"
+    if claim.caregiver_status == "paused" and (
+        claim.paused_until is None or claim.paused_until > now
+    ):
+        return "caregiver paused messages"
+    return None
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), seconds)
+
+
+class DispatcherService:
+    """The dispatcher as a background service of `sms-tips serve` (context.BackgroundService)."""
+
+    name = "dispatcher"
+
+    def __init__(self, settings: Settings, *, transport: Transport | None = None) -> None:
+        self._settings = settings
+        self._transport = transport
+        self._engine: Engine | None = None
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Connect and start dispatching in the running event loop."""
+        self._engine = build_engine(self._settings.database_url)
+        if self._transport is None:
+            self._transport = build_transport(self._settings)
+        dispatcher = Dispatcher(
+            sessions=build_sessionmaker(self._engine),
+            transport=self._transport,
+            settings=self._settings,
+        )
+        self._stop.clear()
+        self._task = asyncio.create_task(dispatcher.run(stop=self._stop), name="dispatcher")
+
+    async def stop(self) -> None:
+        """Finish the texts in flight, record them, and disconnect."""
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+        if self._transport is not None:
+            await self._transport.aclose()
+        if self._engine is not None:
+            self._engine.dispose()

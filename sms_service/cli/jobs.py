@@ -1,0 +1,63 @@
+"""`sms-tips dispatcher` (and the scheduler): the background processes, run on their own."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from jobs.dispatcher import Dispatcher
+from sms_service.cli.common import Subparsers, connect, load_settings
+from sms_service.db import build_sessionmaker
+from sms_service.settings import Settings
+from sms_service.transports import build_transport
+
+
+def register(subparsers: Subparsers) -> None:
+    dispatcher = subparsers.add_parser(
+        "dispatcher",
+        help="send due texts from the outbox (run one or more; they never send a text twice)",
+        description=(
+            "Claim due outbox rows, re-check consent and the send window, and send them "
+            "through Twilio (or the console without Twilio) at SMS_TIPS_SEND_RATE segments per "
+            "second. Stops cleanly on SIGTERM or Ctrl-C, recording the texts in flight."
+        ),
+    )
+    dispatcher.add_argument(
+        "--once",
+        action="store_true",
+        help="send what is due now, then exit (instead of running until stopped)",
+    )
+    dispatcher.set_defaults(handler=_dispatcher)
+
+
+def _dispatcher(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    engine = connect(settings)
+    try:
+        return asyncio.run(_dispatch(settings, build_sessionmaker(engine), once=args.once))
+    finally:
+        engine.dispose()
+
+
+async def _dispatch(settings: Settings, sessions: sessionmaker[Session], *, once: bool) -> int:
+    transport = build_transport(settings)
+    dispatcher = Dispatcher(sessions=sessions, transport=transport, settings=settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await dispatcher.run(stop=stop, until_idle=once)
+    finally:
+        await transport.aclose()
+    stats = dispatcher.stats
+    print(
+        f"dispatcher: {stats.sent} sent, {stats.reconciled} reconciled, {stats.retried} to retry, "
+        f"{stats.cancelled} cancelled, {stats.deferred} deferred to the send window, "
+        f"{stats.failed + stats.opted_out + stats.undeliverable} failed",
+        flush=True,
+    )
+    return 0
