@@ -85,7 +85,9 @@ _AGE_PART = re.compile(r"(\d+(?:[.,]\d+)?|[A-Z]+)\s+([A-Z]+)")
 def fold(text: str) -> str:
     """Upper case without accents, punctuation or repeated spaces: how answers are compared."""
     decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    plain = "".join(
+        char for char in decomposed if not unicodedata.combining(char) and char not in "'’"
+    )  # "don't" -> DONT
     kept = "".join(char if char.isalnum() or char in "/-." else " " for char in plain.upper())
     return " ".join(kept.split()).strip(".-")
 

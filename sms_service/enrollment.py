@@ -113,9 +113,10 @@ def _decide(
     twilio_kind = from_opt_out_type(incoming.opt_out_type)
     compliance = twilio_kind or (keyword.kind if keyword and keyword.kind in COMPLIANCE else None)
     if caregiver is None:
-        status = "opted_out" if compliance is Kind.OPT_OUT else "enrolling"
+        # A STOP from a number we never saw still gets a row (status set by opt_out below),
+        # so the opt-out is on record if the number ever turns up again.
         language = keyword.language if keyword and keyword.language else "en"
-        caregiver = _new_caregiver(session, settings, phone, language, status=status, now=now)
+        caregiver = _new_caregiver(session, settings, phone, language, now=now)
     inbound.caregiver_id = caregiver.id
     turn = Turn(session=session, settings=settings, caregiver=caregiver, inbound=inbound, now=now)
     if compliance is not None:
@@ -189,22 +190,21 @@ def _acknowledge(turn: Turn) -> Outcome:
 
 
 def _new_caregiver(
-    session: Session, settings: Settings, phone: str, language: str, *, status: str, now: datetime
+    session: Session, settings: Settings, phone: str, language: str, *, now: datetime
 ) -> Caregiver:
     caregiver = Caregiver(
         phone=phone,
         language=language,
         timezone=timezone_for(phone, settings.timezone),
         region=us_state_for(phone),
-        status=status,
-        opted_out_at=now if status == "opted_out" else None,
+        status="enrolling",
         conversation_data={},
         created_at=now,
         updated_at=now,
     )
     session.add(caregiver)
     session.flush()
-    logger.info("new caregiver %s (%s)", mask(phone), status)
+    logger.info("new caregiver %s", mask(phone))
     return caregiver
 
 
