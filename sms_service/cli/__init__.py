@@ -7,12 +7,12 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from sms_service.cli import content, db, jobs, server, staff
+from sms_service.cli import content, db, jobs, server, simulate, staff
 from sms_service.cli.common import CommandError
 from sms_service.errors import ConfigError
 
 # Each module adds its subcommands with register(subparsers); later areas append theirs here.
-COMMAND_MODULES = [server, db, staff, content, jobs]
+COMMAND_MODULES = [server, db, staff, content, jobs, simulate]
 
 
 def build_parser() -> argparse.ArgumentParser:
