@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from sms_service import admin, health, status_callback, webhooks
+from sms_service import admin, api, health, status_callback, webhooks
 from sms_service.auth import StaffAccessMiddleware
 from sms_service.context import AppContext, BackgroundService
 from sms_service.db import build_engine, build_sessionmaker
@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 def build_routes() -> list[BaseRoute]:
     """Every route the service answers, gathered from the modules that own them."""
-    return [*health.routes, *admin.routes, *status_callback.routes, *webhooks.routes]
+    return [*health.routes, *admin.routes, *api.routes, *status_callback.routes, *webhooks.routes]
 
 
 def create_app(

@@ -7,7 +7,14 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from sms_service.admin import campaign_views, login_views
+from sms_service.admin import (
+    account_views,
+    campaign_views,
+    caregiver_views,
+    content_views,
+    dashboard_views,
+    login_views,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -16,7 +23,11 @@ routes: list[BaseRoute] = [
         "/admin",
         routes=[
             *login_views.routes,
+            *dashboard_views.routes,
             *campaign_views.routes,
+            *caregiver_views.routes,
+            *content_views.routes,
+            *account_views.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="admin-static"),
         ],
     )

@@ -1,0 +1,89 @@
+"""The dashboard, the audit log and the CSV exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sms_service.admin.support import in_transaction, take_flash
+from sms_service.admin.templating import render
+from sms_service.auth import current_staff
+from sms_service.charts import bar_chart
+from sms_service.context import app_context
+from sms_service.dashboard import program_stats
+from sms_service.exports import campaign_results_csv, caregivers_csv
+from sms_service.models import AuditLog, utcnow
+
+AUDIT_PAGE = 100
+
+
+async def dashboard(request: Request) -> Response:
+    zone = app_context(request).settings.zone
+    stats = await in_transaction(request, lambda s: program_stats(s, now=utcnow(), zone=zone))
+    enrollments = bar_chart(
+        [(week.strftime("%b %d"), count) for week, count in stats.enrollments_per_week],
+        title="Enrollments per week",
+    )
+    funnel = bar_chart(stats.funnel, title="Delivery funnel, last 30 days", color="#3b82f6")
+    return render(
+        request,
+        "dashboard.html",
+        stats=stats,
+        enrollments_chart=enrollments,
+        funnel_chart=funnel,
+        **take_flash(request),
+    )
+
+
+async def audit_log(request: Request) -> Response:
+    params = request.query_params
+    before = int(params["before"]) if params.get("before", "").isdigit() else None
+
+    def work(session: Session) -> list[AuditLog]:
+        query = select(AuditLog).order_by(AuditLog.id.desc()).limit(AUDIT_PAGE)
+        if before is not None:
+            query = query.where(AuditLog.id < before)
+        return list(session.scalars(query))
+
+    entries = await in_transaction(request, work)
+    return render(request, "audit.html", entries=entries, page_size=AUDIT_PAGE)
+
+
+def _csv(content: str, filename: str) -> Response:
+    return Response(
+        content,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+async def export_caregivers(request: Request) -> Response:
+    actor = current_staff(request).actor
+    content = await in_transaction(request, lambda s: caregivers_csv(s, actor=actor))
+    return _csv(content, "caregivers.csv")
+
+
+async def export_campaign(request: Request) -> Response:
+    campaign_id: int = request.path_params["campaign_id"]
+    actor = current_staff(request).actor
+
+    def work(session: Session) -> Any:
+        return campaign_results_csv(session, campaign_id, actor=actor)
+
+    return _csv(await in_transaction(request, work), f"campaign-{campaign_id}-results.csv")
+
+
+routes = [
+    Route("/", dashboard, methods=["GET"]),
+    Route("/audit", audit_log, methods=["GET"]),
+    Route("/export/caregivers.csv", export_caregivers, methods=["GET"]),
+    Route("/campaigns/{campaign_id:int}/results.csv", export_campaign, methods=["GET"]),
+]
