@@ -176,8 +176,13 @@ def _answer_birth(turn: Turn, body: str) -> str:
     else:
         fallback = False
     if mode == ENROLL:
-        turn.go(SCHEDULE, mode=ENROLL, name=name, birth=found.date.isoformat(),
-                expected=found.is_expected)  # fmt: skip
+        turn.go(
+            SCHEDULE,
+            mode=ENROLL,
+            name=name,
+            birth=found.date.isoformat(),
+            expected=found.is_expected,
+        )
         return turn.texts.render("birth_default" if fallback else "ask_schedule")
     if mode == AGE:
         child = turn.session.get(Child, data.get("child_id"))

@@ -64,13 +64,13 @@ def handle_inbound(
     if already is not None:
         logger.info("duplicate MessageSid %s ignored", incoming.message_sid)
         return Outcome(None, "duplicate")
-    body = clean_body(incoming.body)
+    body = clean_body(incoming.body)  # what the conversation reads
     phone = to_e164(incoming.from_number) if incoming.from_number.startswith("+") else None
     inbound = InboundMessage(
         message_sid=incoming.message_sid,
         from_number=incoming.from_number[:64],
         to_number=incoming.to_number[:64],
-        body=body,
+        body=incoming.body.replace("\x00", ""),  # whole, but PostgreSQL text cannot hold NUL
         num_media=incoming.num_media,
         opt_out_type=(incoming.opt_out_type or None) and incoming.opt_out_type[:20],
         received_at=now,
@@ -83,9 +83,14 @@ def handle_inbound(
         return Outcome(None, "not_a_phone")
     caregiver = session.scalar(select(Caregiver).where(Caregiver.phone == phone).with_for_update())
     keyword = classify(body, settings)
-    outcome = _decide(
-        session, settings, incoming, inbound, phone, caregiver, keyword, body=body, now=now
-    )
+    if caregiver is None:
+        # Even a STOP from a number we never saw gets a row (opt_out sets its status), so the
+        # opt-out is on record if the number ever turns up again.
+        language = keyword.language if keyword and keyword.language else "en"
+        caregiver = _new_caregiver(session, settings, phone, language, now=now)
+    inbound.caregiver_id = caregiver.id
+    turn = Turn(session=session, settings=settings, caregiver=caregiver, inbound=inbound, now=now)
+    outcome = _decide(turn, keyword, from_opt_out_type(incoming.opt_out_type), body=body)
     inbound.handled_as = outcome.handled_as
     logger.info(
         "text %s from %s handled as %s",
@@ -98,37 +103,34 @@ def handle_inbound(
     return outcome
 
 
-def _decide(
-    session: Session,
-    settings: Settings,
-    incoming: IncomingText,
-    inbound: InboundMessage,
-    phone: str,
-    caregiver: Caregiver | None,
-    keyword: Keyword | None,
-    *,
-    body: str,
-    now: datetime,
-) -> Outcome:
-    twilio_kind = from_opt_out_type(incoming.opt_out_type)
+def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, body: str) -> Outcome:
+    """Compliance keywords first, then the program keyword, the conversation, commands."""
+    caregiver = turn.caregiver
     compliance = twilio_kind or (keyword.kind if keyword and keyword.kind in COMPLIANCE else None)
-    if caregiver is None:
-        # A STOP from a number we never saw still gets a row (status set by opt_out below),
-        # so the opt-out is on record if the number ever turns up again.
-        language = keyword.language if keyword and keyword.language else "en"
-        caregiver = _new_caregiver(session, settings, phone, language, now=now)
-    inbound.caregiver_id = caregiver.id
-    turn = Turn(session=session, settings=settings, caregiver=caregiver, inbound=inbound, now=now)
     if compliance is not None:
         word = keyword.word if keyword and keyword.kind is compliance else body[:40].upper()
         source = "twilio_opt_out_type" if twilio_kind is not None else "keyword"
-        return _compliance(turn, compliance, word=word, source=source, body=body,
-                           twilio_answered=twilio_kind is not None)  # fmt: skip
+        return _compliance(
+            turn,
+            compliance,
+            word=word,
+            source=source,
+            body=body,
+            twilio_answered=twilio_kind is not None,
+        )
     if caregiver.status == "opted_out":
         if keyword is not None and keyword.kind is Kind.ENROLL:
             # Texting the program keyword is asking to join again: that is an opt-in.
-            record_consent(session, caregiver=caregiver, kind="opt_in", source="keyword",
-                           keyword=keyword.word, text=body, inbound=inbound, now=now)  # fmt: skip
+            record_consent(
+                turn.session,
+                caregiver=caregiver,
+                kind="opt_in",
+                source="keyword",
+                keyword=keyword.word,
+                text=body,
+                inbound=turn.inbound,
+                now=turn.now,
+            )
             return Outcome(conversation.begin_enrollment(turn, keyword), "keyword")
         return Outcome(None, "ignored_opted_out")
     if keyword is not None and keyword.kind is Kind.ENROLL:
@@ -154,8 +156,16 @@ def _compliance(
     session, caregiver, now = turn.session, turn.caregiver, turn.now
 
     def record(consent_kind: str) -> None:
-        record_consent(session, caregiver=caregiver, kind=consent_kind, source=source,
-                       keyword=word, text=body, inbound=turn.inbound, now=now)  # fmt: skip
+        record_consent(
+            session,
+            caregiver=caregiver,
+            kind=consent_kind,
+            source=source,
+            keyword=word,
+            text=body,
+            inbound=turn.inbound,
+            now=now,
+        )
 
     if kind is Kind.OPT_OUT:
         first_time = opt_out(session, caregiver=caregiver, now=now)

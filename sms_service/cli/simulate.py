@@ -60,8 +60,13 @@ def _simulate(args: argparse.Namespace) -> int:
                 "Type a message and press Enter; Ctrl-D ends.",
                 flush=True,
             )
-            chat(simulator, sys.stdin, _printer(), poll_seconds=args.poll,
-                 echo=not sys.stdin.isatty())  # fmt: skip
+            chat(
+                simulator,
+                sys.stdin,
+                _printer(),
+                poll_seconds=args.poll,
+                echo=not sys.stdin.isatty(),
+            )
     except SimulatorError as error:
         raise CommandError(str(error)) from None
     finally:

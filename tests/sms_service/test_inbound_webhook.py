@@ -143,8 +143,12 @@ def test_concurrent_duplicates_act_once(
     outcome, results = _race(sessions, settings, engine, join, join)
     assert outcome.handled_as == "keyword" and outcome.reply is not None
     assert [result.handled_as for result in results] == ["duplicate"]
-    assert counts(sessions) == {**NOTHING, "caregiver": 1, "inbound_message": 1,
-                                "outbound_message": 1}  # fmt: skip
+    assert counts(sessions) == {
+        **NOTHING,
+        "caregiver": 1,
+        "inbound_message": 1,
+        "outbound_message": 1,
+    }
 
 
 def test_concurrent_first_texts_from_one_number_make_one_caregiver(
