@@ -135,12 +135,14 @@ def _load(args: argparse.Namespace) -> int:
             f"the library has {len(report.errors)} error(s); `sms-tips content check` lists them"
         )
     settings = load_settings()
-    sessions = build_sessionmaker(connect(settings, migrate=True))
+    engine = connect(settings, migrate=True)
     try:
-        with transaction(sessions) as session:
+        with transaction(build_sessionmaker(engine)) as session:
             result = sync_library(session, library)
     except SyncRefused as error:
         raise CommandError(str(error)) from None
+    finally:
+        engine.dispose()
     print(
         f"tips: {len(result.created)} new, {len(result.updated)} new versions, "
         f"{len(result.restored)} restored, {len(result.retired)} retired, "
