@@ -94,19 +94,33 @@ def prompt(turn: Turn) -> str:
     return turn.texts.render("ask_schedule")
 
 
-def answer(turn: Turn, body: str) -> str:
-    """Take `body` as the answer to the current step and return the next text to send."""
+def answer(turn: Turn, body: str, *, keyword: Keyword | None = None) -> str:
+    """Take `body` as the answer to the current step and return the next text to send.
+
+    `keyword` is the command word `body` is, if any: LANG switches the language mid-way, and
+    no command word is taken for a child's name.
+    """
     step = turn.caregiver.conversation_step
+    if keyword is not None and keyword.kind is Kind.LANGUAGE:
+        return _switch_language(turn, keyword)
     if step == LANGUAGE:
         return _answer_language(turn, body)
     if step == NAME:
-        return _answer_name(turn, body)
+        return _answer_name(turn, "" if keyword is not None else body)
     if step == BIRTH:
         return _answer_birth(turn, body)
     if step == SCHEDULE:
         return _answer_schedule(turn, body)
     # An unknown or missing step (e.g. data edited by hand): start over rather than guess.
     return begin_enrollment(turn, None)
+
+
+def _switch_language(turn: Turn, keyword: Keyword) -> str:
+    """LANG / IDIOMA during a conversation: switch (to the one named, or the other one) and
+    ask the current question again in it."""
+    chosen = parse_language(keyword.argument) if keyword.argument else None
+    turn.caregiver.language = chosen or ("es" if turn.caregiver.language == "en" else "en")
+    return prompt(turn)
 
 
 def _wrong(turn: Turn, retry_key: str, **values: Any) -> str | None:

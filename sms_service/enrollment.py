@@ -23,7 +23,6 @@ logger = logging.getLogger(__name__)
 
 # A chatty parent gets one "thank you, we read every message" a day at most.
 ACK_INTERVAL = timedelta(days=1)
-_ANSWERING_STATUSES = frozenset({"active", "paused", "completed", "undeliverable"})
 
 
 @dataclass(frozen=True)
@@ -140,8 +139,8 @@ def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, bo
     if caregiver.status == "enrolling":
         if caregiver.conversation_step is None:
             return Outcome(conversation.begin_enrollment(turn, None), "welcome")
-        return Outcome(conversation.answer(turn, body), "answer")
-    if keyword is not None and caregiver.status in _ANSWERING_STATUSES:
+        return Outcome(conversation.answer(turn, body, keyword=keyword), "answer")
+    if keyword is not None:  # only commands are left
         return Outcome(conversation.command(turn, keyword), f"command:{keyword.kind.value}")
     if caregiver.conversation_step is not None:
         return Outcome(conversation.answer(turn, body), "answer")

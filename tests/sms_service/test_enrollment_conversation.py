@@ -8,12 +8,14 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from content.segments import analyze
-from sms_service.models import utcnow
+from sms_service.db import transaction
+from sms_service.models import Caregiver, Child, utcnow
 from tests.helpers.live_server import live_server
 from tests.helpers.texting import Phone, caregiver, children, consents, outbox
 
@@ -329,3 +331,41 @@ def test_messages_are_recorded_in_and_out(
     assert [row.body for row in sent] == bodies
     assert all(row.dedupe_key.startswith("reply:SM") for row in sent)
     assert all(isinstance(row.due_at, datetime) and row.sent_at is not None for row in sent)
+
+
+def test_language_can_be_switched_mid_enrollment(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    phone = Phone(client)
+    phone.text("JOIN")
+    assert "primer nombre de tu hijo o hija" in (phone.text("IDIOMA") or "")
+    assert "What is your child's first name?" in (phone.text("LANG 1") or "")
+    # Command words are not names.
+    assert "like Maya, or reply SKIP" in (phone.text("Time") or "")
+    phone.text("Maya")
+    again = phone.text("idioma")  # the birth question again, in Spanish, keeping the name
+    assert again is not None and "fecha de nacimiento de Maya" in again
+    person = caregiver(sessions, phone.number)
+    assert (person.language, person.conversation_step) == ("es", "birth_date")
+
+
+def test_a_family_whose_children_aged_out_can_enroll_again(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    phone = Phone(client)
+    for answer in ("JOIN", "Maya", "2 years", "1"):
+        phone.text(answer)
+    person = caregiver(sessions, phone.number)
+    with transaction(sessions) as session:
+        session.execute(update(Child).values(status="completed"))
+        session.execute(update(Caregiver).values(status="completed"))
+    assert "Thank you for writing" in (phone.text("We miss the tips!") or "")
+    for answer in ("JOIN", "Leo", "due in 2 months", "3"):
+        reply = phone.text(answer)
+    assert reply is not None and "every Wednesday morning" in reply
+    after = caregiver(sessions, phone.number)
+    assert (after.id, after.status) == (person.id, "active")
+    assert [(c.name, c.status) for c in children(sessions, phone.number)] == [
+        ("Maya", "completed"),
+        ("Leo", "active"),
+    ]
