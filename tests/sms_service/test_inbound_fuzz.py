@@ -34,13 +34,23 @@ BODIES = st.one_of(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(bodies=st.lists(BODIES, min_size=1, max_size=10), media=st.integers(0, 3))
+@given(
+    bodies=st.lists(BODIES, min_size=1, max_size=10),
+    media=st.integers(0, 3),
+    opt_out_type=st.sampled_from(["", "STOP", "START", "HELP"]),
+)
 def test_random_conversations_stay_consistent(
-    client: TestClient, sessions: sessionmaker[Session], bodies: list[str], media: int
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    bodies: list[str],
+    media: int,
+    opt_out_type: str,
 ) -> None:
     phone = Phone(client, f"+1212555{next(_numbers):04d}")
-    for body in bodies:
-        response = phone.post(phone.form(body, NumMedia=str(media)))
+    for index, body in enumerate(bodies):
+        # Twilio's OptOutType on one text in a conversation, as Advanced Opt-Out would add it.
+        extra = {"OptOutType": opt_out_type} if index == len(bodies) // 2 else {}
+        response = phone.post(phone.form(body, NumMedia=str(media), **extra))
         assert response.status_code == 200, response.text
     with sessions() as session:
         inbound = list(
