@@ -16,7 +16,7 @@ from sms_service.settings import Settings
 
 MESSAGES_DIR = Path(__file__).parent / "messages"
 LANGUAGES = ("en", "es")
-# Placeholders any text may use; the rest are given by the caller.
+# Every placeholder a message may use; render() fills the first four, callers the others.
 PLACEHOLDERS = frozenset({"program", "frequency", "contact", "child", "Child", "when", "date"})
 # Pieces put inside other texts rather than sent alone.
 FRAGMENTS = frozenset(
