@@ -25,6 +25,7 @@ from content.sequence import journey
 __all__ = ["CheckReport", "Finding", "check_catalog", "check_library", "check_message"]
 
 WORST_PROGRAM = "Little Moments Programme"  # 24 characters: the longest program name allowed
+DEFAULT_PROGRAM = "Little Moments"  # Settings.program_name's default
 WORST_NAME = "Alexandria Josephine"  # 20 characters: the longest child name ENROLL keeps
 MAX_SEGMENTS = 2
 NEAR_DUPLICATE_RATIO = 0.8  # share of words two tips have in the same order
@@ -54,7 +55,8 @@ class LanguageSummary:
     gsm: int = 0
     ucs2: int = 0
     segments: int = 0  # over all tips, rendered in the worst case
-    journey_segments: int = 0  # a child enrolled at birth, weeks 0..155
+    journey_segments: int = 0  # a child enrolled at birth, weeks 0..155, worst case
+    typical_journey_segments: int = 0  # the same with the default program name and no name
     ucs2_chars: Counter[str] = field(default_factory=Counter)  # char -> tips it makes UCS-2
 
     @property
@@ -193,7 +195,7 @@ def _near_duplicates(tips: list[Tip]) -> Iterable[tuple[Tip, Tip, float]]:
                 yield tips[later], tips[earlier], ratio
 
 
-def _check_tips(language: str, tips: list[Tip], report: CheckReport) -> None:
+def _check_tips(language: str, tips: list[Tip], report: CheckReport, *, where: str) -> None:
     summary = report.summaries[language]
     worst: dict[str, SegmentInfo] = {}
     for tip in tips:
@@ -235,14 +237,19 @@ def _check_tips(language: str, tips: list[Tip], report: CheckReport) -> None:
             f"text is {ratio:.0%} the same as {earlier.id} ({earlier.file}); say something new"
         )
         report.findings.append(Finding("near-duplicate", "error", message, later.file, later.id))
-    where = f"{display_path(DEFAULT_ROOT, DEFAULT_ROOT)}/tips/{language}/"
     for gap in find_gaps(tips):
         report.findings.append(Finding("coverage", "error", gap.describe(), where))
-    summary.journey_segments = sum(
-        worst[tip.id].segments
-        for _, tip in journey(tips, start_week=0, end_week=END_WEEK)
-        if tip is not None
-    )
+    for week, picked in journey(tips, start_week=0, end_week=END_WEEK):
+        if picked is not None:
+            summary.journey_segments += worst[picked.id].segments
+            typical = render_tip(
+                picked.text,
+                language=language,
+                child_name=None,
+                age_weeks=week,
+                program_name=DEFAULT_PROGRAM,
+            )
+            summary.typical_journey_segments += analyze(typical).segments
 
 
 def _heaviest(candidates: Iterable[str]) -> str:
@@ -380,7 +387,8 @@ def check_library(library: Library, *, catalogs: Mapping[str, Path] | None = Non
     report = CheckReport(findings=list(library.findings))
     for language in LANGUAGES:
         report.summaries[language] = LanguageSummary(language)
-        _check_tips(language, library.tips.get(language, []), report)
+        where = f"{display_path(library.root / 'tips' / language, library.root)}/"
+        _check_tips(language, library.tips.get(language, []), report, where=where)
     for language, path in (catalogs or {}).items():
         if not path.exists():
             message = f"no system message catalog for {language!r}; nothing to check"

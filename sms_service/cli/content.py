@@ -103,18 +103,19 @@ def summary_table(report: CheckReport) -> str:
     """The per-language table printed after the findings (and copied into the README)."""
     lines = [
         "| language | tips | errors | warnings | GSM-7 / UCS-2 tips | avg segments per tip "
-        "| segments for a 156-week journey |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| 156-week journey, worst case | 156-week journey, typical |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for summary in report.summaries.values():
         lines.append(
             f"| {summary.language} | {summary.tips} | {summary.errors} | {summary.warnings} "
             f"| {summary.gsm} / {summary.ucs2} | {summary.average_segments:.2f} "
-            f"| {summary.journey_segments} |"
+            f"| {summary.journey_segments} | {summary.typical_journey_segments} |"
         )
     lines.append(
-        "(worst case: a 24-character program name and a 20-character child name; the journey "
-        "is a child enrolled at birth, one tip a week to week 155)"
+        "(segments; worst case: a 24-character program name and a 20-character child name; "
+        'typical: "Little Moments" and no name. The journey is a child enrolled at birth, '
+        "one tip a week, weeks 0 to 155.)"
     )
     for summary in report.summaries.values():
         if summary.ucs2_chars:
