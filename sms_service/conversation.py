@@ -111,8 +111,12 @@ def answer(turn: Turn, body: str, *, keyword: Keyword | None = None) -> str:
         return _answer_birth(turn, body)
     if step == SCHEDULE:
         return _answer_schedule(turn, body)
-    # An unknown or missing step (e.g. data edited by hand): start over rather than guess.
-    return begin_enrollment(turn, None)
+    # An unknown step (e.g. data edited by hand): start over rather than guess, without
+    # un-enrolling someone who is already getting tips.
+    if turn.caregiver.status == "enrolling":
+        return begin_enrollment(turn, None)
+    turn.go(None)
+    return turn.texts.render("already_enrolled")
 
 
 def _switch_language(turn: Turn, keyword: Keyword) -> str:
@@ -204,7 +208,6 @@ def _answer_birth(turn: Turn, body: str) -> str:
         if child is None or child.caregiver_id != turn.caregiver.id:
             return add_child(turn)
         child.birth_date, child.is_expected = found.date, found.is_expected
-        child.status = "active"
         return turn.texts.render("age_updated", child=child.name)
     _create_child(turn, name, found)
     turn.go(None)

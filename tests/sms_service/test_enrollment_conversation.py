@@ -369,3 +369,16 @@ def test_a_family_whose_children_aged_out_can_enroll_again(
         ("Maya", "completed"),
         ("Leo", "active"),
     ]
+
+
+def test_an_unknown_step_never_unenrolls(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    phone = Phone(client)
+    for answer in ("JOIN", "Maya", "8 months", "1"):
+        phone.text(answer)
+    with transaction(sessions) as session:
+        session.execute(update(Caregiver).values(conversation_step="no-such-step"))
+    assert "already signed up" in (phone.text("hello") or "")
+    person = caregiver(sessions, phone.number)
+    assert (person.status, person.conversation_step) == ("active", None)
