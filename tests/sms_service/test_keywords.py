@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
-from sms_service.keywords import Kind, classify, compliance_words, from_opt_out_type
+from sms_service.answers import fold
+from sms_service.keywords import Kind, classify, command_words, compliance_words, from_opt_out_type
 from sms_service.settings import Settings
 
 SETTINGS = Settings.from_env(
@@ -104,3 +108,12 @@ def test_every_compliance_word_is_recognised() -> None:
         for word in words:
             keyword = classify(word.lower(), SETTINGS)
             assert keyword is not None and keyword.kind is kind, word
+
+
+def test_the_readme_table_lists_every_keyword() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Talking to the service by text")[1].split("\n## ")[0]
+    listed = {fold(cell) for cell in re.findall(r"`([^`]+)`", section)}
+    words = [*compliance_words().values(), *command_words().values()]
+    missing = {word for group in words for word in group if word not in listed}
+    assert missing == set()
