@@ -3,45 +3,42 @@
 from __future__ import annotations
 
 import re
-import string
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
-from typing import Any
 
-import yaml
-
+from content.catalogs import check_catalog, default_catalogs, inspect_catalog
 from content.coverage import END_WEEK, find_gaps
 from content.findings import Finding, Severity
-from content.framing import find_deficits, fold, load_rules
-from content.library import DEFAULT_ROOT, LANGUAGES, Library, Tip, display_path
-from content.readability import reading_level
-from content.render import PLACEHOLDERS, fallback_name, render_tip
-from content.segments import GSM_MULTI, UCS2_MULTI, SegmentInfo, analyze, describe_char
+from content.framing import fold
+from content.library import LANGUAGES, Library, Tip, display_path
+from content.message_rules import (
+    DEFAULT_PROGRAM,
+    WORST_NAME,
+    WORST_PROGRAM,
+    check_message,
+    message_findings,
+    placeholder_problems,
+)
+from content.render import PLACEHOLDERS, fill_placeholders, render_tip
+from content.segments import SegmentInfo, analyze
 from content.sequence import journey
 
-__all__ = ["CheckReport", "Finding", "check_catalog", "check_library", "check_message"]
+__all__ = [
+    "WORST_NAME",
+    "WORST_PROGRAM",
+    "CheckReport",
+    "Finding",
+    "LanguageSummary",
+    "check_catalog",
+    "check_library",
+    "check_message",
+    "default_catalogs",
+]
 
-WORST_PROGRAM = "Little Moments Programme"  # 24 characters: the longest program name allowed
-DEFAULT_PROGRAM = "Little Moments"  # Settings.program_name's default
-WORST_NAME = "Alexandria Josephine"  # 20 characters: the longest child name ENROLL keeps
-MAX_SEGMENTS = 2
 NEAR_DUPLICATE_RATIO = 0.8  # share of words two tips have in the same order
-# Spanish cannot be written without these; they make a text UCS-2 and the limits allow it.
-EXPECTED_NON_GSM = {"en": frozenset(), "es": frozenset("áíóúÁÍÓÚ")}
-GSM_REPLACEMENTS = {
-    "’": "'", "‘": "'", "“": '"', "”": '"', "…": "...", "–": "-", "—": "-",
-    "\u00a0": "a plain space", "•": "-",
-}  # fmt: skip
-PLACEHOLDER_FIELD = re.compile(r"\{([^{}]*)\}")
-# Catalog texts put inside other texts (sms_service/catalog.py FRAGMENTS): they are checked as
-# part of the messages that use them, with the longest value they can take.
-CATALOG_FRAGMENTS = frozenset({"weekday_names", "month_names", "date_format"})
-CATALOG_FRAGMENT_PREFIXES = ("frequency_", "when_")
-LONGEST_CONTACT = "familyprograms@organization-example.org"  # 40 characters
-UNKNOWN_SAMPLE = "X" * 20
 
 
 @dataclass
@@ -84,97 +81,6 @@ class CheckReport:
         return not self.errors
 
 
-def _placeholder_findings(text: str, allowed: frozenset[str], what: str) -> list[str]:
-    problems = [
-        f"unknown placeholder {{{name}}}; {what} may use only "
-        + " and ".join(f"{{{known}}}" for known in sorted(allowed))
-        for name in dict.fromkeys(PLACEHOLDER_FIELD.findall(text))
-        if name not in allowed
-    ]
-    if "{" in PLACEHOLDER_FIELD.sub("", text) or "}" in PLACEHOLDER_FIELD.sub("", text):
-        problems.append("a stray { or } (placeholders are written {child} or {Child})")
-    return problems
-
-
-def _encoding_problems(info: SegmentInfo, language: str) -> list[tuple[Severity, str]]:
-    """Characters that force UCS-2: an error when a plain GSM-7 twin exists (curly quotes,
-    dashes), a warning otherwise (emoji, accents); Spanish á í ó ú are expected."""
-    problems: list[tuple[Severity, str]] = []
-    for char in info.non_gsm:
-        if char in EXPECTED_NON_GSM[language]:
-            continue
-        forces = f"{describe_char(char)} forces UCS-2 (70 characters a segment instead of 160)"
-        hint = GSM_REPLACEMENTS.get(char)
-        if hint is None:
-            problems.append(("warning", f"{forces}; use a GSM-7 character if you can"))
-        else:
-            problems.append(("error", f"{forces}; use {hint if len(hint) > 3 else repr(hint)}"))
-    return problems
-
-
-def _segment_problem(info: SegmentInfo, context: str) -> str | None:
-    if info.segments <= MAX_SEGMENTS:
-        return None
-    limit = (GSM_MULTI if info.encoding == "GSM-7" else UCS2_MULTI) * MAX_SEGMENTS
-    return (
-        f"{info.segments} segments ({info.encoding}, {info.units} units) {context}; at most "
-        f"{MAX_SEGMENTS} segments = {limit} {info.encoding} units: cut {info.units - limit}"
-    )
-
-
-def _message_findings(
-    *,
-    full: str,
-    plain: str,
-    language: str,
-    context: str,
-    add: Callable[[str, Severity, str], None],
-) -> SegmentInfo:
-    """Segments, encoding, framing and reading level of one message; returns its segments.
-
-    `full` is the message as sent in the worst case (prefix, longest values); `plain` is the
-    text a caregiver reads (placeholders filled in as usual, no prefix).
-    """
-    info = analyze(full)
-    problem = _segment_problem(info, context)
-    if problem:
-        add("segments", "error", problem)
-    for severity, problem in _encoding_problems(info, language):
-        add("encoding", severity, problem)
-    for hit in find_deficits(plain, load_rules(language)):
-        add("framing", "error", f"deficit framing {hit.found!r}; instead: {hit.suggest}")
-    level = reading_level(plain, language=language)
-    if not level.ok:
-        add("reading-level", "error", f"too hard to read: {level.summary}")
-    return info
-
-
-def check_message(text: str, *, language: str, program_name: str = WORST_PROGRAM) -> list[Finding]:
-    """Findings for a staff-written campaign message (it may use {child} and {Child})."""
-    findings: list[Finding] = []
-
-    def add(rule: str, severity: Severity, message: str) -> None:
-        findings.append(Finding(rule, severity, message))
-
-    if not text.strip():
-        add("structure", "error", "the message is empty")
-        return findings
-    for problem in _placeholder_findings(text, PLACEHOLDERS, "messages"):
-        add("placeholder", "error", problem)
-    _message_findings(
-        full=render_tip(
-            text, language=language, child_name=WORST_NAME, age_weeks=0, program_name=program_name
-        ),
-        plain=render_tip(text, language=language, child_name=None, age_weeks=0, program_name="")[
-            2:
-        ],
-        language=language,
-        context=f"with the program name and a {len(WORST_NAME)}-character child name",
-        add=add,
-    )
-    return findings
-
-
 def _word_list(text: str) -> list[str]:
     return re.findall(r"\w+", fold(text))
 
@@ -203,10 +109,10 @@ def _check_tips(language: str, tips: list[Tip], report: CheckReport, *, where: s
         def add(rule: str, severity: Severity, message: str, tip: Tip = tip) -> None:
             report.findings.append(Finding(rule, severity, message, tip.file, tip.id))
 
-        for problem in _placeholder_findings(tip.text, PLACEHOLDERS, "tips"):
+        for problem in placeholder_problems(tip.text, PLACEHOLDERS, "tips"):
             add("placeholder", "error", problem)
         age = max(tip.min_week, 0)  # fallbacks: the youngest age the tip is sent at
-        info = _message_findings(
+        info = message_findings(
             full=render_tip(
                 tip.text,
                 language=language,
@@ -214,9 +120,7 @@ def _check_tips(language: str, tips: list[Tip], report: CheckReport, *, where: s
                 age_weeks=age,
                 program_name=WORST_PROGRAM,
             ),
-            plain=render_tip(
-                tip.text, language=language, child_name=None, age_weeks=age, program_name=""
-            )[2:],
+            plain=fill_placeholders(tip.text, language=language, child_name=None, age_weeks=age),
             language=language,
             context=(
                 f"with a {len(WORST_PROGRAM)}-character program name and a "
@@ -252,136 +156,6 @@ def _check_tips(language: str, tips: list[Tip], report: CheckReport, *, where: s
             summary.typical_journey_segments += analyze(typical).segments
 
 
-def _heaviest(candidates: Iterable[str]) -> str:
-    """The candidate that costs most in a message: any that forces UCS-2, then the longest."""
-    return max(candidates, key=lambda text: (bool(analyze(text).non_gsm), len(text)), default="")
-
-
-def _fragment(catalog: Mapping[str, Any], key: str, **values: str) -> list[str]:
-    text = catalog.get(key)
-    try:
-        return [text.format(**values)] if isinstance(text, str) else []
-    except (ValueError, IndexError, KeyError):
-        return []  # the fragment's own finding comes from the messages that use it
-
-
-def _list(catalog: Mapping[str, Any], key: str) -> list[str]:
-    text = catalog.get(key)
-    return [item.strip() for item in text.split(",")] if isinstance(text, str) else []
-
-
-def catalog_samples(catalog: Mapping[str, Any]) -> dict[str, str]:
-    """The costliest plausible value of each placeholder of a system message catalog."""
-    weekdays = _list(catalog, "weekday_names") or [UNKNOWN_SAMPLE]
-    months = _list(catalog, "month_names") or [UNKNOWN_SAMPLE]
-    when_keys = [key for key in catalog if str(key).startswith("when_")]
-    return {
-        "program": WORST_PROGRAM,
-        "contact": LONGEST_CONTACT,
-        "child": WORST_NAME,
-        "Child": WORST_NAME,
-        "frequency": _heaviest(
-            _fragment(catalog, "frequency_one") + _fragment(catalog, "frequency_many", count="7")
-        ),
-        "when": _heaviest(
-            text
-            for key in when_keys
-            for day in weekdays
-            for text in _fragment(catalog, key, day=day)
-        ),
-        "date": _heaviest(
-            text
-            for month in months
-            for text in _fragment(catalog, "date_format", month=month, day="30")
-        ),
-    }
-
-
-def _reading_samples(catalog: Mapping[str, Any], language: str) -> dict[str, str]:
-    # Reading level is judged on everyday values: a long made-up name would only add syllables.
-    child = fallback_name(language, 0)
-    first_when = next((key for key in catalog if str(key).startswith("when_")), "")
-    first_day = (_list(catalog, "weekday_names") or [UNKNOWN_SAMPLE])[0]
-    return {
-        "frequency": next(iter(_fragment(catalog, "frequency_one")), UNKNOWN_SAMPLE),
-        "when": next(iter(_fragment(catalog, first_when, day=first_day)), UNKNOWN_SAMPLE),
-        "program": "Little Moments",
-        "contact": "hello@example.org",
-        "child": child,
-        "Child": child[:1].upper() + child[1:],
-    }
-
-
-def _is_fragment(key: str) -> bool:
-    return key in CATALOG_FRAGMENTS or key.startswith(CATALOG_FRAGMENT_PREFIXES)
-
-
-def check_catalog(path: Path, *, language: str, root: Path = DEFAULT_ROOT) -> list[Finding]:
-    """Findings for a system message catalog: a flat mapping key -> text with {placeholders};
-    each message is checked as sent ("<program>: " + text) with its costliest values."""
-    return _check_catalog(path, language=language, root=root)[0]
-
-
-def _check_catalog(path: Path, *, language: str, root: Path) -> tuple[list[Finding], int]:
-    checked = 0
-    shown = display_path(path, root)
-    findings: list[Finding] = []
-    try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        problem = " ".join(str(error).split())
-        return [Finding("structure", "error", f"cannot read the catalog: {problem}", shown)], 0
-    if not isinstance(data, dict):
-        return [Finding("structure", "error", "expected a mapping of key: text", shown)], 0
-    samples = catalog_samples(data)
-    for key, text in data.items():
-
-        def add(rule: str, severity: Severity, message: str, key: object = key) -> None:
-            findings.append(Finding(rule, severity, message, shown, str(key)))
-
-        if not isinstance(text, str) or not text.strip():
-            add("structure", "error", "each message must be non-empty text")
-            continue
-        if _is_fragment(str(key)):
-            continue
-        checked += 1
-        try:
-            names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
-            body = text.format_map(_Samples(samples))
-            plain = text.format_map(_Samples({**samples, **_reading_samples(data, language)}))
-        except (ValueError, IndexError, AttributeError) as error:
-            add("placeholder", "error", f"cannot be formatted: {error}")
-            continue
-        for name in dict.fromkeys(names):
-            if name not in samples:
-                message = (
-                    f"placeholder {{{name}}} has no known longest value; checked as "
-                    f"{len(UNKNOWN_SAMPLE)} characters (see content.checker.catalog_samples)"
-                )
-                add("placeholder", "warning", message)
-        _message_findings(
-            full=f"{WORST_PROGRAM}: {body}",
-            plain=plain,
-            language=language,
-            context="as sent with the longest program name and placeholder values",
-            add=add,
-        )
-    return findings, checked
-
-
-class _Samples(dict[str, str]):
-    """Placeholder values for format_map: the known costliest ones, else 20 characters."""
-
-    def __missing__(self, key: str) -> str:
-        return UNKNOWN_SAMPLE
-
-
-def default_catalogs(root: Path = DEFAULT_ROOT) -> dict[str, Path]:
-    """The system message catalogs ENROLL writes: sms_service/messages/<language>.yaml."""
-    folder = root.parent / "sms_service" / "messages"
-    return {language: folder / f"{language}.yaml" for language in LANGUAGES}
-
-
 def check_library(library: Library, *, catalogs: Mapping[str, Path] | None = None) -> CheckReport:
     """Run every rule on every tip of the library and on the system message catalogs."""
     report = CheckReport(findings=list(library.findings))
@@ -396,9 +170,9 @@ def check_library(library: Library, *, catalogs: Mapping[str, Path] | None = Non
                 Finding("catalog", "warning", message, display_path(path, library.root))
             )
             continue
-        found, checked = _check_catalog(path, language=language, root=library.root)
-        report.findings.extend(found)
-        report.catalogs[display_path(path, library.root)] = checked
+        result = inspect_catalog(path, language=language, root=library.root)
+        report.findings.extend(result.findings)
+        report.catalogs[display_path(path, library.root)] = result.messages
     for finding in report.findings:
         tips_language = _language_of(finding)
         if tips_language is not None:

@@ -52,14 +52,19 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def render_tip(
-    text: str, *, language: str, child_name: str | None, age_weeks: int, program_name: str
-) -> str:
-    """The full message body: "<program>: " then the text with {child}/{Child} filled in."""
-    name = transliterate_name(child_name or "")
-    child = name or fallback_name(language, age_weeks)
+def fill_placeholders(text: str, *, language: str, child_name: str | None, age_weeks: int) -> str:
+    """The text with {child}/{Child} filled in: the GSM-7 name, or the fallback for the age."""
+    child = transliterate_name(child_name or "") or fallback_name(language, age_weeks)
 
     def fill(match: re.Match[str]) -> str:
         return _capitalised(child) if match.group(1) == "Child" else child
 
-    return f"{program_name}: {PLACEHOLDER.sub(fill, text)}"
+    return PLACEHOLDER.sub(fill, text)
+
+
+def render_tip(
+    text: str, *, language: str, child_name: str | None, age_weeks: int, program_name: str
+) -> str:
+    """The full message body: "<program>: " then the text with {child}/{Child} filled in."""
+    filled = fill_placeholders(text, language=language, child_name=child_name, age_weeks=age_weeks)
+    return f"{program_name}: {filled}"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from content.checker import WORST_NAME, WORST_PROGRAM, catalog_samples, check_catalog
+from content.catalogs import catalog_samples, check_catalog
+from content.message_rules import WORST_NAME, WORST_PROGRAM
 
 FRAGMENTS = {
     "frequency_one": "about 1 message a week",
