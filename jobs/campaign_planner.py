@@ -36,7 +36,6 @@ from sms_service.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-JOB_ID = "campaign-planner"
 # Local-time messages are planned this long before their wall-clock time reaches UTC, so the
 # earliest zone (UTC+14) gets them on time; each row's due time is its own zone's.
 LOCAL_TIME_LEAD = timedelta(hours=14)

@@ -6,8 +6,12 @@ import argparse
 import getpass
 import os
 
+from sqlalchemy import select
+
+from sms_service.auth import create_api_token
 from sms_service.cli.common import CommandError, Subparsers, connect, load_settings
 from sms_service.db import build_sessionmaker, transaction
+from sms_service.models import StaffUser
 from sms_service.staff import StaffError, create_staff_user
 
 
@@ -32,6 +36,14 @@ def register(subparsers: Subparsers) -> None:
         help="admin: accounts, content and deletions; staff: campaigns and viewing",
     )
     create.set_defaults(handler=_create_user)
+    token = commands.add_parser(
+        "create-token",
+        help="make an API token for a staff account",
+        description="Make a bearer token for the JSON API; it is printed once, only its hash kept.",
+    )
+    token.add_argument("email", help="the staff account the token acts as")
+    token.add_argument("--name", default="cli", help="what the token is for")
+    token.set_defaults(handler=_create_token)
 
 
 def _create_user(args: argparse.Namespace) -> int:
@@ -45,6 +57,22 @@ def _create_user(args: argparse.Namespace) -> int:
     except StaffError as error:
         raise CommandError(str(error)) from None
     print(f"created {role} account {email}")
+    return 0
+
+
+def _create_token(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    engine = connect(settings)
+    try:
+        with transaction(build_sessionmaker(engine)) as session:
+            email = args.email.strip().lower()
+            user = session.scalar(select(StaffUser).where(StaffUser.email == email))
+            if user is None or not user.is_active:
+                raise CommandError(f"no active staff account {args.email}")
+            token = create_api_token(session, staff_user_id=user.id, name=args.name, actor="cli")
+    finally:
+        engine.dispose()
+    print(token)
     return 0
 
 
