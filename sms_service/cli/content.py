@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from content.checker import CheckReport, check_library, default_catalogs
+from content.framing import RulesError
 from content.library import DEFAULT_ROOT, LANGUAGES, Library, load_library
 from content.render import render_tip
 from content.segments import analyze
@@ -88,7 +89,7 @@ def _library(root: Path) -> Library:
 def _check(args: argparse.Namespace) -> int:
     library = _library(args.root)
     catalogs = None if args.no_catalogs else default_catalogs()
-    report = check_library(library, catalogs=catalogs)
+    report = _checked(library, catalogs)
     for finding in report.findings:
         print(finding.line())
     print()
@@ -97,6 +98,13 @@ def _check(args: argparse.Namespace) -> int:
     verdict = "passed" if report.ok else "FAILED"
     print(f"\ncontent check {verdict}: {errors} error(s), {warnings} warning(s)")
     return 0 if report.ok else 1
+
+
+def _checked(library: Library, catalogs: dict[str, Path] | None) -> CheckReport:
+    try:
+        return check_library(library, catalogs=catalogs)
+    except RulesError as error:
+        raise CommandError(f"the framing rules cannot be used: {error}") from None
 
 
 def summary_table(report: CheckReport) -> str:
@@ -130,7 +138,7 @@ def summary_table(report: CheckReport) -> str:
 
 def _load(args: argparse.Namespace) -> int:
     library = _library(args.root)
-    report = check_library(library)
+    report = _checked(library, None)
     if not report.ok:
         raise CommandError(
             f"the library has {len(report.errors)} error(s); `sms-tips content check` lists them"
