@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import math
 
-from content.segments import analyze
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from content.segments import GSM_BASIC, analyze
 
 
 @pytest.mark.parametrize(
@@ -46,3 +50,18 @@ def test_reports_each_character_that_forces_ucs2_once_in_order() -> None:
     info = analyze("It’s “fine” ’ 😀")
     assert info.non_gsm == ("’", "“", "”", "😀")
     assert analyze("Plain text, ñ é ü ¿ ¡ € [ ].").non_gsm == ()
+
+
+@given(st.text(alphabet=sorted(GSM_BASIC), max_size=700))
+def test_plain_gsm_text_follows_the_160_153_formula(text: str) -> None:
+    info = analyze(text)
+    expected = 0 if not text else 1 if len(text) <= 160 else math.ceil(len(text) / 153)
+    assert (info.encoding, info.units, info.segments) == ("GSM-7", len(text), expected)
+
+
+@given(st.text(alphabet="áéñ€[abc ", min_size=1, max_size=400))
+def test_ucs2_without_surrogates_follows_the_70_67_formula(text: str) -> None:
+    info = analyze(text + "á")
+    units = len(text) + 1
+    assert info.encoding == "UCS-2"
+    assert info.segments == (1 if units <= 70 else math.ceil(units / 67))
