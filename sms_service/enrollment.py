@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from content.segments import analyze
 from sms_service import conversation
+from sms_service.caregivers import lift_suppression
 from sms_service.consent import can_resume_tips, opt_out, record_consent
 from sms_service.conversation import Turn
 from sms_service.keywords import COMPLIANCE, Keyword, Kind, classify, from_opt_out_type
@@ -211,6 +212,10 @@ def _new_caregiver(
         created_at=now,
         updated_at=now,
     )
+    if lift_suppression(session, phone):
+        # Their data was deleted on request: the number starts opted out (only the program
+        # keyword, a fresh opt-in, enrolls it again), and the opt-out lives on this row now.
+        caregiver.status, caregiver.opted_out_at = "opted_out", now
     session.add(caregiver)
     session.flush()
     logger.info("new caregiver %s", mask(phone))

@@ -1,0 +1,36 @@
+"""After staff delete a family's data, their number is never texted unless it opts in again."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.testclient import TestClient
+
+from sms_service.actors import Actor
+from sms_service.caregivers import delete_personal_data, get_caregiver, is_suppressed
+from sms_service.db import transaction
+from sms_service.models import Caregiver, Suppression
+from tests.helpers.people import add_caregiver
+from tests.helpers.texting import Phone
+
+NUMBER = "+12125550177"
+ADMIN = Actor(name="ada@example.org", role="admin")
+
+
+def test_a_deleted_number_stays_opted_out_until_it_joins_again(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    with transaction(sessions) as session:
+        caregiver_id = add_caregiver(session, phone=NUMBER).id
+    with transaction(sessions) as session:
+        delete_personal_data(session, get_caregiver(session, caregiver_id), actor=ADMIN)
+    phone = Phone(client, NUMBER)
+    assert phone.text("hi, who is this?") is None  # no welcome, no enrollment conversation
+    with sessions() as session:
+        caregiver = session.scalars(select(Caregiver)).one()
+        assert caregiver.status == "opted_out"  # the opt-out now lives on the new row
+        assert session.scalars(select(Suppression)).all() == []
+    assert phone.text("JOIN") is not None  # an explicit opt-in starts enrollment again
+    with sessions() as session:
+        assert session.scalars(select(Caregiver.status)).one() == "enrolling"
+        assert not is_suppressed(session, NUMBER)
