@@ -50,7 +50,9 @@ class TokenBucket:
                 self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
                 self._updated = now
                 needed = min(tokens, self.capacity)
-                if self._tokens >= needed:
+                # The tolerance stops float rounding (0.99999...) from sleeping forever in
+                # ever smaller steps.
+                if self._tokens >= needed - 1e-9:
                     self._tokens -= tokens
                     return
                 await self._sleep((needed - self._tokens) / self.rate)

@@ -8,9 +8,11 @@ import os
 
 import uvicorn
 
+from jobs.dispatcher import DispatcherService
 from sms_service.app import create_app
 from sms_service.cli.common import CommandError, Subparsers, connect, load_settings
 from sms_service.context import BackgroundService
+from sms_service.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ def _default_port() -> int:
 def _serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     engine = connect(settings, migrate=True)
-    return _run(args, create_app(settings, engine=engine, background=local_background()))
+    return _run(args, create_app(settings, engine=engine, background=local_background(settings)))
 
 
 def _web(args: argparse.Namespace) -> int:
@@ -61,9 +63,9 @@ def _web(args: argparse.Namespace) -> int:
     return _run(args, create_app(settings, engine=connect(settings)))
 
 
-def local_background() -> list[BackgroundService]:
+def local_background(settings: Settings) -> list[BackgroundService]:
     """The services `serve` runs beside the web app."""
-    return []
+    return [DispatcherService(settings)]
 
 
 def _run(args: argparse.Namespace, app: object) -> int:

@@ -1,0 +1,86 @@
+"""The dispatcher as it runs for real: inside `serve` (a background service) and as a command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.testclient import TestClient
+
+from jobs.dispatcher import DispatcherService
+from sms_service.app import create_app
+from sms_service.db import transaction
+from sms_service.models import utcnow
+from sms_service.transports import TwilioTransport
+from tests.fakes.twilio_server import FakeTwilio
+from tests.helpers.settings import make_settings
+from tests.jobs.outbox import add_message, add_recipient, outbox
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def midday_zone() -> str:
+    """A fixed-offset zone where it is about noon right now, so the send window is open."""
+    offset = 12 - datetime.now(UTC).hour  # hours east of UTC
+    offset = max(-12, min(14, offset))
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"  # POSIX signs are inverted
+
+
+def test_serve_runs_the_dispatcher_beside_the_web_app(
+    database_url: str, sessions: sessionmaker[Session], fake_twilio: FakeTwilio
+) -> None:
+    settings = make_settings(database_url, SMS_TIPS_SEND_RATE="100")
+    with transaction(sessions) as session:
+        person = add_recipient(session, timezone=midday_zone(), region=None)
+        message = add_message(session, person, due_at=utcnow() - timedelta(seconds=1))
+    service = DispatcherService(
+        settings, transport=TwilioTransport(settings, api_base_url=fake_twilio.url)
+    )
+
+    with TestClient(create_app(settings, background=[service])):
+        deadline = time.monotonic() + 10
+        while not fake_twilio.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    # Stopping the app stopped the service after it recorded the text in flight.
+    row = outbox(sessions)[message.id]
+    assert [m["sid"] for m in fake_twilio.sent_to(person.phone)] == [row.provider_sid]
+    assert row.state == "sent"
+
+
+def test_dispatcher_command_sends_what_is_due_through_the_console(
+    database_url: str, sessions: sessionmaker[Session]
+) -> None:
+    with transaction(sessions) as session:
+        person = add_recipient(session, timezone=midday_zone(), region=None)
+        message = add_message(
+            session, person, body="Little Moments: hum to your baby.", due_at=utcnow()
+        )
+    environ = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TWILIO_", "SMS_TIPS_", "DATABASE_URL"))
+    }
+    environ.update(DATABASE_URL=database_url, SMS_TIPS_SEND_RATE="10")
+
+    result = subprocess.run(
+        [sys.executable, "-m", "sms_service", "dispatcher", "--once"],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "Little Moments: hum to your baby." in result.stdout
+    assert person.phone not in result.stdout + result.stderr
+    assert "1 sent" in result.stdout
+    row = outbox(sessions)[message.id]
+    assert row.state == "sent"
+    assert (row.provider_sid or "").startswith("CONSOLE-")
