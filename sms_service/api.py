@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.schemas import SchemaGenerator
 
-from sms_service.audience import Audience, AudienceError, audience_size
+from sms_service.audience import Audience, audience_size
 from sms_service.auth import current_staff
 from sms_service.campaign_results import campaign_results
 from sms_service.campaigns import (
@@ -89,7 +89,10 @@ def campaign_input(data: Any) -> tuple[str, Audience, bool, list[MessageDraft]]:
     if not isinstance(data, dict):
         raise BadRequest("send a JSON object")
     try:
-        audience = Audience.from_json(data.get("audience") or {})
+        audience = Audience.from_json(dict(data.get("audience") or {}))
+    except (TypeError, ValueError) as error:  # AudienceError is a ValueError
+        raise BadRequest(f"audience: {error}") from None
+    try:
         messages = [
             MessageDraft(
                 send_at=datetime.fromisoformat(str(item["send_at"])).replace(tzinfo=None),
@@ -97,8 +100,6 @@ def campaign_input(data: Any) -> tuple[str, Audience, bool, list[MessageDraft]]:
             )
             for item in data.get("messages") or []
         ]
-    except AudienceError as error:
-        raise BadRequest(str(error)) from None
     except (KeyError, TypeError, ValueError, AttributeError):
         raise BadRequest(
             "messages must be a list of {send_at: '2026-05-04T10:00', texts: {en: ..., es: ...}}"
