@@ -46,6 +46,20 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_FORM_BYTES = 1_000_000
 
+# Pages full of personal data: never cached, never framed, no script or style from elsewhere.
+ADMIN_HEADERS = (
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; "
+        b"base-uri 'none'; object-src 'none'",
+    ),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cache-control", b"no-store"),
+)
+API_HEADERS = ((b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"))
+
 # Lockout: after FREE_ATTEMPTS wrong passwords, each further failure locks the account for twice
 # as long as the last one (1, 2, 4 ... minutes), never more than MAX_LOCK.
 FREE_ATTEMPTS = 5
@@ -222,9 +236,9 @@ class StaffAccessMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
         if _under(path, "/api"):
-            await self._api(scope, receive, send)
+            await self._api(scope, receive, _with_headers(send, API_HEADERS))
         elif _under(path, "/admin"):
-            await self.admin(scope, receive, send)
+            await self.admin(scope, receive, _with_headers(send, ADMIN_HEADERS))
         else:
             await self.app(scope, receive, send)
 
@@ -280,6 +294,15 @@ class StaffAccessMiddleware:
             return
         scope.setdefault("state", {})["staff"] = staff
         await self.app(scope, receive, send)
+
+
+def _with_headers(send: Send, headers: tuple[tuple[bytes, bytes], ...]) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), *headers]
+        await send(message)
+
+    return sending
 
 
 def _under(path: str, prefix: str) -> bool:

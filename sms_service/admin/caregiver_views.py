@@ -130,7 +130,6 @@ async def export(request: Request) -> Response:
         media_type="application/json",
         headers={
             "Content-Disposition": f'attachment; filename="caregiver-{caregiver_id}.json"',
-            "Cache-Control": "no-store",
         },
     )
 

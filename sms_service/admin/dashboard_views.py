@@ -60,7 +60,6 @@ def _csv(content: str, filename: str) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
         },
     )
 

@@ -1,6 +1,13 @@
-// Progressive enhancement for the campaign form: live audience size and more message slots.
+// Progressive enhancement: confirmations, and on the campaign form the live audience size
+// and more message slots.
 (function () {
   "use strict";
+  // Forms that cannot be undone ask first (inline handlers are barred by the CSP).
+  document.querySelectorAll("form[data-confirm]").forEach(function (confirmed) {
+    confirmed.addEventListener("submit", function (event) {
+      if (!window.confirm(confirmed.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  });
   var form = document.querySelector("form[data-audience-url]");
   if (!form) { return; }
   var output = document.getElementById("audience-size");
