@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select, update
@@ -151,3 +152,18 @@ def test_the_scheduler_entry_point_reads_the_database_url(
     assert plan_due_campaigns(database_url) == 1
     with sessions() as s:
         assert s.scalars(select(Campaign.status)).one() == "sending"
+
+
+def test_two_planners_at_once_still_send_each_text_once(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    with transaction(sessions) as s:
+        for _ in range(40):
+            add_caregiver(s, today=TODAY)
+        make_campaign(s, settings, times=[NOON_NY], now=NOW)
+    with ThreadPoolExecutor(2) as pool:
+        counts = list(
+            pool.map(lambda _: plan_campaigns(sessions, settings=settings, now=NOW), [0, 1])
+        )
+    assert sorted(counts) == [0, 40]
+    assert len(_rows(sessions)) == 40
