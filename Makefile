@@ -14,3 +14,6 @@ lint:
 	.venv/bin/mypy
 
 check: lint test
+
+bench:
+	.venv/bin/python -m benchmarks.bench_sending

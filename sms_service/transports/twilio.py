@@ -19,6 +19,7 @@ import json
 import logging
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 from twilio.base.exceptions import TwilioRestException
@@ -56,6 +57,7 @@ class _PooledHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
         super().__init__(pool_connections=False, timeout=timeout)
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
+        self._auth_header: tuple[tuple[str, str], str] | None = None
 
     def _client_session(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -66,6 +68,11 @@ class _PooledHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
             )
             self._session = aiohttp.ClientSession(connector=connector, timeout=timeout)
         return self._session
+
+    def _authorization(self, auth: tuple[str, str]) -> str:
+        if self._auth_header is None or self._auth_header[0] != auth:
+            self._auth_header = (auth, aiohttp.encode_basic_auth(auth[0], auth[1]))
+        return self._auth_header[1]
 
     async def request(
         self,
@@ -80,13 +87,18 @@ class _PooledHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
     ) -> Response:
         sent_headers = dict(headers or {})
         if auth is not None:
-            sent_headers["Authorization"] = aiohttp.encode_basic_auth(auth[0], auth[1])
+            sent_headers["Authorization"] = self._authorization(auth)
+        body = None
+        if data:
+            # Encoded here: aiohttp's FormData path costs more CPU than the rest of the request.
+            body = urlencode(data, doseq=True).encode()
+            sent_headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
             async with self._client_session().request(
                 method.upper(),
                 url,
                 params={name: str(value) for name, value in (params or {}).items()},
-                data=data,
+                data=body,
                 headers=sent_headers,
                 allow_redirects=allow_redirects,
             ) as response:

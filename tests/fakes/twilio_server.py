@@ -114,6 +114,11 @@ def _rfc2822(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
 
 
+@cache
+def _compiled(pattern: str | None) -> re.Pattern[str] | None:
+    return re.compile(pattern) if pattern else None
+
+
 def _segments(body: str) -> int:
     if _GSM7.match(body):
         return 1 if len(body) <= 160 else -(-len(body) // 153)
@@ -284,9 +289,9 @@ class FakeTwilio:
             return f"required fields missing: {missing}"
         for name, value in form.items():
             schema = fields[name]
-            pattern = schema.get("pattern")
-            if pattern and not re.match(pattern, value):
-                return f"{name} does not match {pattern}"
+            pattern = _compiled(schema.get("pattern"))
+            if pattern is not None and not pattern.match(value):
+                return f"{name} does not match {pattern.pattern}"
             if schema.get("format") == "phone-number" and not _E164.match(value):
                 return f"{name} is not an E.164 phone number"
             if schema.get("format") == "uri" and not value.startswith(("http://", "https://")):
@@ -307,14 +312,15 @@ class FakeTwilio:
 
     def _new_message(self, form: dict[str, str], now: datetime) -> dict[str, Any]:
         sid = "SM" + uuid.uuid4().hex
+        stamp = _rfc2822(now)
         base = f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}"
         values: dict[str, Any] = {
             "account_sid": self.account_sid,
             "api_version": "2010-04-01",
             "body": form.get("Body", ""),
-            "date_created": _rfc2822(now),
-            "date_sent": _rfc2822(now),
-            "date_updated": _rfc2822(now),
+            "date_created": stamp,
+            "date_sent": stamp,
+            "date_updated": stamp,
             "direction": "outbound-api",
             "error_code": None,
             "error_message": None,

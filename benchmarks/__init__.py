@@ -1,0 +1,1 @@
+"""Benchmarks: planning and sending, with the baselines they are measured against."""
