@@ -130,8 +130,12 @@ def _validate(
     return name, cleaned
 
 
-def _set_messages(campaign: Campaign, messages: list[MessageDraft], *, zone: ZoneInfo) -> None:
-    campaign.messages.clear()
+def _set_messages(
+    session: Session, campaign: Campaign, messages: list[MessageDraft], *, zone: ZoneInfo
+) -> None:
+    if campaign.messages:
+        campaign.messages.clear()
+        session.flush()  # the old rows go first: (campaign_id, position) is unique
     for position, message in enumerate(messages):
         campaign.messages.append(
             CampaignMessage(
@@ -163,7 +167,7 @@ def create_campaign(
         created_by_id=actor.staff_user_id,
     )
     session.add(campaign)
-    _set_messages(campaign, messages, zone=settings.zone)
+    _set_messages(session, campaign, messages, zone=settings.zone)
     session.flush()
     actor.audit(session, "campaign.create", campaign, name=name)
     return campaign
@@ -186,7 +190,7 @@ def update_campaign(
     campaign.name = name
     campaign.audience = audience.to_json()
     campaign.local_time = local_time
-    _set_messages(campaign, messages, zone=settings.zone)
+    _set_messages(session, campaign, messages, zone=settings.zone)
     session.flush()
     actor.audit(session, "campaign.update", campaign)
     return campaign

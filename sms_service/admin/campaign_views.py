@@ -127,10 +127,12 @@ async def create(request: Request) -> Response:
 async def edit_page(request: Request) -> Response:
     campaign_id = request.path_params["campaign_id"]
     try:
-        campaign = await in_transaction(request, lambda s: get_campaign(s, campaign_id))
+        values = await in_transaction(
+            request, lambda s: _campaign_values(get_campaign(s, campaign_id), request)
+        )
     except CampaignError as error:
         return render(request, "not_found.html", status_code=404, error=str(error))
-    return _form_page(request, _campaign_values(campaign, request), campaign_id=campaign_id)
+    return _form_page(request, values, campaign_id=campaign_id)
 
 
 async def update(request: Request) -> Response:

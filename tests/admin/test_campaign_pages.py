@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from sms_service.db import transaction
-from sms_service.models import AuditLog, Campaign
+from sms_service.models import AuditLog, Campaign, Tip
 from tests.helpers.campaigns import EN, ES
 from tests.helpers.people import add_caregiver
 
@@ -108,3 +108,31 @@ def test_script_in_a_campaign_name_is_shown_as_text(web: TestClient, staff_csrf:
     page = web.get(created.headers["location"])
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
+
+def test_drafts_can_be_edited_and_scheduled_campaigns_cannot(
+    web: TestClient, staff_csrf: str, sessions: sessionmaker[Session]
+) -> None:
+    created = web.post("/admin/campaigns/new", data=_form(staff_csrf), follow_redirects=False)
+    campaign_id = int(created.headers["location"].rsplit("/", 1)[1])
+    edit = web.get(f"/admin/campaigns/{campaign_id}/edit")
+    assert 'value="2031-04-08T10:00"' in edit.text and "Read a book" in edit.text
+    form = _form(staff_csrf, name="Renamed", send_at_1="", text_en_1="", text_es_1="")
+    web.post(f"/admin/campaigns/{campaign_id}/edit", data=form)
+    with sessions() as s:
+        campaign = s.scalars(select(Campaign)).one()
+        assert (campaign.name, campaign.kind, len(campaign.messages)) == ("Renamed", "one_off", 1)
+    web.post(f"/admin/campaigns/{campaign_id}/schedule", data={"csrf_token": staff_csrf})
+    refused = web.post(f"/admin/campaigns/{campaign_id}/edit", data=_form(staff_csrf, name="Late"))
+    assert refused.status_code == 400 and "cannot be edited" in refused.text
+    assert web.get("/admin/campaigns/999").status_code == 404
+
+
+def test_admins_sync_the_tip_files_into_the_database(
+    web: TestClient, admin_csrf: str, sessions: sessionmaker[Session]
+) -> None:
+    page = web.post("/admin/content/sync", data={"csrf_token": admin_csrf})
+    assert re.search(r"Synced: \d+ new, 0 updated, 0 retired", page.text)
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Tip)) > 100
+        assert s.scalars(select(AuditLog.action).where(AuditLog.action == "content.sync")).one()

@@ -111,6 +111,10 @@ def test_staff_run_a_bilingual_campaign_to_done(
         expect(page.locator("#audience-size")).to_have_text(re.compile(r"^0 caregivers"))
         page.fill("#age_min", "")
         expect(page.locator("#audience-size")).to_have_text(re.compile(r"^3 caregivers"))
+        page.click("#add-message")  # a series gets more slots; a blank one is skipped
+        expect(page.locator("fieldset.message")).to_have_count(2)
+        expect(page.locator("fieldset.message legend").nth(1)).to_have_text("Message 2")
+        expect(page.locator("textarea[name=text_en_1]")).to_have_value("")
         screenshot(page, "02-new-campaign-form")
         page.click("text=Save draft")
 
