@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime
 
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.testclient import TestClient
 
 from sms_service.auth import LOGIN_PATH
+from sms_service.db import transaction
+from sms_service.models import utcnow
+from sms_service.settings import Settings
 from tests.admin.conftest import csrf_of
+from tests.helpers.campaigns import make_campaign
+from tests.helpers.people import add_caregiver
 
 PUBLIC = {("GET", LOGIN_PATH), ("POST", LOGIN_PATH)}
 _PARAM = re.compile(r"\{[^}]+\}")
@@ -70,3 +77,21 @@ def test_public_pieces_are_only_the_login_page_and_the_stylesheet(web: TestClien
 def test_a_wrong_or_revoked_token_is_refused(web: TestClient) -> None:
     for header in ("Bearer nope", "Basic abc", "Bearer ", "bearer smt_guess"):
         assert web.get("/api/stats", headers={"Authorization": header}).status_code == 401
+
+
+def test_every_admin_page_renders_for_an_admin(
+    web: TestClient, admin_csrf: str, sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    with transaction(sessions) as session:
+        add_caregiver(session, child_name="Luna", tags=("clinic",))
+        make_campaign(session, settings, times=[datetime(2031, 4, 7, 10)], now=utcnow())
+    web.post("/admin/account/tokens", data={"csrf_token": admin_csrf, "name": "t"})
+    pages = [
+        path
+        for method, path in sorted(set(walk(list(web.app.routes))))  # type: ignore[attr-defined]
+        if method == "GET" and path.startswith("/admin") and path != LOGIN_PATH
+    ]
+    assert len(pages) >= 12
+    for path in pages:
+        response = web.get(path)
+        assert response.status_code == 200, (path, response.text[:300])
