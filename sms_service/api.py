@@ -196,6 +196,8 @@ async def campaigns_create(request: Request) -> Response:
 async def campaign_show(request: Request) -> Response:
     """
     summary: One campaign with its checker findings, audience size and results
+    parameters:
+      - {name: campaign_id, in: path, required: true, schema: {type: integer}}
     responses:
       200: {description: "the campaign"}
       404: {description: "no such campaign"}
@@ -259,6 +261,8 @@ def _transition(name: str) -> Handler:
 
     act.__doc__ = f"""
     summary: {name.capitalize()} a campaign
+    parameters:
+      - {{name: campaign_id, in: path, required: true, schema: {{type: integer}}}}
     responses:
       200: {{description: "the campaign after the change"}}
       404: {{description: "no such campaign"}}

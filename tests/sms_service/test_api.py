@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -102,6 +103,10 @@ def test_stats_and_openapi(api: TestClient, sessions: sessionmaker[Session]) -> 
         document["paths"]
     )
     assert document["paths"]["/api/campaigns"]["post"]["summary"] == "Create a draft campaign"
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            assert declared == set(re.findall(r"\{(\w+)\}", path)), path
 
 
 def test_revoked_tokens_stop_working(app: Starlette, sessions: sessionmaker[Session]) -> None:
