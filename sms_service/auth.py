@@ -109,7 +109,8 @@ def lock_duration(failed_logins: int) -> timedelta | None:
 def authenticate(session: Session, *, email: str, password: str, now: datetime) -> LoginOutcome:
     """Check a sign-in attempt, counting failures and locking with back-off; the caller commits."""
     email = email.strip().lower()[:254]
-    user = session.scalar(select(StaffUser).where(StaffUser.email == email))
+    # Locked for the transaction: two wrong passwords at once must both be counted.
+    user = session.scalar(select(StaffUser).where(StaffUser.email == email).with_for_update())
     refused = LoginOutcome(None, "That email and password do not match an account.")
     if user is None or not user.is_active:
         verify_password(_DUMMY_HASH, password)
