@@ -221,6 +221,10 @@ class Dispatcher:
                 attempts=claim.attempts - 1,
             )
         await self._bucket.acquire(claim.segments)
+        if self._clock() >= claim.claimed_at + self._lease * 0.8:
+            # Waited so long for the rate limit that another dispatcher may take the row over
+            # soon: hand it back instead of racing it.
+            return Outcome(state="pending", attempts=claim.attempts - 1)
         try:
             result = await self._transport.send(
                 to=claim.to_number, body=claim.body, status_callback=self._status_callback
@@ -260,7 +264,8 @@ class Dispatcher:
                 error_message=f"gave up after {claim.attempts} attempts: {error}",
             )
         if error.retry_after:
-            self._bucket.hold(error.retry_after)
+            # Everyone slows down, but briefly: claimed rows must go out well within their lease.
+            self._bucket.hold(min(error.retry_after, self._lease.total_seconds() / 10))
         now = self._clock()
         delay = self._retry.delay(claim.attempts, error.retry_after, self._rng)
         due = self._next_window(claim, now + timedelta(seconds=delay))

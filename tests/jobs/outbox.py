@@ -98,7 +98,7 @@ def dispatch(
             sessions=sessions,
             transport=transport,
             settings=settings,
-            clock=lambda: now,
+            clock=options.pop("clock", lambda: now),
             flush_seconds=0.02,
             **options,
         )

@@ -330,3 +330,28 @@ def test_reset_before_twilio_created_anything_sends_again_once(
     assert outbox(sessions)[message.id].provider_sid == created[0]["sid"]
     lists = [r for r in fake_twilio.requests if r.method == "GET"]
     assert lists and all(r.query["To"] == person.phone for r in lists)
+
+
+def test_a_row_that_waited_out_most_of_its_lease_is_handed_back_not_raced(
+    database_url: str, sessions: sessionmaker[Session], fake_twilio: FakeTwilio
+) -> None:
+    slow = make_settings(database_url, SMS_TIPS_SEND_RATE="2")  # 1 text every half second
+    with transaction(sessions) as session:
+        people = [add_recipient(session) for _ in range(3)]
+        for person in people:
+            add_message(session, person)
+    started = datetime.now(UTC)
+
+    dispatcher = dispatch(
+        sessions,
+        slow,
+        fake_twilio,
+        clock=lambda: NOON_NEW_YORK + (datetime.now(UTC) - started),
+        lease=timedelta(seconds=0.8),
+    )
+
+    # Rows claimed together wait in line for the rate; those whose lease ran short went back
+    # to pending and were claimed again, and every text still went out exactly once.
+    assert dispatcher.stats.claimed > 3
+    assert sorted(m["to"] for m in fake_twilio.messages) == sorted(p.phone for p in people)
+    assert {row.state for row in outbox(sessions).values()} == {"sent"}
