@@ -169,5 +169,9 @@ def test_staff_run_a_bilingual_campaign_to_done(
         expect(page.locator("svg.chart")).to_have_count(2)
         screenshot(page, "06-dashboard")
 
+        page.goto(base + "/admin/content?language=es&week=10")
+        expect(page.locator("h2").first).to_contain_text("What a child of 10 weeks would receive")
+        screenshot(page, "08-content-library")
+
     with sessions() as session:
         assert session.scalars(select(Campaign.status)).one() == "done"
