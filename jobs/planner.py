@@ -1,0 +1,610 @@
+"""Weekly tip planning: write the outbox rows of every caregiver whose local send time has come.
+
+Planning is set-based. Python works out, for each (time zone, state) in use, which weekly
+slots are due right now and which tips are the candidates for each age in weeks; both go into
+two small temporary tables. One INSERT ... SELECT ... ON CONFLICT DO NOTHING per range of
+caregiver ids then joins caregivers, children, those tables and the send history, picks the
+next unseen tip per child (content.sequence's rule), renders the body in SQL and writes it.
+Memory stays flat whatever the number of caregivers; running twice (or on two machines) plans
+each tip once because of the dedupe key tip:{caregiver}:{child}:{local ISO week}.
+
+Calendar decisions:
+- A slot is the caregiver's send_weekday/send_hour on their local wall clock, moved into the
+  allowed window (sms_service.sendwindow): an 18:00 slot stays 18:00 local across DST changes,
+  a 22:00 slot moves to 08:00 the next day, a 21:00 slot in Florida to 08:00 the next day.
+- A slot missed earlier the same local day (planner down, or enrolled at 10:00 for an 08:00
+  slot) is planned late while that day's window is still open. A slot missed on an earlier day
+  waits for next week: a tip on a day the caregiver did not choose is worse than one week less.
+- The dedupe key uses the local ISO week of the day the tip is planned for, so a caregiver who
+  changes time zone or send day mid-week gets at most one tip per child that week.
+- Age in weeks = (local date - birth_date) // 7, negative while the baby is expected (prenatal
+  tips); updating the birth date on arrival switches to baby tips by itself. Weeks >= 156 have
+  no tips: jobs.aging says goodbye and completes the child.
+- Names: bodies are rendered in SQL for children without a name or with a name made only of
+  GSM-7 letters (what content.render.render_tip leaves unchanged); other names (e.g. with an
+  accent outside GSM-7, which render_tip transliterates) are rendered by render_tip in Python.
+  `segments` is exact, or 0 when the tip holds characters whose cost SQL cannot count
+  (GSM-7 extension characters, non-BMP characters): the dispatcher counts those at claim.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    Engine,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Subquery
+
+from content.render import MAX_NAME_LENGTH, fallback_name, render_tip
+from content.segments import GSM_BASIC, GSM_EXTENSION, analyze
+from content.sequence import selection_key
+from sms_service.db import build_engine
+from sms_service.models import Caregiver, Child, OutboundMessage, Tip, UTCDateTime
+from sms_service.sendwindow import allowed_window, next_send_time
+from sms_service.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# Caregiver ids per INSERT ... SELECT: bounds each transaction (SQLite's single writer lock is
+# released between batches, so webhooks are never held up for long) and the database's
+# working memory for the window function.
+BATCH_CAREGIVERS = 50_000
+# Ages are computed with integer division, which truncates towards zero in SQL; shifting the
+# day count by a multiple of 7 first makes it floor division for babies up to 7,000 days
+# before their due date (far beyond any prenatal tip).
+_FLOOR_SHIFT_WEEKS = 1000
+
+_scratch = MetaData()
+# The due (weekday, hour) slots of each (time zone, state) at this run's `now`.
+due_slot_table = Table(
+    "plan_due_slot",
+    _scratch,
+    Column("timezone", String(64), nullable=False),
+    Column("region", String(8), nullable=False),  # "" when the state is unknown
+    Column("weekday", SmallInteger, nullable=False),
+    Column("hour", SmallInteger, nullable=False),
+    Column("local_date", Date, nullable=False),
+    Column("week_label", String(10), nullable=False),  # the local ISO week, e.g. 2026-W10
+    Column("due_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("timezone", "region", "weekday", "hour"),
+    prefixes=["TEMPORARY"],
+)
+# For each language and age in weeks, the valid tips in content.sequence's order (rank 1 first).
+candidate_table = Table(
+    "plan_candidate",
+    _scratch,
+    Column("language", String(5), nullable=False),
+    Column("week", Integer, nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("tip_id", String(64), nullable=False),
+    Column("tip_version", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("fallback", String(40), nullable=False),  # {child} without a name, at this age
+    Column("fallback_cap", String(40), nullable=False),  # {Child} without a name
+    Column("base_units", Integer, nullable=False),  # prefix + text without the placeholders
+    Column("placeholders", Integer, nullable=False),
+    Column("single_limit", Integer, nullable=False),  # 160 (GSM-7) or 70 (UCS-2)
+    Column("multi_limit", Integer, nullable=False),  # 153 or 67
+    Column("exact", Boolean, nullable=False),  # False: SQL cannot count its segments
+    PrimaryKeyConstraint("language", "week", "rank"),
+    prefixes=["TEMPORARY"],
+)
+
+# Characters render_tip keeps unchanged in a name (GSM-7 letters and digits, space, . ' -).
+_NAME_CHARS = "".join(sorted(c for c in GSM_BASIC if c.isalnum())) + " .'"
+_SAFE_NAME_REGEX = f"^[A-Za-z0-9][{_NAME_CHARS}-]*$"
+_UNSAFE_NAME_GLOB = f"*[^{_NAME_CHARS}-]*"
+
+
+@dataclass(frozen=True)
+class DueSlot:
+    """One weekly slot (weekday, hour) of a time zone and state whose send time has come."""
+
+    timezone: str
+    region: str
+    weekday: int
+    hour: int
+    local_date: date
+    due_at: datetime  # the moved slot, in UTC
+
+    @property
+    def week_label(self) -> str:
+        year, week, _ = self.local_date.isocalendar()
+        return f"{year}-W{week:02d}"
+
+
+def due_slots(
+    now: datetime, timezone: str, region: str | None, settings: Settings
+) -> list[DueSlot]:
+    """The slots of caregivers in `timezone`/`region` to plan at `now` (see the module notes)."""
+    zone = ZoneInfo(timezone)
+    local_now = now.astimezone(zone)
+    today = local_now.date()
+    _, end = allowed_window(region, settings)
+    if local_now.time() >= end:
+        return []
+    slots: list[DueSlot] = []
+    # A slot lands on today either from today or, moved out of last night's quiet hours,
+    # from yesterday.
+    for day in (today - timedelta(days=1), today):
+        for hour in range(24):
+            moved = next_send_time(datetime.combine(day, time(hour), tzinfo=zone), region, settings)
+            if moved.date() == today and moved <= local_now:
+                slot = DueSlot(
+                    timezone, region or "", day.weekday(), hour, today, moved.astimezone(UTC)
+                )
+                slots.append(slot)
+    return slots
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    """What one planner run did."""
+
+    planned: int  # tip rows written to the outbox
+    rendered_in_python: int  # of which rendered by content.render (names SQL cannot render)
+    resumed: int  # paused caregivers whose pause ended
+    batches: int
+
+
+def plan_due_tips(database_url: str) -> int:
+    """Scheduler job: plan every due tip now; returns the number of rows written."""
+    settings = dataclasses.replace(Settings.from_env(), database_url=database_url)
+    engine = build_engine(database_url)
+    try:
+        report = plan(engine, now=datetime.now(UTC), settings=settings)
+    finally:
+        engine.dispose()
+    return report.planned
+
+
+def plan(
+    engine: Engine,
+    *,
+    now: datetime,
+    settings: Settings,
+    batch_size: int = BATCH_CAREGIVERS,
+) -> PlanReport:
+    """Plan the tips due at `now`: resume ended pauses, then write outbox rows batch by batch.
+
+    Each batch commits on its own; a batch that fails is logged and the others still run
+    (the next run retries it: planning is idempotent).
+    """
+    if now.tzinfo is None:
+        raise ValueError("plan() needs an aware `now`")
+    planned = python_rendered = batches = 0
+    with engine.connect() as connection:
+        with connection.begin():
+            resumed = _resume_ended_pauses(connection, now)
+            slots = _due_slot_rows(connection, now, settings)
+        if not slots:
+            return PlanReport(0, 0, resumed, 0)
+        with connection.begin():
+            _reset_scratch(connection)
+            connection.execute(due_slot_table.insert(), slots)
+            candidates = _fill_candidates(connection, settings)
+            ranges = _id_ranges(connection, batch_size)
+        try:
+            if candidates:
+                for low, high in ranges:
+                    batches += 1
+                    try:
+                        with connection.begin():
+                            in_sql, in_python = _plan_batch(
+                                connection, low, high, now=now, settings=settings
+                            )
+                    except Exception:
+                        logger.exception("planning caregivers %s..%s failed", low, high)
+                        continue
+                    planned += in_sql + in_python
+                    python_rendered += in_python
+        finally:
+            with connection.begin():
+                _empty_scratch(connection)
+    logger.info(
+        "planned %s tips (%s rendered in Python) in %s batches; %s pauses ended",
+        planned,
+        python_rendered,
+        batches,
+        resumed,
+    )
+    return PlanReport(planned, python_rendered, resumed, batches)
+
+
+def _resume_ended_pauses(connection: Connection, now: datetime) -> int:
+    result = connection.execute(
+        update(Caregiver)
+        .where(Caregiver.status == "paused", Caregiver.paused_until <= now)
+        .values(status="active", paused_until=None, updated_at=now)
+    )
+    return result.rowcount
+
+
+def _reset_scratch(connection: Connection) -> None:
+    # Temporary tables live as long as the pooled connection: made once, emptied every run
+    # (creating and dropping them every few minutes would only churn the catalog).
+    _scratch.create_all(connection, checkfirst=True)
+    _empty_scratch(connection)
+
+
+def _empty_scratch(connection: Connection) -> None:
+    for table in _scratch.sorted_tables:
+        connection.execute(table.delete())
+
+
+def _due_slot_rows(
+    connection: Connection, now: datetime, settings: Settings
+) -> list[dict[str, Any]]:
+    """The due slots that some active caregiver actually has (so quiet runs stay cheap)."""
+    in_use = connection.execute(
+        select(Caregiver.timezone, Caregiver.region, Caregiver.send_weekday, Caregiver.send_hour)
+        .where(Caregiver.status == "active")
+        .distinct()
+    ).all()
+    wanted: dict[tuple[str, str | None], set[tuple[int | None, int | None]]] = {}
+    for timezone, region, weekday, hour in in_use:
+        wanted.setdefault((timezone, region), set()).add((weekday, hour))
+    rows: list[dict[str, Any]] = []
+    for (timezone, region), slots_in_use in wanted.items():
+        try:
+            slots = due_slots(now, timezone, region, settings)
+        except (ZoneInfoNotFoundError, ValueError):
+            logger.error("caregivers with unknown time zone %r are not planned", timezone)
+            continue
+        rows.extend(
+            {
+                "timezone": slot.timezone,
+                "region": slot.region,
+                "weekday": slot.weekday,
+                "hour": slot.hour,
+                "local_date": slot.local_date,
+                "week_label": slot.week_label,
+                "due_at": slot.due_at,
+            }
+            for slot in slots
+            if (slot.weekday, slot.hour) in slots_in_use
+        )
+    return rows
+
+
+class TipRow(Protocol):
+    """What planning reads of a tip (a models.Tip or a row of its table)."""
+
+    id: str
+    language: str
+    min_week: int
+    max_week: int
+    text: str
+    version: int
+    retired_at: datetime | None
+
+
+def candidate_rows(tips: Iterable[TipRow], program_name: str) -> list[dict[str, Any]]:
+    """The plan_candidate rows: for each language and week, its valid tips ranked by
+    (max_week, min_week, id), the order content.sequence.next_tip picks them in."""
+    prefix = f"{program_name}: "
+    by_language: dict[str, list[TipRow]] = {}
+    for tip in tips:
+        if tip.retired_at is None:
+            by_language.setdefault(tip.language, []).append(tip)
+    rows: list[dict[str, Any]] = []
+    for language, language_tips in by_language.items():
+        by_week: dict[int, list[TipRow]] = {}
+        for tip in language_tips:
+            for week in range(tip.min_week, tip.max_week + 1):
+                by_week.setdefault(week, []).append(tip)
+        measured = {tip.id: _measure(prefix, tip.text) for tip in language_tips}
+        for week, valid in sorted(by_week.items()):
+            fallback = fallback_name(language, week)
+            for rank, tip in enumerate(sorted(valid, key=selection_key), 1):
+                units, placeholders, single, multi, exact = measured[tip.id]
+                rows.append(
+                    {
+                        "language": language,
+                        "week": week,
+                        "rank": rank,
+                        "tip_id": tip.id,
+                        "tip_version": tip.version,
+                        "text": tip.text,
+                        "fallback": fallback,
+                        "fallback_cap": fallback[:1].upper() + fallback[1:],
+                        "base_units": units,
+                        "placeholders": placeholders,
+                        "single_limit": single,
+                        "multi_limit": multi,
+                        "exact": exact,
+                    }
+                )
+    return rows
+
+
+@functools.lru_cache(maxsize=8192)
+def _measure(prefix: str, text: str) -> tuple[int, int, int, int, bool]:
+    """(units without placeholders, placeholder count, single and multi-part limits, exact)."""
+    bare = prefix + text.replace("{child}", "").replace("{Child}", "")
+    placeholders = text.count("{child}") + text.count("{Child}")
+    info = analyze(bare)
+    if info.encoding == "GSM-7":
+        exact = not any(char in GSM_EXTENSION for char in bare)
+        return len(bare), placeholders, 160, 153, exact
+    exact = all(ord(char) <= 0xFFFF for char in bare)
+    return len(bare), placeholders, 70, 67, exact
+
+
+def _fill_candidates(connection: Connection, settings: Settings) -> int:
+    tips = connection.execute(select(Tip.__table__).where(Tip.retired_at.is_(None)))
+    rows = candidate_rows(tips, settings.program_name)
+    if rows:
+        connection.execute(candidate_table.insert(), rows)
+    return len(rows)
+
+
+def _id_ranges(connection: Connection, size: int) -> list[tuple[int, int]]:
+    low, high = connection.execute(select(func.min(Caregiver.id), func.max(Caregiver.id))).one()
+    if low is None:
+        return []
+    return [(start, start + size - 1) for start in range(int(low), int(high) + 1, size)]
+
+
+def _age_weeks(dialect: str, local_date: ColumnElement[Any], birth: ColumnElement[Any]) -> Any:
+    if dialect == "sqlite":
+        days = cast(func.julianday(local_date) - func.julianday(birth), Integer)
+    else:
+        days = cast(local_date - birth, Integer)
+    shift = _FLOOR_SHIFT_WEEKS
+    return (days + 7 * shift) // 7 - shift
+
+
+def _name_is_safe(dialect: str, name: ColumnElement[Any]) -> ColumnElement[bool]:
+    """True for a name render_tip would keep exactly as stored (so SQL can render it)."""
+    if dialect == "sqlite":
+        chars = and_(
+            name.op("GLOB", is_comparison=True)("[A-Za-z0-9]*"),
+            ~name.op("GLOB", is_comparison=True)(_UNSAFE_NAME_GLOB),
+        )
+    else:
+        chars = name.op("~", is_comparison=True)(_SAFE_NAME_REGEX)
+    return and_(
+        chars,
+        func.length(name) <= MAX_NAME_LENGTH,
+        ~name.like("%  %"),
+        ~name.like("% "),
+    )
+
+
+def ranked_choices(dialect: str, low: int, high: int) -> Subquery:
+    """For each due child of caregivers low..high, its unseen valid tips; rank 1 is next."""
+    cg = Caregiver.__table__
+    ch = Child.__table__
+    slot = due_slot_table
+    cand = candidate_table
+    sent = OutboundMessage.__table__
+    age = _age_weeks(dialect, slot.c.local_date, ch.c.birth_date)
+    unseen = ~exists().where(sent.c.child_id == ch.c.id, sent.c.tip_id == cand.c.tip_id)
+    return (
+        select(
+            cg.c.id.label("caregiver_id"),
+            cg.c.phone,
+            cg.c.language,
+            ch.c.id.label("child_id"),
+            ch.c.name,
+            slot.c.week_label,
+            slot.c.due_at,
+            cand.c.week,
+            cand.c.tip_id,
+            cand.c.tip_version,
+            cand.c.text,
+            cand.c.fallback,
+            cand.c.fallback_cap,
+            cand.c.base_units,
+            cand.c.placeholders,
+            cand.c.single_limit,
+            cand.c.multi_limit,
+            cand.c.exact,
+            func.row_number().over(partition_by=ch.c.id, order_by=cand.c.rank).label("choice"),
+        )
+        .select_from(
+            cg.join(
+                slot,
+                and_(
+                    slot.c.timezone == cg.c.timezone,
+                    slot.c.region == func.coalesce(cg.c.region, ""),
+                    slot.c.weekday == cg.c.send_weekday,
+                    slot.c.hour == cg.c.send_hour,
+                ),
+            )
+            .join(ch, ch.c.caregiver_id == cg.c.id)
+            .join(cand, and_(cand.c.language == cg.c.language, cand.c.week == age))
+        )
+        .where(
+            cg.c.id.between(low, high),
+            cg.c.status == "active",
+            ch.c.status == "active",
+            unseen,
+        )
+        .subquery("ranked")
+    )
+
+
+def _insert_ignoring_duplicates(dialect: str) -> Any:
+    table = OutboundMessage.__table__
+    assert isinstance(table, Table)
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+_OUTBOX_COLUMNS = (
+    "dedupe_key",
+    "kind",
+    "caregiver_id",
+    "child_id",
+    "tip_id",
+    "tip_version",
+    "to_number",
+    "body",
+    "segments",
+    "state",
+    "due_at",
+    "attempts",
+    "created_at",
+    "updated_at",
+)
+
+
+def _plan_batch(
+    connection: Connection, low: int, high: int, *, now: datetime, settings: Settings
+) -> tuple[int, int]:
+    dialect = connection.dialect.name
+    ranked = ranked_choices(dialect, low, high)
+    r = ranked.c
+    named = and_(r.name.is_not(None), r.name != "")
+    safe = _name_is_safe(dialect, r.name)
+    child = case((named, r.name), else_=r.fallback)
+    child_cap = case(
+        (named, func.upper(func.substr(r.name, 1, 1)).concat(func.substr(r.name, 2))),
+        else_=r.fallback_cap,
+    )
+    body = literal(f"{settings.program_name}: ").concat(
+        func.replace(func.replace(r.text, "{child}", child), "{Child}", child_cap)
+    )
+    units = r.base_units + r.placeholders * func.length(child)
+    segments = case(
+        (~r.exact, 0),
+        (units <= r.single_limit, 1),
+        else_=(units + r.multi_limit - 1) // r.multi_limit,
+    )
+    stamp = literal(now, UTCDateTime())
+    rows = select(
+        dedupe_key(r.caregiver_id, r.child_id, r.week_label),
+        literal("tip"),
+        r.caregiver_id,
+        r.child_id,
+        r.tip_id,
+        r.tip_version,
+        r.phone,
+        body,
+        segments,
+        literal("pending"),
+        r.due_at,
+        literal(0),
+        stamp,
+        stamp,
+    ).where(r.choice == 1, or_(~named, safe))
+    statement = (
+        _insert_ignoring_duplicates(dialect)
+        .from_select(list(_OUTBOX_COLUMNS), rows)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        # SQLAlchemy drops an INSERT's rowcount unless asked to keep it.
+        .execution_options(preserve_rowcount=True)
+    )
+    in_sql = connection.execute(statement).rowcount
+    in_python = _plan_in_python(
+        connection, ranked, and_(r.choice == 1, named, ~safe), now, settings
+    )
+    return in_sql, in_python
+
+
+def dedupe_key(caregiver_id: Any, child_id: Any, week_label: Any) -> ColumnElement[str]:
+    """tip:{caregiver}:{child}:{local ISO week} as a SQL expression (CONTRACTS)."""
+    key: ColumnElement[str] = (
+        literal("tip:")
+        + cast(caregiver_id, String)
+        + literal(":")
+        + cast(child_id, String)
+        + literal(":")
+        + week_label
+    )
+    return key
+
+
+def _plan_in_python(
+    connection: Connection,
+    ranked: Subquery,
+    condition: ColumnElement[bool],
+    now: datetime,
+    settings: Settings,
+) -> int:
+    """Rows whose child name SQL cannot render: render_tip in Python, same insert-or-ignore."""
+    r = ranked.c
+    # Fetched whole before inserting: SQLite must not write to a table under an open cursor.
+    # At most one row per child of the batch.
+    result = connection.execute(
+        select(
+            r.caregiver_id,
+            r.child_id,
+            r.week_label,
+            r.phone,
+            r.language,
+            r.name,
+            r.week,
+            r.text,
+            r.tip_id,
+            r.tip_version,
+            r.due_at,
+        ).where(condition)
+    ).all()
+    statement = (
+        _insert_ignoring_duplicates(connection.dialect.name)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .execution_options(preserve_rowcount=True)
+    )
+    # executemany's rowcount is not reliable for ON CONFLICT DO NOTHING on every driver;
+    # counting per row keeps the report honest, and these rows are few.
+    return sum(
+        connection.execute(statement, _python_row(row, now, settings)).rowcount for row in result
+    )
+
+
+def _python_row(row: Any, now: datetime, settings: Settings) -> dict[str, Any]:
+    body = render_tip(
+        row.text,
+        language=row.language,
+        child_name=row.name,
+        age_weeks=row.week,
+        program_name=settings.program_name,
+    )
+    return {
+        "dedupe_key": f"tip:{row.caregiver_id}:{row.child_id}:{row.week_label}",
+        "kind": "tip",
+        "caregiver_id": row.caregiver_id,
+        "child_id": row.child_id,
+        "tip_id": row.tip_id,
+        "tip_version": row.tip_version,
+        "to_number": row.phone,
+        "body": body,
+        "segments": analyze(body).segments,
+        "state": "pending",
+        "due_at": row.due_at,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
