@@ -23,8 +23,9 @@ Calendar decisions:
 - Names: bodies are rendered in SQL for children without a name or with a name made only of
   GSM-7 letters (what content.render.render_tip leaves unchanged); other names (e.g. with an
   accent outside GSM-7, which render_tip transliterates) are rendered by render_tip in Python.
-  `segments` is exact, or 0 when the tip holds characters whose cost SQL cannot count
-  (GSM-7 extension characters, non-BMP characters): the dispatcher counts those at claim.
+  `segments` is computed in SQL too, except for tips holding characters whose cost SQL cannot
+  count (GSM-7 extension characters, non-BMP characters): those rows are counted in Python
+  in the same transaction, so every planned row has its true segment count.
 """
 
 from __future__ import annotations
@@ -530,7 +531,25 @@ def _plan_batch(
     in_python = _plan_in_python(
         connection, ranked, and_(r.choice == 1, named, ~safe), now, settings
     )
+    _count_remaining_segments(connection, low, high, now)
     return in_sql, in_python
+
+
+def _count_remaining_segments(connection: Connection, low: int, high: int, now: datetime) -> None:
+    """Count in Python the segments SQL could not (rare tips with extension characters)."""
+    sent = OutboundMessage.__table__
+    rows = connection.execute(
+        select(sent.c.id, sent.c.body).where(
+            sent.c.caregiver_id.between(low, high),
+            sent.c.created_at == now,
+            sent.c.kind == "tip",
+            sent.c.segments == 0,
+        )
+    ).all()
+    for message_id, body in rows:
+        connection.execute(
+            update(sent).where(sent.c.id == message_id).values(segments=analyze(body).segments)
+        )
 
 
 def dedupe_key(caregiver_id: Any, child_id: Any, week_label: Any) -> ColumnElement[str]:

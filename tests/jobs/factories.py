@@ -13,7 +13,8 @@ PRENATAL_WEEKS = range(-12, 0)
 BABY_WEEKS = range(0, 156)
 
 
-def _tip(tip_id: str, language: str, weeks: tuple[int, int], text: str) -> Tip:
+def make_tip(tip_id: str, language: str, weeks: tuple[int, int], text: str) -> Tip:
+    """A library tip as a database row."""
     return Tip(
         id=tip_id,
         language=language,
@@ -35,7 +36,7 @@ def tip_library() -> list[Tip]:
     for week in [*PRENATAL_WEEKS, *BABY_WEEKS]:
         stage = "bump" if week < 0 else "baby"
         tips.append(
-            _tip(
+            make_tip(
                 f"en-w{week:+04d}-a",
                 "en",
                 (week, week + 1 if week not in (-1, 155) else week),  # no stage overlap
@@ -43,7 +44,7 @@ def tip_library() -> list[Tip]:
             )
         )
         tips.append(
-            _tip(
+            make_tip(
                 f"en-w{week:+04d}-b",
                 "en",
                 (week, week),
@@ -51,7 +52,7 @@ def tip_library() -> list[Tip]:
             )
         )
         tips.append(
-            _tip(
+            make_tip(
                 f"es-w{week:+04d}",
                 "es",
                 (week, week),

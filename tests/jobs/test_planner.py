@@ -14,9 +14,9 @@ from content.render import render_tip
 from content.segments import analyze
 from jobs.planner import due_slots, plan
 from sms_service.db import transaction
-from sms_service.models import Caregiver, Child, OutboundMessage
+from sms_service.models import Caregiver, Child, OutboundMessage, Tip
 from sms_service.settings import Settings
-from tests.jobs.factories import add_caregiver, tip_library
+from tests.jobs.factories import add_caregiver, make_tip, tip_library
 
 NEW_YORK = ZoneInfo("America/New_York")
 MIAMI = ZoneInfo("America/New_York")  # Florida's east coast shares New York's zone
@@ -366,8 +366,6 @@ def test_planned_bodies_and_segments_match_content_render(
     plan(engine, now=now, settings=settings)
     [row] = outbox(sessions)
     with transaction(sessions) as session:
-        from sms_service.models import Tip
-
         tip = session.get(Tip, row.tip_id)
         assert tip is not None
     age = (now.date() - born).days // 7
@@ -378,3 +376,25 @@ def test_planned_bodies_and_segments_match_content_render(
     assert row.segments == analyze(expected).segments
     assert row.tip_version == tip.version
     assert row.to_number == "+12125550130"
+
+
+def test_segments_are_counted_for_tips_sql_cannot_measure(
+    engine: Engine, sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    long_text = "Sing to {child} [softly] " + "and smile " * 14
+    with transaction(sessions) as session:
+        session.add_all(
+            [
+                make_tip("en-w010-ext", "en", (10, 10), long_text),
+                make_tip("es-w010-emoji", "es", (10, 10), "Abraza a {child} \U0001f49b " * 6),
+            ]
+        )
+        add_caregiver(session, phone="+12125550140", children=[("Mia", date(2025, 12, 22))])
+        add_caregiver(
+            session, phone="+12125550141", language="es", children=[("Leo", date(2025, 12, 22))]
+        )
+    plan(engine, now=local(2026, 3, 2, 18), settings=settings)
+    rows = outbox(sessions)
+    assert len(rows) == 2
+    for row in rows:
+        assert row.segments == analyze(row.body).segments > 1
