@@ -548,7 +548,9 @@ def _count_remaining_segments(connection: Connection, low: int, high: int, now: 
     ).all()
     for message_id, body in rows:
         connection.execute(
-            update(sent).where(sent.c.id == message_id).values(segments=analyze(body).segments)
+            update(OutboundMessage)
+            .where(OutboundMessage.id == message_id)
+            .values(segments=analyze(body).segments)
         )
 
 
