@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import threading
+from types import FrameType
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.dispatcher import Dispatcher
+from jobs.scheduler import build_scheduler, start_with_jobs
 from sms_service.cli.common import Subparsers, connect, load_settings
 from sms_service.db import build_sessionmaker
 from sms_service.settings import Settings
@@ -16,6 +19,17 @@ from sms_service.transports import build_transport
 
 
 def register(subparsers: Subparsers) -> None:
+    scheduler = subparsers.add_parser(
+        "scheduler",
+        help="run the scheduler: weekly tip planning, aging out, campaign planning (run ONE)",
+        description=(
+            "Run the APScheduler jobs (tip planner every SMS_TIPS_PLANNER_INTERVAL_MINUTES, "
+            "age-out hourly, campaign planner) with their job store in the service database. "
+            "Run exactly one scheduler per database (`serve` includes one). Stops on SIGTERM "
+            "or Ctrl-C after the running job finishes."
+        ),
+    )
+    scheduler.set_defaults(handler=_scheduler)
     dispatcher = subparsers.add_parser(
         "dispatcher",
         help="send due texts from the outbox (run one or more; they never send a text twice)",
@@ -31,6 +45,29 @@ def register(subparsers: Subparsers) -> None:
         help="send what is due now, then exit (instead of running until stopped)",
     )
     dispatcher.set_defaults(handler=_dispatcher)
+
+
+def _scheduler(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    engine = connect(settings)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, request_stop)
+    scheduler = build_scheduler(settings, engine=engine)
+    start_with_jobs(scheduler, settings)
+    print(f"scheduler: running {len(scheduler.get_jobs())} jobs", flush=True)
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        scheduler.shutdown(wait=True)
+        engine.dispose()
+    print("scheduler: stopped", flush=True)
+    return 0
 
 
 def _dispatcher(args: argparse.Namespace) -> int:

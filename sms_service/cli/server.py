@@ -9,6 +9,7 @@ import os
 import uvicorn
 
 from jobs.dispatcher import DispatcherService
+from jobs.scheduler import SchedulerService
 from sms_service.app import create_app
 from sms_service.cli.common import CommandError, Subparsers, connect, load_settings
 from sms_service.context import BackgroundService
@@ -65,7 +66,7 @@ def _web(args: argparse.Namespace) -> int:
 
 def local_background(settings: Settings) -> list[BackgroundService]:
     """The services `serve` runs beside the web app."""
-    return [DispatcherService(settings)]
+    return [SchedulerService(settings), DispatcherService(settings)]
 
 
 def _run(args: argparse.Namespace, app: object) -> int:

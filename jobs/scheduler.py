@@ -1,0 +1,139 @@
+"""The one APScheduler instance: its job store, its defaults, and the jobs it runs.
+
+Exactly ONE scheduler may run against a database at a time. APScheduler 3.x's SQLAlchemy job
+store has no locking: two schedulers sharing it would both run every job (harmless for our
+idempotent jobs, but twice the load) and race on next_run_time updates. `sms-tips serve` runs
+it in-process for local use; in production run a single `sms-tips scheduler` process. Making
+that hold across machines (leader election) belongs in its own small module, not here.
+
+Jobs are stored by reference ("module:function") with only primitive arguments (the database
+URL), because the job store pickles them and silently drops jobs it cannot restore. They are
+re-added at every start with fixed ids and replace_existing=True, so a changed interval or a
+renamed function takes effect on restart and never leaves a stale duplicate behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+
+from sms_service.db import build_engine
+from sms_service.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+PLANNER_JOB_ID = "tip-planner"
+AGING_JOB_ID = "age-out"
+CAMPAIGN_PLANNER_JOB_ID = "campaign-planner"
+JOBS_TABLE = "apscheduler_jobs"
+
+JOB_DEFAULTS: dict[str, Any] = {
+    # After downtime (a deploy, a laptop asleep) run a job once, not once per missed interval:
+    # each run plans everything due, so catching up N times would only repeat the same work.
+    "coalesce": True,
+    # A slow run (a big Monday, a locked SQLite file) must not overlap the next one: two runs
+    # of the same job would contend for the same rows and locks for no gain.
+    "max_instances": 1,
+    # APScheduler's default of 1 s skips a run that starts a little late (busy CPU, GC pause,
+    # a restart); with coalesce on, a late run is still the right run, so allow 10 minutes.
+    "misfire_grace_time": 600,
+}
+AGING_INTERVAL_MINUTES = 60
+
+
+def build_scheduler(settings: Settings, *, engine: Engine | None = None) -> BackgroundScheduler:
+    """A configured, not yet started scheduler whose job store is the service's database."""
+    store_engine = engine if engine is not None else build_engine(settings.database_url)
+    scheduler = BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=store_engine, tablename=JOBS_TABLE)},
+        # Two threads: the tip planner and the campaign planner may run side by side; each job
+        # still never overlaps itself (max_instances=1).
+        executors={"default": ThreadPoolExecutor(max_workers=2)},
+        job_defaults=JOB_DEFAULTS,
+        timezone="UTC",
+    )
+    scheduler.add_listener(_log_job_problem, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+    return scheduler
+
+
+def register_jobs(scheduler: BackgroundScheduler, settings: Settings) -> None:
+    """Add (or replace) the service's jobs under their fixed ids."""
+    args = [settings.database_url]
+    scheduler.add_job(
+        "jobs.planner:plan_due_tips",
+        trigger="interval",
+        minutes=settings.planner_interval_minutes,
+        args=args,
+        id=PLANNER_JOB_ID,
+        name="plan weekly tips whose local send time has come",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        "jobs.aging:complete_aged_out",
+        trigger="interval",
+        minutes=AGING_INTERVAL_MINUTES,
+        args=args,
+        id=AGING_JOB_ID,
+        name="say goodbye to children who turned 36 months",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        "jobs.campaign_planner:plan_due_campaigns",
+        trigger="interval",
+        minutes=settings.planner_interval_minutes,
+        args=args,
+        id=CAMPAIGN_PLANNER_JOB_ID,
+        name="plan due campaign messages",
+        replace_existing=True,
+    )
+
+
+def _log_job_problem(event: JobExecutionEvent) -> None:
+    # APScheduler already catches a job's exception (the scheduler keeps running); this makes
+    # sure it is logged with the job id even when its own logger is silenced.
+    if event.exception is not None:
+        logger.error("job %s failed: %s", event.job_id, event.exception, exc_info=event.exception)
+    else:
+        logger.warning("job %s missed its run time %s", event.job_id, event.scheduled_run_time)
+
+
+@dataclass
+class SchedulerService:
+    """The scheduler as a BackgroundService of `sms-tips serve` (context.BackgroundService)."""
+
+    settings: Settings
+    name: str = "scheduler"
+    _scheduler: BackgroundScheduler | None = field(default=None, init=False, repr=False)
+    _engine: Engine | None = field(default=None, init=False, repr=False)
+
+    async def start(self) -> None:
+        self._engine = build_engine(self.settings.database_url)
+        scheduler = build_scheduler(self.settings, engine=self._engine)
+        # Job store I/O happens here, so keep it off the event loop.
+        await asyncio.to_thread(start_with_jobs, scheduler, self.settings)
+        self._scheduler = scheduler
+
+    async def stop(self) -> None:
+        if self._scheduler is not None:
+            # wait=True lets a running planner batch commit instead of being cut off.
+            await asyncio.to_thread(self._scheduler.shutdown, True)
+            self._scheduler = None
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+def start_with_jobs(scheduler: BackgroundScheduler, settings: Settings) -> None:
+    """Start `scheduler`, (re)register the jobs, then let them run."""
+    # Start paused so the stored jobs are replaced before any of them runs.
+    scheduler.start(paused=True)
+    register_jobs(scheduler, settings)
+    scheduler.resume()

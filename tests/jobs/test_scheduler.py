@@ -1,0 +1,133 @@
+"""The scheduler: jobs stored by reference with fixed ids, surviving restarts, never dying."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import pytest
+from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine, text
+
+from jobs.scheduler import (
+    AGING_JOB_ID,
+    CAMPAIGN_PLANNER_JOB_ID,
+    JOBS_TABLE,
+    PLANNER_JOB_ID,
+    SchedulerService,
+    build_scheduler,
+    start_with_jobs,
+)
+from sms_service.settings import Settings
+
+EXPECTED = {
+    PLANNER_JOB_ID: "jobs.planner:plan_due_tips",
+    AGING_JOB_ID: "jobs.aging:complete_aged_out",
+    CAMPAIGN_PLANNER_JOB_ID: "jobs.campaign_planner:plan_due_campaigns",
+}
+
+
+@pytest.fixture
+def started(settings: Settings, engine: Engine) -> Iterator[BackgroundScheduler]:
+    scheduler = build_scheduler(settings, engine=engine)
+    start_with_jobs(scheduler, settings)
+    scheduler.pause()  # nothing runs during the test
+    yield scheduler
+    if scheduler.running:
+        scheduler.shutdown(wait=True)
+
+
+def stored_ids(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return sorted(connection.execute(text(f"SELECT id FROM {JOBS_TABLE}")).scalars())
+
+
+def test_jobs_are_stored_by_reference_with_fixed_ids_and_deliberate_defaults(
+    started: BackgroundScheduler, engine: Engine, settings: Settings, database_url: str
+) -> None:
+    jobs = {job.id: job for job in started.get_jobs()}
+    assert {job_id: job.func_ref for job_id, job in jobs.items()} == EXPECTED
+    assert stored_ids(engine) == sorted(EXPECTED)
+    for job in jobs.values():
+        assert job.args == (database_url,)  # primitive, picklable arguments only
+        assert job.coalesce is True
+        assert job.max_instances == 1
+        assert job.misfire_grace_time > 1
+    assert jobs[PLANNER_JOB_ID].trigger.interval.total_seconds() == 60 * 5
+
+
+def test_jobs_survive_a_restart_and_re_registering_replaces_them(
+    started: BackgroundScheduler, engine: Engine, settings: Settings
+) -> None:
+    before = {job.id: job.next_run_time for job in started.get_jobs()}
+    started.shutdown(wait=True)
+
+    # A restart reloads the jobs from the database alone ...
+    reloaded = build_scheduler(settings, engine=engine)
+    reloaded.start(paused=True)
+    try:
+        assert {job.id: job.next_run_time for job in reloaded.get_jobs()} == before
+        assert {job.id: job.func_ref for job in reloaded.get_jobs()} == EXPECTED
+    finally:
+        reloaded.shutdown(wait=True)
+
+    # ... and the normal start-up replaces them (a new interval applies, nothing doubles).
+    faster = Settings.from_env(
+        {"DATABASE_URL": settings.database_url, "SMS_TIPS_PLANNER_INTERVAL_MINUTES": "2"},
+        env_file=None,
+    )
+    again = build_scheduler(faster, engine=engine)
+    start_with_jobs(again, faster)
+    try:
+        assert stored_ids(engine) == sorted(EXPECTED)
+        planner = again.get_job(PLANNER_JOB_ID)
+        assert planner is not None
+        assert planner.trigger.interval.total_seconds() == 120
+    finally:
+        again.shutdown(wait=True)
+
+
+def test_every_registered_job_runs_from_its_stored_reference(
+    started: BackgroundScheduler, database_url: str
+) -> None:
+    for job in started.get_jobs():
+        assert job.func(*job.args) == 0  # an empty database: nothing to do, no error
+
+
+def failing_job() -> None:
+    """A job that always raises."""
+    raise RuntimeError("boom")
+
+
+def test_a_failing_job_is_logged_and_the_scheduler_keeps_running(
+    started: BackgroundScheduler, caplog: pytest.LogCaptureFixture
+) -> None:
+    failed = threading.Event()
+
+    def on_error(event: JobExecutionEvent) -> None:
+        failed.set()
+
+    started.add_listener(on_error, EVENT_JOB_ERROR)
+    started.add_job(f"{__name__}:failing_job", id="boom", replace_existing=True)
+    started.resume()
+    assert failed.wait(timeout=10)
+    started.pause()
+    assert started.running
+    assert {job.id for job in started.get_jobs()} >= set(EXPECTED)
+    assert any("job boom failed: boom" in record.getMessage() for record in caplog.records)
+
+
+def test_scheduler_service_starts_and_stops_with_the_app(
+    settings: Settings, engine: Engine
+) -> None:
+    service = SchedulerService(settings)
+    assert service.name == "scheduler"
+
+    async def cycle() -> None:
+        await service.start()
+        await service.stop()
+
+    asyncio.run(cycle())
+    assert stored_ids(engine) == sorted(EXPECTED)
