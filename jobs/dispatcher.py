@@ -28,11 +28,12 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.claims import ClaimedMessage, claim_batch
@@ -69,7 +70,6 @@ class DispatchStats:
     opted_out: int = 0
     undeliverable: int = 0
     segments_sent: int = 0
-    by_state: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,12 @@ class Dispatcher:
                     hungry.clear()
                     await _wait(hungry, self._poll)
                     continue
-                claims = await asyncio.to_thread(self._claim)
+                try:
+                    claims = await asyncio.to_thread(self._claim)
+                except SQLAlchemyError:  # the database is away: keep going, try again soon
+                    logger.exception("claiming due texts failed")
+                    await _wait(stop, self._poll)
+                    continue
                 for claim in claims:
                     queue.put_nowait(claim)
                 if claims:
@@ -198,8 +203,6 @@ class Dispatcher:
         now = self._clock()
         with transaction(self._sessions) as session:
             record_outcomes(session=session, results=batch, now=now)
-        for _, outcome in batch:
-            self.stats.by_state[outcome.state] = self.stats.by_state.get(outcome.state, 0) + 1
 
     # -- one message ------------------------------------------------------------------------
 

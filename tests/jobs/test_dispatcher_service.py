@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -9,14 +10,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from jobs.dispatcher import DispatcherService
+from jobs.dispatcher import Dispatcher, DispatcherService
 from sms_service.app import create_app
-from sms_service.db import transaction
+from sms_service.db import build_engine, build_sessionmaker, transaction
 from sms_service.models import utcnow
-from sms_service.transports import TwilioTransport
+from sms_service.transports import ConsoleTransport, TwilioTransport
 from tests.fakes.twilio_server import FakeTwilio
 from tests.helpers.settings import make_settings
 from tests.jobs.outbox import add_message, add_recipient, outbox
@@ -84,3 +86,28 @@ def test_dispatcher_command_sends_what_is_due_through_the_console(
     row = outbox(sessions)[message.id]
     assert row.state == "sent"
     assert (row.provider_sid or "").startswith("CONSOLE-")
+
+
+def test_a_database_outage_is_logged_and_the_dispatcher_keeps_running(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    missing = f"sqlite:///{tmp_path}/no/such/dir/db.sqlite"
+    settings = make_settings(missing)
+    engine = build_engine(missing)
+    dispatcher = Dispatcher(
+        sessions=build_sessionmaker(engine),
+        transport=ConsoleTransport(),
+        settings=settings,
+        poll_seconds=0.05,
+    )
+
+    async def run_briefly() -> None:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.5, stop.set)
+        await dispatcher.run(stop=stop)
+
+    asyncio.run(run_briefly())
+    engine.dispose()
+
+    failures = [r for r in caplog.records if r.message == "claiming due texts failed"]
+    assert len(failures) >= 2  # it kept trying, and stopped when asked
