@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from sms_service.models import Caregiver, OutboundMessage
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClaimedMessage:
     """One claimed outbox row with what the dispatcher needs to decide and send."""
 

@@ -15,7 +15,7 @@ from sms_service.models import Caregiver, ConsentEvent, OutboundMessage
 CaregiverChange = Literal["opted_out", "undeliverable"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """The new values of one claimed row (and of its caregiver, when the provider said so)."""
 

@@ -97,7 +97,7 @@ class _PooledHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
             async with self._client_session().request(
                 method.upper(),
                 url,
-                params={name: str(value) for name, value in (params or {}).items()},
+                params={name: str(value) for name, value in params.items()} if params else None,
                 data=body,
                 headers=sent_headers,
                 allow_redirects=allow_redirects,
