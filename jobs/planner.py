@@ -20,9 +20,10 @@ Calendar decisions:
 - Age in weeks = (local date - birth_date) // 7, negative while the baby is expected (prenatal
   tips); updating the birth date on arrival switches to baby tips by itself. Weeks >= 156 have
   no tips: jobs.aging says goodbye and completes the child.
-- Names: bodies are rendered in SQL for children without a name or with a name made only of
-  GSM-7 letters (what content.render.render_tip leaves unchanged); other names (e.g. with an
-  accent outside GSM-7, which render_tip transliterates) are rendered by render_tip in Python.
+- Bodies are rendered in SQL (prefix, then replace() of {child}/{Child} by the name or the
+  fallback for the age and language), equal to content.render.render_tip: names render_tip
+  would change (accents outside GSM-7, extra spaces, too long) are transliterated by
+  content.render once per distinct name into a small temporary table that the query joins.
   `segments` is computed in SQL too, except for tips holding characters whose cost SQL cannot
   count (GSM-7 extension characters, non-BMP characters): those rows are counted in Python
   in the same transaction, so every planned row has its true segment count.
@@ -58,7 +59,6 @@ from sqlalchemy import (
     exists,
     func,
     literal,
-    or_,
     select,
     update,
 )
@@ -66,7 +66,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
-from content.render import MAX_NAME_LENGTH, fallback_name, render_tip
+from content.render import MAX_NAME_LENGTH, fallback_name, transliterate_name
 from content.segments import GSM_BASIC, GSM_EXTENSION, analyze
 from content.sequence import selection_key
 from sms_service.db import build_engine
@@ -118,6 +118,17 @@ candidate_table = Table(
     Column("multi_limit", Integer, nullable=False),  # 153 or 67
     Column("exact", Boolean, nullable=False),  # False: SQL cannot count its segments
     PrimaryKeyConstraint("language", "week", "rank"),
+    prefixes=["TEMPORARY"],
+)
+
+# Names that content.render.render_tip would change (accents outside GSM-7, extra spaces,
+# too long), with what it makes of them; filled per batch, distinct names only.
+name_table = Table(
+    "plan_name",
+    _scratch,
+    Column("raw", String(40), primary_key=True),
+    Column("clean", String(40), nullable=False),  # "" means: use the fallback
+    Column("clean_cap", String(40), nullable=False),
     prefixes=["TEMPORARY"],
 )
 
@@ -173,7 +184,6 @@ class PlanReport:
     """What one planner run did."""
 
     planned: int  # tip rows written to the outbox
-    rendered_in_python: int  # of which rendered by content.render (names SQL cannot render)
     resumed: int  # paused caregivers whose pause ended
     batches: int
 
@@ -203,13 +213,13 @@ def plan(
     """
     if now.tzinfo is None:
         raise ValueError("plan() needs an aware `now`")
-    planned = python_rendered = batches = 0
+    planned = batches = 0
     with engine.connect() as connection:
         with connection.begin():
             resumed = _resume_ended_pauses(connection, now)
             slots = _due_slot_rows(connection, now, settings)
         if not slots:
-            return PlanReport(0, 0, resumed, 0)
+            return PlanReport(0, resumed, 0)
         with connection.begin():
             _reset_scratch(connection)
             connection.execute(due_slot_table.insert(), slots)
@@ -221,25 +231,16 @@ def plan(
                     batches += 1
                     try:
                         with connection.begin():
-                            in_sql, in_python = _plan_batch(
+                            planned += _plan_batch(
                                 connection, low, high, now=now, settings=settings
                             )
                     except Exception:
                         logger.exception("planning caregivers %s..%s failed", low, high)
-                        continue
-                    planned += in_sql + in_python
-                    python_rendered += in_python
         finally:
             with connection.begin():
                 _empty_scratch(connection)
-    logger.info(
-        "planned %s tips (%s rendered in Python) in %s batches; %s pauses ended",
-        planned,
-        python_rendered,
-        batches,
-        resumed,
-    )
-    return PlanReport(planned, python_rendered, resumed, batches)
+    logger.info("planned %s tips in %s batches; %s pauses ended", planned, batches, resumed)
+    return PlanReport(planned, resumed, batches)
 
 
 def _resume_ended_pauses(connection: Connection, now: datetime) -> int:
@@ -409,16 +410,27 @@ def ranked_choices(dialect: str, low: int, high: int) -> Subquery:
     ch = Child.__table__
     slot = due_slot_table
     cand = candidate_table
+    names = name_table
     sent = OutboundMessage.__table__
+    planned = sent.alias("planned")
     age = _age_weeks(dialect, slot.c.local_date, ch.c.birth_date)
     unseen = ~exists().where(sent.c.child_id == ch.c.id, sent.c.tip_id == cand.c.tip_id)
+    # Children already planned this week are left out before any ranking work (the unique
+    # dedupe key would reject them anyway; this keeps the runs later that day cheap).
+    not_yet_planned = ~exists().where(
+        planned.c.dedupe_key == dedupe_key(cg.c.id, ch.c.id, slot.c.week_label)
+    )
     return (
         select(
             cg.c.id.label("caregiver_id"),
             cg.c.phone,
             cg.c.language,
             ch.c.id.label("child_id"),
-            ch.c.name,
+            func.coalesce(names.c.clean, ch.c.name).label("name"),
+            func.coalesce(
+                names.c.clean_cap,
+                func.upper(func.substr(ch.c.name, 1, 1)).concat(func.substr(ch.c.name, 2)),
+            ).label("name_cap"),
             slot.c.week_label,
             slot.c.due_at,
             cand.c.week,
@@ -446,11 +458,13 @@ def ranked_choices(dialect: str, low: int, high: int) -> Subquery:
             )
             .join(ch, ch.c.caregiver_id == cg.c.id)
             .join(cand, and_(cand.c.language == cg.c.language, cand.c.week == age))
+            .outerjoin(names, names.c.raw == ch.c.name)
         )
         .where(
             cg.c.id.between(low, high),
             cg.c.status == "active",
             ch.c.status == "active",
+            not_yet_planned,
             unseen,
         )
         .subquery("ranked")
@@ -483,17 +497,14 @@ _OUTBOX_COLUMNS = (
 
 def _plan_batch(
     connection: Connection, low: int, high: int, *, now: datetime, settings: Settings
-) -> tuple[int, int]:
+) -> int:
     dialect = connection.dialect.name
+    _learn_names(connection, low, high)
     ranked = ranked_choices(dialect, low, high)
     r = ranked.c
     named = and_(r.name.is_not(None), r.name != "")
-    safe = _name_is_safe(dialect, r.name)
     child = case((named, r.name), else_=r.fallback)
-    child_cap = case(
-        (named, func.upper(func.substr(r.name, 1, 1)).concat(func.substr(r.name, 2))),
-        else_=r.fallback_cap,
-    )
+    child_cap = case((named, r.name_cap), else_=r.fallback_cap)
     body = literal(f"{settings.program_name}: ").concat(
         func.replace(func.replace(r.text, "{child}", child), "{Child}", child_cap)
     )
@@ -519,7 +530,7 @@ def _plan_batch(
         literal(0),
         stamp,
         stamp,
-    ).where(r.choice == 1, or_(~named, safe))
+    ).where(r.choice == 1)
     statement = (
         _insert_ignoring_duplicates(dialect)
         .from_select(list(_OUTBOX_COLUMNS), rows)
@@ -527,12 +538,41 @@ def _plan_batch(
         # SQLAlchemy drops an INSERT's rowcount unless asked to keep it.
         .execution_options(preserve_rowcount=True)
     )
-    in_sql = connection.execute(statement).rowcount
-    in_python = _plan_in_python(
-        connection, ranked, and_(r.choice == 1, named, ~safe), now, settings
-    )
+    planned: int = connection.execute(statement).rowcount
     _count_remaining_segments(connection, low, high, now)
-    return in_sql, in_python
+    return planned
+
+
+def _learn_names(connection: Connection, low: int, high: int) -> None:
+    """Put the batch's names that SQL cannot render as stored into plan_name, transliterated
+    by content.render (distinct names only: a few per batch)."""
+    dialect = connection.dialect.name
+    ch = Child.__table__
+    cg = Caregiver.__table__
+    unsafe = (
+        connection.execute(
+            select(ch.c.name)
+            .distinct()
+            .select_from(ch.join(cg, cg.c.id == ch.c.caregiver_id))
+            .where(
+                cg.c.id.between(low, high),
+                cg.c.status == "active",
+                ch.c.status == "active",
+                ch.c.name.is_not(None),
+                ch.c.name != "",
+                ~_name_is_safe(dialect, ch.c.name),
+                ~exists().where(name_table.c.raw == ch.c.name),
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if unsafe:
+        rows = []
+        for raw in unsafe:
+            clean = transliterate_name(raw)
+            rows.append({"raw": raw, "clean": clean, "clean_cap": clean[:1].upper() + clean[1:]})
+        connection.execute(name_table.insert(), rows)
 
 
 def _count_remaining_segments(connection: Connection, low: int, high: int, now: datetime) -> None:
@@ -565,67 +605,3 @@ def dedupe_key(caregiver_id: Any, child_id: Any, week_label: Any) -> ColumnEleme
         + week_label
     )
     return key
-
-
-def _plan_in_python(
-    connection: Connection,
-    ranked: Subquery,
-    condition: ColumnElement[bool],
-    now: datetime,
-    settings: Settings,
-) -> int:
-    """Rows whose child name SQL cannot render: render_tip in Python, same insert-or-ignore."""
-    r = ranked.c
-    # Fetched whole before inserting: SQLite must not write to a table under an open cursor.
-    # At most one row per child of the batch.
-    result = connection.execute(
-        select(
-            r.caregiver_id,
-            r.child_id,
-            r.week_label,
-            r.phone,
-            r.language,
-            r.name,
-            r.week,
-            r.text,
-            r.tip_id,
-            r.tip_version,
-            r.due_at,
-        ).where(condition)
-    ).all()
-    statement = (
-        _insert_ignoring_duplicates(connection.dialect.name)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .execution_options(preserve_rowcount=True)
-    )
-    # executemany's rowcount is not reliable for ON CONFLICT DO NOTHING on every driver;
-    # counting per row keeps the report honest, and these rows are few.
-    return sum(
-        connection.execute(statement, _python_row(row, now, settings)).rowcount for row in result
-    )
-
-
-def _python_row(row: Any, now: datetime, settings: Settings) -> dict[str, Any]:
-    body = render_tip(
-        row.text,
-        language=row.language,
-        child_name=row.name,
-        age_weeks=row.week,
-        program_name=settings.program_name,
-    )
-    return {
-        "dedupe_key": f"tip:{row.caregiver_id}:{row.child_id}:{row.week_label}",
-        "kind": "tip",
-        "caregiver_id": row.caregiver_id,
-        "child_id": row.child_id,
-        "tip_id": row.tip_id,
-        "tip_version": row.tip_version,
-        "to_number": row.phone,
-        "body": body,
-        "segments": analyze(body).segments,
-        "state": "pending",
-        "due_at": row.due_at,
-        "attempts": 0,
-        "created_at": now,
-        "updated_at": now,
-    }
