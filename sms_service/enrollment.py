@@ -15,7 +15,14 @@ from sms_service import conversation
 from sms_service.caregivers import lift_suppression
 from sms_service.consent import can_resume_tips, opt_out, record_consent
 from sms_service.conversation import Turn
-from sms_service.keywords import COMPLIANCE, Keyword, Kind, classify, from_opt_out_type
+from sms_service.keywords import (
+    COMPLIANCE,
+    SOFT_OPT_IN_WORDS,
+    Keyword,
+    Kind,
+    classify,
+    from_opt_out_type,
+)
 from sms_service.models import Caregiver, InboundMessage, OutboundMessage
 from sms_service.phones import mask, timezone_for, to_e164, us_state_for
 from sms_service.settings import Settings
@@ -106,6 +113,16 @@ def handle_inbound(
 def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, body: str) -> Outcome:
     """Compliance keywords first, then the program keyword, the conversation, commands."""
     caregiver = turn.caregiver
+    if (
+        twilio_kind is None
+        and keyword is not None
+        and keyword.word in SOFT_OPT_IN_WORDS
+        and (
+            caregiver.status in {"active", "paused"}
+            or (caregiver.status == "enrolling" and caregiver.conversation_step is not None)
+        )
+    ):
+        keyword = None
     compliance = twilio_kind or (keyword.kind if keyword and keyword.kind in COMPLIANCE else None)
     if compliance is not None:
         word = keyword.word if keyword and keyword.kind is compliance else body[:40].upper()

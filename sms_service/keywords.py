@@ -26,6 +26,9 @@ class Kind(Enum):
 
 
 COMPLIANCE = frozenset({Kind.OPT_OUT, Kind.OPT_IN, Kind.HELP})
+# Everyday answers that are also opt-in words: they re-subscribe only a number that is not
+# subscribed. From a subscribed parent, "Yes!" is a reply to a tip, not a request.
+SOFT_OPT_IN_WORDS = frozenset({"YES", "SI"})
 
 # Single words, compared after fold(): upper case, no accents or punctuation.
 _WORDS: dict[Kind, dict[str, str | None]] = {

@@ -195,9 +195,9 @@ def test_help_during_enrollment_keeps_the_place(
     )
     assert caregiver(sessions, phone.number).conversation_step == "birth_date"
     assert "Reply with a number" in (phone.text("3/14/2025") or "")
-    # YES (an opt-in word) mid-conversation repeats the question instead of losing the place.
-    assert "Reply with a number" in (phone.text("YES") or "")
-    assert [c.kind for c in consents(sessions, phone.number)] == ["help", "opt_in"]
+    # YES mid-conversation is an answer (a wrong one here), not a second opt-in.
+    assert "reply with a number" in (phone.text("YES") or "").lower()
+    assert [c.kind for c in consents(sessions, phone.number)] == ["help"]
 
 
 def test_enrolled_caregiver_commands(client: TestClient, sessions: sessionmaker[Session]) -> None:
@@ -382,3 +382,22 @@ def test_an_unknown_step_never_unenrolls(
     assert "already signed up" in (phone.text("hello") or "")
     person = caregiver(sessions, phone.number)
     assert (person.status, person.conversation_step) == ("active", None)
+
+
+def test_yes_from_a_subscribed_parent_is_a_reply_not_an_opt_in(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    phone = Phone(client)
+    for answer in ("JOIN", "Maya", "8 months", "1"):
+        phone.text(answer)
+    assert "Thank you for writing" in (phone.text("Yes!") or "")
+    phone.text("PAUSE")
+    phone.text("Si")  # a paused parent answering "yes" to something stays paused
+    assert caregiver(sessions, phone.number).status == "paused"
+    assert [c.kind for c in consents(sessions, phone.number)] == ["opt_in"]
+
+    phone.text("STOP")
+    welcome_back = phone.text("YES")
+    assert welcome_back is not None and welcome_back.startswith("Little Moments: Welcome back")
+    assert caregiver(sessions, phone.number).status == "active"
+    assert [c.kind for c in consents(sessions, phone.number)] == ["opt_in", "opt_out", "opt_in"]
