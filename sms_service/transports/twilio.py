@@ -18,7 +18,6 @@ import asyncio
 import json
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -183,24 +182,44 @@ class TwilioTransport:
         )
         if api_base_url is not None:
             self._client.api.base_url = api_base_url.rstrip("/")
-        self._sender: dict[str, Any] = (
-            {"messaging_service_sid": settings.twilio_messaging_service_sid}
+        self._account_sid = settings.twilio_account_sid
+        self._sender: dict[str, str] = (
+            {"MessagingServiceSid": settings.twilio_messaging_service_sid}
             if settings.twilio_messaging_service_sid
-            else {"from_": settings.twilio_from_number}
+            else {"From": str(settings.twilio_from_number)}
         )
 
     async def send(self, *, to: str, body: str, status_callback: str | None) -> SendResult:
-        """Create the message at Twilio; raise RetryableSend / PermanentSend when refused."""
-        extra: dict[str, Any] = dict(self._sender)
+        """Create the message at Twilio; raise RetryableSend / PermanentSend when refused.
+
+        This goes through the SDK client's request_async (auth, headers, the aiohttp client)
+        but reads the JSON answer itself: building the SDK's MessageInstance, with its three
+        RFC 2822 dates, was a fifth of the CPU a send costs, and the dispatcher needs only
+        the SID and status.
+        """
+        form = {"To": to, "Body": body, **self._sender}
         if status_callback is not None:
-            extra["status_callback"] = status_callback
+            form["StatusCallback"] = status_callback
+        url = f"{self._client.api.base_url}/2010-04-01/Accounts/{self._account_sid}/Messages.json"
+        response = await self._client.request_async("POST", url, data=form)
         try:
-            message = await self._client.messages.create_async(to=to, body=body, **extra)
-        except TwilioRestException as error:
-            translated = translate(error)
-            logger.info("Twilio refused a text to %s: %s %s", mask(to), error.code, error.msg)
-            raise translated from None
-        return SendResult(sid=str(message.sid), status=str(message.status))
+            payload = json.loads(response.text)
+        except ValueError:
+            payload = None
+        if response.status_code == 201 and isinstance(payload, dict) and payload.get("sid"):
+            return SendResult(sid=str(payload["sid"]), status=str(payload.get("status", "")))
+        if 200 <= response.status_code < 300:  # accepted, but we cannot tell the SID
+            raise AmbiguousSend(f"unreadable answer from Twilio (HTTP {response.status_code})")
+        code, message = _error_fields(response.text)
+        error = TwilioRestException(
+            response.status_code,
+            url,
+            msg=message or f"Twilio answered HTTP {response.status_code}",
+            code=code,
+            method="POST",
+        )
+        logger.info("Twilio refused a text to %s: %s %s", mask(to), error.code, error.msg)
+        raise translate(error)
 
     async def find_sent(self, *, to: str, body: str, since: datetime) -> str | None:
         """The SID of a message with this body that Twilio has for `to` since `since`.
