@@ -137,6 +137,10 @@ def _on_or_after(sent: datetime, bound: datetime | date) -> bool:
     return sent >= bound if isinstance(bound, datetime) else sent.date() >= bound
 
 
+def _day(bound: datetime | date) -> date:
+    return bound.date() if isinstance(bound, datetime) else bound
+
+
 def _before(sent: datetime, bound: datetime | date) -> bool:
     return sent < bound if isinstance(bound, datetime) else sent.date() <= bound
 
@@ -233,9 +237,16 @@ class FakeTwilio:
         with self._lock:
             self._rules.append(_Rule(fault=fault, to=to, remaining=times))
 
-    def add_message(self, *, to: str, body: str, sent_at: datetime | None = None) -> str:
-        """Put a message in the account's history as if sent earlier; returns its SID."""
+    def add_message(
+        self, *, to: str, body: str, sent_at: datetime | None = None, queued: bool = False
+    ) -> str:
+        """Put a message in the account's history as if sent earlier; returns its SID.
+
+        `queued`: still in Twilio's queue, so it has no date_sent and DateSent filters skip it.
+        """
         message = self._new_message({"To": to, "Body": body}, sent_at or datetime.now(UTC))
+        if queued:
+            message.update(date_sent=None, _sent=None)
         with self._lock:
             self._messages.append(message)
         return str(message["sid"])
@@ -440,16 +451,18 @@ class FakeTwilio:
             await asyncio.sleep(self.latency)
         found = []
         for message in reversed(self.messages):
-            sent: datetime = message["_sent"]
+            sent: datetime | None = message["_sent"]
+            if sent is None and (after or before or on):
+                continue
             if "To" in query and message["to"] != query["To"]:
                 continue
             if "From" in query and message["from"] != query["From"]:
                 continue
-            if after is not None and not _on_or_after(sent, after):
+            if sent is not None and after is not None and not _on_or_after(sent, after):
                 continue
-            if before is not None and not _before(sent, before):
+            if sent is not None and before is not None and not _before(sent, before):
                 continue
-            if on is not None and sent.date() != (on.date() if isinstance(on, datetime) else on):
+            if on is not None and sent is not None and sent.date() != _day(on):
                 continue
             found.append(self._public(message))
         size = min(int(query.get("PageSize", "50")), 1000)

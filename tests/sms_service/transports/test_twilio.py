@@ -94,6 +94,13 @@ def test_find_sent_matches_body_and_time(database_url: str) -> None:
     settings = make_settings(database_url)
     now = datetime.now(UTC)
 
+    async def find_queued(fake: FakeTwilio) -> str | None:
+        transport = TwilioTransport(settings, api_base_url=fake.url)
+        try:
+            return await transport.find_sent(to="+12125550199", body="queued tip", since=now)
+        finally:
+            await transport.aclose()
+
     async def run(fake: FakeTwilio) -> list[str | None]:
         transport = TwilioTransport(settings, api_base_url=fake.url)
         try:
@@ -111,9 +118,13 @@ def test_find_sent_matches_body_and_time(database_url: str) -> None:
     with FakeTwilio() as fake:
         sid = fake.add_message(to="+12125550100", body="tip")
         fake.add_message(to="+12125550100", body="tip", sent_at=now - timedelta(days=7))
+        queued = fake.add_message(to="+12125550199", body="queued tip", queued=True)
         found = asyncio.run(run(fake))
+        # Still queued at Twilio (no date_sent): the DateSent query misses it, the second finds it.
+        found_queued = asyncio.run(find_queued(fake))
         assert fake.violations == []
     assert found == [sid, None, None, None]
+    assert found_queued == queued
 
 
 def test_console_transport_prints_masked_number_and_finds_its_own_sends() -> None:
