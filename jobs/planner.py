@@ -60,6 +60,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -404,8 +405,8 @@ def _name_is_safe(dialect: str, name: ColumnElement[Any]) -> ColumnElement[bool]
     )
 
 
-def ranked_choices(dialect: str, low: int, high: int) -> Subquery:
-    """For each due child of caregivers low..high, its unseen valid tips; rank 1 is next."""
+def next_choices(dialect: str, low: int, high: int) -> Subquery:
+    """For each due child of caregivers low..high not yet planned this week: its next tip."""
     cg = Caregiver.__table__
     ch = Child.__table__
     slot = due_slot_table
@@ -413,8 +414,24 @@ def ranked_choices(dialect: str, low: int, high: int) -> Subquery:
     names = name_table
     sent = OutboundMessage.__table__
     planned = sent.alias("planned")
+    option = cand.alias("option")
     age = _age_weeks(dialect, slot.c.local_date, ch.c.birth_date)
-    unseen = ~exists().where(sent.c.child_id == ch.c.id, sent.c.tip_id == cand.c.tip_id)
+    # The first candidate in rank order that this child has not had: the index on
+    # (language, week, rank) yields them in order and the scan stops at the first unseen one.
+    first_unseen = (
+        select(option.c.rank)
+        .where(
+            option.c.language == cg.c.language,
+            option.c.week == age,
+            ~exists()
+            .where(sent.c.child_id == ch.c.id, sent.c.tip_id == option.c.tip_id)
+            .correlate(ch, option),
+        )
+        .order_by(option.c.rank)
+        .limit(1)
+        .correlate(cg, ch, slot)
+        .scalar_subquery()
+    )
     # Children already planned this week are left out before any ranking work (the unique
     # dedupe key would reject them anyway; this keeps the runs later that day cheap).
     not_yet_planned = ~exists().where(
@@ -444,7 +461,6 @@ def ranked_choices(dialect: str, low: int, high: int) -> Subquery:
             cand.c.single_limit,
             cand.c.multi_limit,
             cand.c.exact,
-            func.row_number().over(partition_by=ch.c.id, order_by=cand.c.rank).label("choice"),
         )
         .select_from(
             cg.join(
@@ -457,7 +473,14 @@ def ranked_choices(dialect: str, low: int, high: int) -> Subquery:
                 ),
             )
             .join(ch, ch.c.caregiver_id == cg.c.id)
-            .join(cand, and_(cand.c.language == cg.c.language, cand.c.week == age))
+            .join(
+                cand,
+                and_(
+                    cand.c.language == cg.c.language,
+                    cand.c.week == age,
+                    cand.c.rank == first_unseen,
+                ),
+            )
             .outerjoin(names, names.c.raw == ch.c.name)
         )
         .where(
@@ -465,9 +488,8 @@ def ranked_choices(dialect: str, low: int, high: int) -> Subquery:
             cg.c.status == "active",
             ch.c.status == "active",
             not_yet_planned,
-            unseen,
         )
-        .subquery("ranked")
+        .subquery("choices")
     )
 
 
@@ -500,8 +522,7 @@ def _plan_batch(
 ) -> int:
     dialect = connection.dialect.name
     _learn_names(connection, low, high)
-    ranked = ranked_choices(dialect, low, high)
-    r = ranked.c
+    r = next_choices(dialect, low, high).c
     named = and_(r.name.is_not(None), r.name != "")
     child = case((named, r.name), else_=r.fallback)
     child_cap = case((named, r.name_cap), else_=r.fallback_cap)
@@ -530,7 +551,7 @@ def _plan_batch(
         literal(0),
         stamp,
         stamp,
-    ).where(r.choice == 1)
+    ).where(true())  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
     statement = (
         _insert_ignoring_duplicates(dialect)
         .from_select(list(_OUTBOX_COLUMNS), rows)

@@ -1,0 +1,266 @@
+"""Planning benchmark: the weekly planner against a bare INSERT ... SELECT and naive APScheduler.
+
+    .venv/bin/python -m benchmarks.bench_planning --caregivers 100000
+    .venv/bin/python -m benchmarks.bench_planning --caregivers 1000000 --backends sqlite postgresql
+
+For each database (SQLite in WAL mode, PostgreSQL on $SMS_TIPS_TEST_POSTGRES), it loads
+synthetic caregivers (benchmarks/synthetic.py: 1-3 children, weeks of history, everyone due
+at the measured moment), then measures, each in a fresh child process (wall time of the work
+and the process's peak RSS):
+  floor    one bare INSERT INTO outbound_message ... SELECT ... JOIN ... ON CONFLICT DO NOTHING
+           writing one row per active child (no time zones, ages, history or rendering);
+  planner  jobs.planner.plan() at that moment: the real thing;
+  naive    one APScheduler job per caregiver (a cron trigger in its time zone) added to a
+           SQLAlchemyJobStore on the same database: measured for 20,000 caregivers and
+           extrapolated to all of them.
+and prints the ratios (targets: planner <= 3x floor, RSS <= 300 MB, >= 200x faster than naive).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import bindparam, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from benchmarks.synthetic import BENCH_NOW, describe, populate
+from jobs.planner import plan
+from sms_service.db import build_engine, upgrade
+from sms_service.models import UTCDateTime
+from sms_service.settings import Settings
+
+POSTGRES_SERVER = os.environ.get(
+    "SMS_TIPS_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+NAIVE_SAMPLE = 20_000
+NAIVE_TABLE = "bench_naive_jobs"
+
+FLOOR_SQL = """
+INSERT INTO outbound_message (dedupe_key, kind, caregiver_id, child_id, tip_id, tip_version,
+    to_number, body, segments, state, due_at, attempts, created_at, updated_at)
+SELECT 'floor:' || CAST(ch.id AS VARCHAR(20)), 'tip', cg.id, ch.id, t.id, t.version,
+    cg.phone, t.text, 1, 'pending', :now, 0, :now, :now
+FROM caregiver cg
+JOIN child ch ON ch.caregiver_id = cg.id
+JOIN tip t ON t.id = CASE cg.language WHEN 'en' THEN :en_tip ELSE :es_tip END
+WHERE cg.status = 'active' AND ch.status = 'active'
+ON CONFLICT (dedupe_key) DO NOTHING
+"""
+
+
+def naive_weekly_tip(caregiver_id: int) -> None:
+    """What the naive design's per-caregiver job would call (never run by the benchmark)."""
+
+
+# --- workers: each runs in its own process so its peak RSS is its own ---------------------
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+
+
+def _work_floor(url: str) -> dict[str, Any]:
+    engine = build_engine(url)
+    with engine.begin() as connection:
+        first = {
+            language: connection.execute(
+                text("SELECT min(id) FROM tip WHERE language = :language AND retired_at IS NULL"),
+                {"language": language},
+            ).scalar_one()
+            for language in ("en", "es")
+        }
+    statement = text(FLOOR_SQL).bindparams(bindparam("now", type_=UTCDateTime()))
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        rows = connection.execute(
+            statement.execution_options(preserve_rowcount=True),
+            {"now": BENCH_NOW, "en_tip": first["en"], "es_tip": first["es"]},
+        ).rowcount
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return {"seconds": seconds, "rows": rows, "rss_mb": _peak_rss_mb()}
+
+
+def _work_planner(url: str) -> dict[str, Any]:
+    engine = build_engine(url)
+    settings = Settings(database_url=url)
+    started = time.perf_counter()
+    report = plan(engine, now=BENCH_NOW, settings=settings)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return {"seconds": seconds, "rows": report.planned, "rss_mb": _peak_rss_mb()}
+
+
+def _work_naive(url: str) -> dict[str, Any]:
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    engine = build_engine(url)
+    with engine.connect() as connection:
+        caregivers = connection.execute(
+            text(
+                "SELECT id, timezone, send_weekday, send_hour FROM caregiver "
+                "WHERE status = 'active' ORDER BY id LIMIT :n"
+            ),
+            {"n": NAIVE_SAMPLE},
+        ).all()
+    scheduler = BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=NAIVE_TABLE)},
+        timezone="UTC",
+    )
+    scheduler.start(paused=True)
+    started = time.perf_counter()
+    for caregiver_id, timezone, weekday, hour in caregivers:
+        scheduler.add_job(
+            f"{__name__}:naive_weekly_tip",
+            "cron",
+            day_of_week=weekday,
+            hour=hour,
+            timezone=timezone,
+            args=[caregiver_id],
+            id=f"tip-{caregiver_id}",
+            replace_existing=True,
+        )
+    seconds = time.perf_counter() - started
+    scheduler.shutdown(wait=False)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP TABLE {NAIVE_TABLE}"))
+    engine.dispose()
+    return {"seconds": seconds, "rows": len(caregivers), "rss_mb": _peak_rss_mb()}
+
+
+WORKERS = {"floor": _work_floor, "planner": _work_planner, "naive": _work_naive}
+
+
+def _run_worker(kind: str, url: str) -> dict[str, Any]:
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_planning", "--worker", kind, "--url", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
+
+
+# --- databases ----------------------------------------------------------------------------
+
+
+@contextmanager
+def scratch_database(backend: str) -> Iterator[str]:
+    """A new, migrated database for one run; removed afterwards."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="bench-planning-") as folder:
+            url = f"sqlite:///{Path(folder) / 'bench.db'}"
+            _migrate(url)
+            yield url
+        return
+    name = f"bench_planning_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
+    try:
+        _migrate(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _migrate(url: str) -> None:
+    engine = build_engine(url)
+    upgrade(engine)
+    engine.dispose()
+
+
+def _forget_floor_rows(url: str) -> None:
+    engine = build_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM outbound_message WHERE dedupe_key LIKE 'floor:%'"))
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE outbound_message"))
+    engine.dispose()
+
+
+# --- the benchmark ------------------------------------------------------------------------
+
+
+def bench(backend: str, caregivers: int) -> dict[str, Any]:
+    """Load, then measure floor, planner and naive on one backend; print and return figures."""
+    print(f"\n== {backend}: {caregivers:,} caregivers", flush=True)
+    with scratch_database(backend) as url:
+        started = time.perf_counter()
+        engine = build_engine(url)
+        loaded = populate(engine, caregivers=caregivers)
+        engine.dispose()
+        print(f"loaded {describe(loaded)} in {time.perf_counter() - started:.1f} s", flush=True)
+
+        floor = _run_worker("floor", url)
+        _forget_floor_rows(url)
+        planner = _run_worker("planner", url)
+        naive = _run_worker("naive", url)
+
+    naive_total = naive["seconds"] / naive["rows"] * caregivers
+    figures = {
+        "backend": backend,
+        "caregivers": caregivers,
+        "floor_s": floor["seconds"],
+        "floor_rows": floor["rows"],
+        "planner_s": planner["seconds"],
+        "planner_rows": planner["rows"],
+        "planner_rss_mb": planner["rss_mb"],
+        "naive_jobs_per_s": naive["rows"] / naive["seconds"],
+        "naive_extrapolated_s": naive_total,
+        "planner_vs_floor": planner["seconds"] / floor["seconds"],
+        "naive_vs_planner": naive_total / planner["seconds"],
+    }
+    print(
+        f"floor    {floor['seconds']:8.2f} s  {floor['rows']:>10,} rows  "
+        f"RSS {floor['rss_mb']:.0f} MB\n"
+        f"planner  {planner['seconds']:8.2f} s  {planner['rows']:>10,} rows  "
+        f"RSS {planner['rss_mb']:.0f} MB\n"
+        f"naive    {naive['rows']:,} APScheduler jobs in {naive['seconds']:.1f} s = "
+        f"{figures['naive_jobs_per_s']:.0f} jobs/s -> {naive_total:,.0f} s for {caregivers:,}\n"
+        f"planner / floor = {figures['planner_vs_floor']:.2f}x (target <= 3x); "
+        f"peak RSS {planner['rss_mb']:.0f} MB (target <= 300 MB); "
+        f"naive / planner = {figures['naive_vs_planner']:,.0f}x (target >= 200x)",
+        flush=True,
+    )
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--caregivers", type=int, default=100_000)
+    parser.add_argument(
+        "--backends", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"]
+    )
+    parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(WORKERS[args.worker](args.url)))
+        return 0
+    for backend in args.backends:
+        bench(backend, args.caregivers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
