@@ -110,7 +110,7 @@ def _checked(library: Library, catalogs: dict[str, Path] | None) -> CheckReport:
 def summary_table(report: CheckReport) -> str:
     """The per-language table printed after the findings (and copied into the README)."""
     lines = [
-        "| language | tips | errors | warnings | GSM-7 / UCS-2 tips | avg segments per tip "
+        "| language | tips | errors | warnings | GSM-7 / UCS-2 tips | segments per tip, worst case "
         "| 156-week journey, worst case | 156-week journey, typical |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
