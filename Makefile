@@ -16,4 +16,5 @@ lint:
 check: lint test
 
 bench:
+	.venv/bin/python -m benchmarks.bench_planning --caregivers 100000
 	.venv/bin/python -m benchmarks.bench_sending

@@ -6,7 +6,7 @@
 For each database (SQLite in WAL mode, PostgreSQL on $SMS_TIPS_TEST_POSTGRES), it loads
 synthetic caregivers (benchmarks/synthetic.py: 1-3 children, weeks of history, everyone due
 at the measured moment), then measures, each in a fresh child process (wall time of the work
-and the process's peak RSS):
+and the process's peak RSS, VmHWM):
   floor    one bare INSERT INTO outbound_message ... SELECT ... JOIN ... ON CONFLICT DO NOTHING
            writing one row per active child (no time zones, ages, history or rendering);
   planner  jobs.planner.plan() at that moment: the real thing;
@@ -69,6 +69,13 @@ def naive_weekly_tip(caregiver_id: int) -> None:
 
 
 def _peak_rss_mb() -> float:
+    # VmHWM is this process image's own peak; ru_maxrss can carry the parent's peak over
+    # fork + exec on Linux, which would charge the data generator's memory to the worker.
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
