@@ -222,7 +222,7 @@ def plan(
         if not slots:
             return PlanReport(0, resumed, 0)
         with connection.begin():
-            _reset_scratch(connection)
+            reset_scratch_tables(connection)
             connection.execute(due_slot_table.insert(), slots)
             candidates = _fill_candidates(connection, settings)
             ranges = _id_ranges(connection, batch_size)
@@ -253,7 +253,8 @@ def _resume_ended_pauses(connection: Connection, now: datetime) -> int:
     return result.rowcount
 
 
-def _reset_scratch(connection: Connection) -> None:
+def reset_scratch_tables(connection: Connection) -> None:
+    """Create the temporary planning tables on this connection if needed, empty."""
     # Temporary tables live as long as the pooled connection: made once, emptied every run
     # (creating and dropping them every few minutes would only churn the catalog).
     _scratch.create_all(connection, checkfirst=True)
@@ -444,10 +445,7 @@ def next_choices(dialect: str, low: int, high: int) -> Subquery:
             cg.c.language,
             ch.c.id.label("child_id"),
             func.coalesce(names.c.clean, ch.c.name).label("name"),
-            func.coalesce(
-                names.c.clean_cap,
-                func.upper(func.substr(ch.c.name, 1, 1)).concat(func.substr(ch.c.name, 2)),
-            ).label("name_cap"),
+            func.coalesce(names.c.clean_cap, capitalised(ch.c.name)).label("name_cap"),
             slot.c.week_label,
             slot.c.due_at,
             cand.c.week,
@@ -523,18 +521,7 @@ def _plan_batch(
     dialect = connection.dialect.name
     _learn_names(connection, low, high)
     r = next_choices(dialect, low, high).c
-    named = and_(r.name.is_not(None), r.name != "")
-    child = case((named, r.name), else_=r.fallback)
-    child_cap = case((named, r.name_cap), else_=r.fallback_cap)
-    body = literal(f"{settings.program_name}: ").concat(
-        func.replace(func.replace(r.text, "{child}", child), "{Child}", child_cap)
-    )
-    units = r.base_units + r.placeholders * func.length(child)
-    segments = case(
-        (~r.exact, 0),
-        (units <= r.single_limit, 1),
-        else_=(units + r.multi_limit - 1) // r.multi_limit,
-    )
+    body, segments = body_and_segments(r, r.name, r.name_cap, settings.program_name)
     stamp = literal(now, UTCDateTime())
     rows = select(
         dedupe_key(r.caregiver_id, r.child_id, r.week_label),
@@ -562,6 +549,33 @@ def _plan_batch(
     planned: int = connection.execute(statement).rowcount
     _count_remaining_segments(connection, low, high, now)
     return planned
+
+
+def body_and_segments(
+    candidate: Any, name: Any, name_cap: Any, program_name: str
+) -> tuple[ColumnElement[str], ColumnElement[int]]:
+    """SQL for content.render.render_tip's body and content.segments' count, given the
+    plan_candidate columns (`candidate`) and a name render_tip would keep as it is."""
+    c = candidate
+    named = and_(name.is_not(None), name != "")
+    child = case((named, name), else_=c.fallback)
+    child_cap = case((named, name_cap), else_=c.fallback_cap)
+    body = literal(f"{program_name}: ").concat(
+        func.replace(func.replace(c.text, "{child}", child), "{Child}", child_cap)
+    )
+    units = c.base_units + c.placeholders * func.length(child)
+    segments = case(
+        (~c.exact, 0),
+        (units <= c.single_limit, 1),
+        else_=(units + c.multi_limit - 1) // c.multi_limit,
+    )
+    return body, segments
+
+
+def capitalised(name: Any) -> ColumnElement[str]:
+    """SQL for a name with its first letter upper-cased (ASCII first letters only)."""
+    result: ColumnElement[str] = func.upper(func.substr(name, 1, 1)).concat(func.substr(name, 2))
+    return result
 
 
 def _learn_names(connection: Connection, low: int, high: int) -> None:

@@ -7,12 +7,22 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, String, literal, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from content.library import load_library
 from content.render import render_tip
 from content.segments import analyze
-from jobs.planner import due_slots, plan
+from content.sync import sync_library
+from jobs.planner import (
+    body_and_segments,
+    candidate_rows,
+    candidate_table,
+    capitalised,
+    due_slots,
+    plan,
+    reset_scratch_tables,
+)
 from sms_service.db import transaction
 from sms_service.models import Caregiver, Child, OutboundMessage, Tip
 from sms_service.settings import Settings
@@ -398,3 +408,30 @@ def test_segments_are_counted_for_tips_sql_cannot_measure(
     assert len(rows) == 2
     for row in rows:
         assert row.segments == analyze(row.body).segments > 1
+
+
+@pytest.mark.parametrize("name", [None, "", "mia", "José", "Maximilian Alexander", "O'Brien"])
+def test_sql_rendering_equals_render_tip_for_every_shipped_tip(
+    engine: Engine, sessions: sessionmaker[Session], name: str | None
+) -> None:
+    with transaction(sessions) as session:
+        sync_library(session, load_library())
+    program = "Program Name Of 24 Chars"
+    cand = candidate_table
+    with engine.connect() as connection, connection.begin():
+        tips = connection.execute(select(Tip.__table__)).all()
+        assert len(tips) > 100
+        reset_scratch_tables(connection)
+        connection.execute(cand.insert(), candidate_rows(tips, program))
+        name_sql = literal(name, String)
+        body, segments = body_and_segments(cand.c, name_sql, capitalised(name_sql), program)
+        rows = connection.execute(
+            select(cand.c.tip_id, cand.c.language, cand.c.week, cand.c.text, body, segments)
+        ).all()
+    assert {row.tip_id for row in rows} == {tip.id for tip in tips}
+    for tip_id, language, week, text, sql_body, sql_segments in rows:
+        expected = render_tip(
+            text, language=language, child_name=name, age_weeks=week, program_name=program
+        )
+        assert sql_body == expected, tip_id
+        assert sql_segments in (0, analyze(expected).segments), tip_id
