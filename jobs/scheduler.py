@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
@@ -65,8 +66,12 @@ def build_scheduler(settings: Settings, *, engine: Engine | None = None) -> Back
 
 
 def register_jobs(scheduler: BackgroundScheduler, settings: Settings) -> None:
-    """Add (or replace) the service's jobs under their fixed ids."""
+    """Add (or replace) the service's jobs under their fixed ids, each due at once."""
     args = [settings.database_url]
+    # Replacing a job recomputes its next run from the trigger; starting the interval from
+    # "now" (every job is idempotent) means a service restarted more often than the interval
+    # still plans, and a fresh start plans without waiting.
+    first_run = datetime.now(UTC)
     scheduler.add_job(
         "jobs.planner:plan_due_tips",
         trigger="interval",
@@ -75,6 +80,7 @@ def register_jobs(scheduler: BackgroundScheduler, settings: Settings) -> None:
         id=PLANNER_JOB_ID,
         name="plan weekly tips whose local send time has come",
         replace_existing=True,
+        next_run_time=first_run,
     )
     scheduler.add_job(
         "jobs.aging:complete_aged_out",
@@ -84,6 +90,7 @@ def register_jobs(scheduler: BackgroundScheduler, settings: Settings) -> None:
         id=AGING_JOB_ID,
         name="say goodbye to children who turned 36 months",
         replace_existing=True,
+        next_run_time=first_run,
     )
     scheduler.add_job(
         "jobs.campaign_planner:plan_due_campaigns",
@@ -93,6 +100,7 @@ def register_jobs(scheduler: BackgroundScheduler, settings: Settings) -> None:
         id=CAMPAIGN_PLANNER_JOB_ID,
         name="plan due campaign messages",
         replace_existing=True,
+        next_run_time=first_run,
     )
 
 

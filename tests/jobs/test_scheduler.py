@@ -18,6 +18,7 @@ from jobs.scheduler import (
     PLANNER_JOB_ID,
     SchedulerService,
     build_scheduler,
+    register_jobs,
     start_with_jobs,
 )
 from sms_service.settings import Settings
@@ -32,8 +33,8 @@ EXPECTED = {
 @pytest.fixture
 def started(settings: Settings, engine: Engine) -> Iterator[BackgroundScheduler]:
     scheduler = build_scheduler(settings, engine=engine)
-    start_with_jobs(scheduler, settings)
-    scheduler.pause()  # nothing runs during the test
+    scheduler.start(paused=True)  # start_with_jobs without its resume: nothing runs
+    register_jobs(scheduler, settings)
     yield scheduler
     if scheduler.running:
         scheduler.shutdown(wait=True)
@@ -61,14 +62,16 @@ def test_jobs_are_stored_by_reference_with_fixed_ids_and_deliberate_defaults(
 def test_jobs_survive_a_restart_and_re_registering_replaces_them(
     started: BackgroundScheduler, engine: Engine, settings: Settings
 ) -> None:
-    before = {job.id: job.next_run_time for job in started.get_jobs()}
     started.shutdown(wait=True)
+    with engine.connect() as connection:
+        rows = connection.execute(text(f"SELECT id, next_run_time FROM {JOBS_TABLE}"))
+        stored = {job_id: next_run for job_id, next_run in rows}
 
     # A restart reloads the jobs from the database alone ...
     reloaded = build_scheduler(settings, engine=engine)
     reloaded.start(paused=True)
     try:
-        assert {job.id: job.next_run_time for job in reloaded.get_jobs()} == before
+        assert {job.id: job.next_run_time.timestamp() for job in reloaded.get_jobs()} == stored
         assert {job.id: job.func_ref for job in reloaded.get_jobs()} == EXPECTED
     finally:
         reloaded.shutdown(wait=True)
