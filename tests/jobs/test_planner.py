@@ -74,6 +74,14 @@ def test_a_monday_1800_slot_is_due_from_1800_until_the_window_closes() -> None:
     assert (0, 18) in due(local(2026, 3, 2, 20, 55))
     assert due(local(2026, 3, 2, 21, 0)) == set()
     assert (0, 18) not in due(local(2026, 3, 3, 18, 0))  # a day late is next week's business
+    # After the autumn change (2026-11-01) Monday 18:00 is 23:00 UTC instead of 22:00.
+    [autumn] = [
+        s
+        for s in due_slots(local(2026, 11, 2, 18), "America/New_York", "NY", settings)
+        if (s.weekday, s.hour) == (0, 18)
+    ]
+    assert autumn.due_at == datetime(2026, 11, 2, 23, 0, tzinfo=UTC)
+    assert autumn.week_label == "2026-W45"
     # Sunday 22:00 is moved out of quiet hours to Monday 08:00.
     assert (6, 22) in due(local(2026, 3, 2, 8, 0))
     assert (6, 22) not in due(local(2026, 3, 1, 22, 0))

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -134,3 +138,24 @@ def test_scheduler_service_starts_and_stops_with_the_app(
 
     asyncio.run(cycle())
     assert stored_ids(engine) == sorted(EXPECTED)
+
+
+def test_the_scheduler_command_runs_until_sigterm(database_url: str) -> None:
+    environ = {**os.environ, "DATABASE_URL": database_url, "SMS_TIPS_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sms_service", "scheduler"],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "scheduler: running 3 jobs"
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert out.strip() == "scheduler: stopped"
