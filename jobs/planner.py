@@ -612,6 +612,9 @@ def _learn_names(connection: Connection, low: int, high: int) -> None:
 
 def _count_remaining_segments(connection: Connection, low: int, high: int, now: datetime) -> None:
     """Count in Python the segments SQL could not (rare tips with extension characters)."""
+    inexact = select(candidate_table.c.tip_id).where(~candidate_table.c.exact).limit(1)
+    if connection.execute(inexact).first() is None:
+        return
     sent = OutboundMessage.__table__
     rows = connection.execute(
         select(sent.c.id, sent.c.body).where(
