@@ -94,14 +94,24 @@ def age_out(engine: Engine, *, now: datetime, settings: Settings) -> AgingReport
                 .order_by(Child.id)
                 .limit(PAGE_SIZE)
             ).all()
-            if not page:
-                break
-            after = page[-1].id
-            aged = [row for row in page if _aged_out(row, now)]
-            if aged:
-                goodbyes += _write_goodbyes(session, aged, now=now, settings=settings)
-                children += len(aged)
-                caregivers += _complete(session, aged, now)
+        if not page:
+            break
+        after = page[-1].id
+        aged = [row for row in page if _aged_out(row, now)]
+        if not aged:
+            continue
+        # One page per transaction: a page that fails is logged and retried next run, and
+        # the pages after it still go through.
+        try:
+            with transaction(sessions) as session:
+                written = _write_goodbyes(session, aged, now=now, settings=settings)
+                completed = _complete(session, aged, now)
+        except Exception:
+            logger.exception("aging out children %s..%s failed", aged[0].id, aged[-1].id)
+            continue
+        goodbyes += written
+        children += len(aged)
+        caregivers += completed
     if children:
         logger.info(
             "aged out %s children (%s goodbyes); %s caregivers completed",
