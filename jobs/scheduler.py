@@ -72,36 +72,25 @@ def register_jobs(scheduler: BackgroundScheduler, settings: Settings) -> None:
     # "now" (every job is idempotent) means a service restarted more often than the interval
     # still plans, and a fresh start plans without waiting.
     first_run = datetime.now(UTC)
-    scheduler.add_job(
-        "jobs.planner:plan_due_tips",
-        trigger="interval",
-        minutes=settings.planner_interval_minutes,
-        args=args,
-        id=PLANNER_JOB_ID,
-        name="plan weekly tips whose local send time has come",
-        replace_existing=True,
-        next_run_time=first_run,
-    )
-    scheduler.add_job(
-        "jobs.aging:complete_aged_out",
-        trigger="interval",
-        minutes=AGING_INTERVAL_MINUTES,
-        args=args,
-        id=AGING_JOB_ID,
-        name="say goodbye to children who turned 36 months",
-        replace_existing=True,
-        next_run_time=first_run,
-    )
-    scheduler.add_job(
-        "jobs.campaign_planner:plan_due_campaigns",
-        trigger="interval",
-        minutes=settings.planner_interval_minutes,
-        args=args,
-        id=CAMPAIGN_PLANNER_JOB_ID,
-        name="plan due campaign messages",
-        replace_existing=True,
-        next_run_time=first_run,
-    )
+    jobs = (
+        (PLANNER_JOB_ID, "jobs.planner:plan_due_tips", settings.planner_interval_minutes,
+         "plan weekly tips whose local send time has come"),
+        (AGING_JOB_ID, "jobs.aging:complete_aged_out", AGING_INTERVAL_MINUTES,
+         "say goodbye to children who turned 36 months"),
+        (CAMPAIGN_PLANNER_JOB_ID, "jobs.campaign_planner:plan_due_campaigns",
+         settings.planner_interval_minutes, "plan due campaign messages"),
+    )  # fmt: skip
+    for job_id, function, minutes, name in jobs:
+        scheduler.add_job(
+            function,
+            trigger="interval",
+            minutes=minutes,
+            args=args,
+            id=job_id,
+            name=name,
+            replace_existing=True,
+            next_run_time=first_run,
+        )
 
 
 def _log_job_problem(event: JobExecutionEvent) -> None:
