@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -38,6 +39,17 @@ def _postgres_problem() -> str | None:
     except OperationalError as error:
         return f"PostgreSQL at {make_url(PG_SERVER_URL).host} is unreachable: {error.orig}"
     return None
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Commands run in-process point the root logger at the stderr pytest captured for that
+    test; put the handlers back so later tests do not log to a closed file."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")

@@ -108,7 +108,9 @@ def _wait_until_blocked(engine: Engine, worker: threading.Thread) -> None:
         "SELECT count(*) FROM pg_stat_activity "
         "WHERE wait_event_type = 'Lock' AND datname = current_database()"
     )
-    with engine.connect() as connection:
+    # Autocommit: inside one transaction PostgreSQL keeps showing its first snapshot of
+    # pg_stat_activity, so a poll that started before the worker blocked would never see it.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         while connection.execute(query).scalar_one() == 0:
             assert worker.is_alive() and time.monotonic() < deadline
             time.sleep(0.01)
