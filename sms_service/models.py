@@ -151,7 +151,12 @@ class Child(Base):
     """A baby or toddler whose age picks the tips; birth_date is the due date while expected."""
 
     __tablename__ = "child"
-    __table_args__ = (CheckConstraint(_one_of("status", CHILD_STATUSES), name="status"),)
+    __table_args__ = (
+        CheckConstraint(_one_of("status", CHILD_STATUSES), name="status"),
+        # The hourly aging scan looks for active children born before a date: without this it
+        # reads every child to find the handful who turned 36 months.
+        Index("ix_child_status_birth_date", "status", "birth_date"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     caregiver_id: Mapped[int] = mapped_column(

@@ -145,6 +145,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_child'))
     )
     op.create_index(op.f('ix_child_caregiver_id'), 'child', ['caregiver_id'], unique=False)
+    op.create_index('ix_child_status_birth_date', 'child', ['status', 'birth_date'], unique=False)
     op.create_table('inbound_message',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('message_sid', sa.String(length=64), nullable=False),
@@ -247,6 +248,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_inbound_message_received_at'), table_name='inbound_message')
     op.drop_index(op.f('ix_inbound_message_caregiver_id'), table_name='inbound_message')
     op.drop_table('inbound_message')
+    op.drop_index('ix_child_status_birth_date', table_name='child')
     op.drop_index(op.f('ix_child_caregiver_id'), table_name='child')
     op.drop_table('child')
     op.drop_table('caregiver_tag')
