@@ -10,7 +10,6 @@ allowed local sending time.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from content.render import render_tip
 from content.segments import analyze
-from sms_service.db import build_engine, build_sessionmaker, transaction
+from jobs.runtime import runtime
+from sms_service.db import build_sessionmaker, transaction
 from sms_service.models import Caregiver, Child, OutboundMessage
 from sms_service.sendwindow import next_send_time
 from sms_service.settings import Settings
@@ -58,14 +58,10 @@ class AgingReport:
     caregivers_completed: int
 
 
-def complete_aged_out(database_url: str) -> int:
+def complete_aged_out(database: str) -> int:
     """Scheduler job: age out every child who reached week 156; returns children completed."""
-    settings = dataclasses.replace(Settings.from_env(), database_url=database_url)
-    engine = build_engine(database_url)
-    try:
-        return age_out(engine, now=datetime.now(UTC), settings=settings).children_completed
-    finally:
-        engine.dispose()
+    bound = runtime(database)
+    return age_out(bound.engine, now=datetime.now(UTC), settings=bound.settings).children_completed
 
 
 def age_out(engine: Engine, *, now: datetime, settings: Settings) -> AgingReport:

@@ -10,7 +10,6 @@ checks again right before sending.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -20,9 +19,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from content.segments import analyze
+from jobs.runtime import runtime
 from sms_service.audience import audience_condition
 from sms_service.campaigns import audience_of, message_body
-from sms_service.db import build_engine, build_sessionmaker, transaction
+from sms_service.db import build_sessionmaker, transaction
 from sms_service.models import (
     Campaign,
     CampaignMessage,
@@ -55,14 +55,10 @@ _COLUMNS = (
 )
 
 
-def plan_due_campaigns(database_url: str) -> int:
-    """Scheduler entry point: plan every due campaign message; returns outbox rows inserted."""
-    settings = dataclasses.replace(Settings.from_env(), database_url=database_url)
-    engine = build_engine(database_url)
-    try:
-        return plan_campaigns(build_sessionmaker(engine), settings=settings, now=utcnow())
-    finally:
-        engine.dispose()
+def plan_due_campaigns(database: str) -> int:
+    """Scheduler job: plan every due campaign message; returns outbox rows inserted."""
+    bound = runtime(database)
+    return plan_campaigns(build_sessionmaker(bound.engine), settings=bound.settings, now=utcnow())
 
 
 def plan_campaigns(sessions: sessionmaker[Session], *, settings: Settings, now: datetime) -> int:

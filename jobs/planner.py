@@ -31,7 +31,6 @@ Calendar decisions:
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 from collections.abc import Iterable
@@ -70,7 +69,7 @@ from sqlalchemy.sql.selectable import Subquery
 from content.render import MAX_NAME_LENGTH, fallback_name, transliterate_name
 from content.segments import GSM_BASIC, GSM_EXTENSION, analyze
 from content.sequence import selection_key
-from sms_service.db import build_engine
+from jobs.runtime import runtime
 from sms_service.models import Caregiver, Child, OutboundMessage, Tip, UTCDateTime
 from sms_service.sendwindow import allowed_window, next_send_time
 from sms_service.settings import Settings
@@ -189,15 +188,10 @@ class PlanReport:
     batches: int
 
 
-def plan_due_tips(database_url: str) -> int:
+def plan_due_tips(database: str) -> int:
     """Scheduler job: plan every due tip now; returns the number of rows written."""
-    settings = dataclasses.replace(Settings.from_env(), database_url=database_url)
-    engine = build_engine(database_url)
-    try:
-        report = plan(engine, now=datetime.now(UTC), settings=settings)
-    finally:
-        engine.dispose()
-    return report.planned
+    bound = runtime(database)
+    return plan(bound.engine, now=datetime.now(UTC), settings=bound.settings).planned
 
 
 def plan(

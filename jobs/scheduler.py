@@ -6,8 +6,9 @@ idempotent jobs, but twice the load) and race on next_run_time updates. `sms-tip
 it in-process for local use; in production run a single `sms-tips scheduler` process. Making
 that hold across machines (leader election) belongs in its own small module, not here.
 
-Jobs are stored by reference ("module:function") with only primitive arguments (the database
-URL), because the job store pickles them and silently drops jobs it cannot restore. They are
+Jobs are stored by reference ("module:function") with one primitive argument, a key naming the
+database (jobs.runtime: never its password), because the job store pickles them and silently
+drops jobs it cannot restore. They are
 re-added at every start with fixed ids and replace_existing=True, so a changed interval or a
 renamed function takes effect on restart and never leaves a stale duplicate behind.
 """
@@ -20,12 +21,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MISSED,
+    EVENT_SCHEDULER_SHUTDOWN,
+    JobExecutionEvent,
+    SchedulerEvent,
+)
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
+from jobs import runtime
 from sms_service.db import build_engine
 from sms_service.settings import Settings
 
@@ -50,11 +58,12 @@ JOB_DEFAULTS: dict[str, Any] = {
 AGING_INTERVAL_MINUTES = 60
 
 
-def build_scheduler(settings: Settings, *, engine: Engine | None = None) -> BackgroundScheduler:
-    """A configured, not yet started scheduler whose job store is the service's database."""
-    store_engine = engine if engine is not None else build_engine(settings.database_url)
+def build_scheduler(settings: Settings, *, engine: Engine) -> BackgroundScheduler:
+    """A configured, not yet started scheduler whose job store is the service's database; its
+    jobs run on the same engine (the caller owns it and disposes of it)."""
+    key = runtime.bind(settings, engine)
     scheduler = BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=store_engine, tablename=JOBS_TABLE)},
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)},
         # Two threads: the tip planner and the campaign planner may run side by side; each job
         # still never overlaps itself (max_instances=1).
         executors={"default": ThreadPoolExecutor(max_workers=2)},
@@ -62,12 +71,17 @@ def build_scheduler(settings: Settings, *, engine: Engine | None = None) -> Back
         timezone="UTC",
     )
     scheduler.add_listener(_log_job_problem, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+
+    def release(event: SchedulerEvent) -> None:
+        runtime.unbind(key, engine)
+
+    scheduler.add_listener(release, EVENT_SCHEDULER_SHUTDOWN)
     return scheduler
 
 
 def register_jobs(scheduler: BackgroundScheduler, settings: Settings) -> None:
     """Add (or replace) the service's jobs under their fixed ids, each due at once."""
-    args = [settings.database_url]
+    args = [runtime.database_key(settings.database_url)]
     # Replacing a job recomputes its next run from the trigger; starting the interval from
     # "now" (every job is idempotent) means a service restarted more often than the interval
     # still plans, and a fresh start plans without waiting.

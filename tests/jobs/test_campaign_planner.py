@@ -3,9 +3,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from jobs import runtime
 from jobs.campaign_planner import plan_campaigns, plan_due_campaigns
 from sms_service.campaigns import cancel_campaign, get_campaign, pause_campaign, resume_campaign
 from sms_service.db import transaction
@@ -135,8 +136,8 @@ def test_a_series_plans_each_message_when_it_is_due_and_cancel_stops_it(
     assert _status(sessions, campaign.id) == "cancelled"
 
 
-def test_the_scheduler_entry_point_reads_the_database_url(
-    sessions: sessionmaker[Session], settings: Settings, database_url: str, monkeypatch: object
+def test_the_scheduler_job_plans_on_the_database_its_scheduler_bound(
+    sessions: sessionmaker[Session], settings: Settings, engine: Engine
 ) -> None:
     with transaction(sessions) as s:
         add_caregiver(s)
@@ -149,7 +150,11 @@ def test_the_scheduler_entry_point_reads_the_database_url(
         )
         campaign.status = "scheduled"
         campaign.messages[0].send_at = datetime.now(UTC) - timedelta(minutes=1)
-    assert plan_due_campaigns(database_url) == 1
+    key = runtime.bind(settings, engine)
+    try:
+        assert plan_due_campaigns(key) == 1
+    finally:
+        runtime.unbind(key, engine)
     with sessions() as s:
         assert s.scalars(select(Campaign.status)).one() == "sending"
 

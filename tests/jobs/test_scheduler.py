@@ -14,7 +14,9 @@ import pytest
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 
+from jobs import runtime
 from jobs.scheduler import (
     AGING_JOB_ID,
     CAMPAIGN_PLANNER_JOB_ID,
@@ -25,7 +27,9 @@ from jobs.scheduler import (
     register_jobs,
     start_with_jobs,
 )
+from sms_service.db import build_engine
 from sms_service.settings import Settings
+from tests.helpers.settings import make_settings
 
 EXPECTED = {
     PLANNER_JOB_ID: "jobs.planner:plan_due_tips",
@@ -56,7 +60,7 @@ def test_jobs_are_stored_by_reference_with_fixed_ids_and_deliberate_defaults(
     assert {job_id: job.func_ref for job_id, job in jobs.items()} == EXPECTED
     assert stored_ids(engine) == sorted(EXPECTED)
     for job in jobs.values():
-        assert job.args == (database_url,)  # primitive, picklable arguments only
+        assert job.args == (runtime.database_key(database_url),)  # primitive, picklable
         assert job.coalesce is True
         assert job.max_instances == 1
         assert job.misfire_grace_time > 1
@@ -101,6 +105,31 @@ def test_every_registered_job_runs_from_its_stored_reference(
 ) -> None:
     for job in started.get_jobs():
         assert job.func(*job.args) == 0  # an empty database: nothing to do, no error
+
+
+def test_the_job_table_holds_no_database_password(database_url: str, engine: Engine) -> None:
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("a SQLite URL has no password")
+    # These machines' PostgreSQL trusts local connections, so any password is accepted.
+    settings = make_settings(url.set(password="s3cret-pw").render_as_string(hide_password=False))
+    scheduler_engine = build_engine(settings.database_url)
+    scheduler = build_scheduler(settings, engine=scheduler_engine)
+    scheduler.start(paused=True)
+    try:
+        register_jobs(scheduler, settings)
+        with engine.connect() as connection:
+            states = connection.execute(text(f"SELECT job_state FROM {JOBS_TABLE}")).scalars()
+            assert all(b"s3cret-pw" not in bytes(state) for state in states)
+        # ... and the jobs still reach the database, through the scheduler's own engine.
+        jobs = scheduler.get_jobs()
+        assert [job.func(*job.args) for job in jobs] == [0, 0, 0]
+    finally:
+        scheduler.shutdown(wait=True)
+        scheduler_engine.dispose()
+    # A job run where no scheduler serves its database says which one, password masked.
+    with pytest.raises(LookupError, match=r"postgres:\*\*\*@.*/smstips_test_\w+$"):
+        jobs[0].func(*jobs[0].args)
 
 
 def failing_job() -> None:
