@@ -267,13 +267,22 @@ def delete_personal_data(session: Session, caregiver: Caregiver, *, actor: Actor
     actor.audit(session, "caregiver.delete", None, caregiver_id=caregiver_id)
 
 
+def _nobody_suppressed(session: Session) -> bool:
+    # phone_hash is deliberately slow: skip it while nobody has been deleted (the usual case).
+    return session.scalar(select(Suppression.phone_hash).limit(1)) is None
+
+
 def is_suppressed(session: Session, phone: str) -> bool:
     """Whether this number's data was deleted on request (never text it unless it opts in)."""
+    if _nobody_suppressed(session):
+        return False
     return session.get(Suppression, phone_hash(phone)) is not None
 
 
 def lift_suppression(session: Session, phone: str) -> bool:
     """Forget the suppression after a new explicit opt-in; True when there was one."""
+    if _nobody_suppressed(session):
+        return False
     result = session.execute(delete(Suppression).where(Suppression.phone_hash == phone_hash(phone)))
     return bool(getattr(result, "rowcount", 0))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
@@ -34,3 +36,23 @@ def test_a_deleted_number_stays_opted_out_until_it_joins_again(
     with sessions() as session:
         assert session.scalars(select(Caregiver.status)).one() == "enrolling"
         assert not is_suppressed(session, NUMBER)
+
+
+def test_the_suppression_record_cannot_be_looked_up_in_a_fast_table(
+    sessions: sessionmaker[Session],
+) -> None:
+    with transaction(sessions) as session:
+        other = add_caregiver(session, phone="+12125550178").id
+        caregiver_id = add_caregiver(session, phone=NUMBER).id
+    with transaction(sessions) as session:
+        delete_personal_data(session, get_caregiver(session, caregiver_id), actor=ADMIN)
+    with sessions() as session:
+        [stored] = session.scalars(select(Suppression.phone_hash)).all()
+        assert is_suppressed(session, NUMBER)
+        assert not is_suppressed(session, session.get_one(Caregiver, other).phone)
+    # Neither the number nor a fast digest of it (which anyone can tabulate for every number).
+    assert NUMBER[2:] not in stored
+    assert stored not in {
+        hashlib.sha256(NUMBER.encode()).hexdigest(),
+        hashlib.md5(NUMBER.encode()).hexdigest(),
+    }
