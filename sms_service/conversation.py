@@ -66,6 +66,19 @@ class Turn:
     def update(self, **data: Any) -> None:
         self.caregiver.conversation_data = {**self.data, **data}
 
+    def record_consent(self, kind: str, *, source: str, keyword: str | None, text: str) -> None:
+        """Record a consent event made by this text (the inbound message is its evidence)."""
+        record_consent(
+            self.session,
+            caregiver=self.caregiver,
+            kind=kind,
+            source=source,
+            keyword=keyword,
+            text=text,
+            inbound=self.inbound,
+            now=self.now,
+        )
+
 
 def begin_enrollment(turn: Turn, keyword: Keyword | None) -> str:
     """Start (or restart) enrollment: a keyword names the language, otherwise ask for it."""
@@ -260,15 +273,8 @@ def _finish_enrollment(turn: Turn, data: dict[str, Any], *, default_schedule: bo
     key = "enrolled_default_schedule" if default_schedule else "enrolled"
     confirmation = turn.texts.render(key, when=_when(turn))
     # The confirmation states program, frequency and costs: it is the consent on record.
-    record_consent(
-        turn.session,
-        caregiver=caregiver,
-        kind="opt_in",
-        source="enrollment",
-        keyword=caregiver.enrollment_keyword,
-        text=confirmation,
-        inbound=turn.inbound,
-        now=turn.now,
+    turn.record_consent(
+        "opt_in", source="enrollment", keyword=caregiver.enrollment_keyword, text=confirmation
     )
     return confirmation
 

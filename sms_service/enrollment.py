@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from content.segments import analyze
 from sms_service import conversation
 from sms_service.caregivers import lift_suppression
-from sms_service.consent import can_resume_tips, opt_out, record_consent
+from sms_service.consent import can_resume_tips, opt_out
 from sms_service.conversation import Turn
 from sms_service.keywords import (
     COMPLIANCE,
@@ -138,16 +138,7 @@ def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, bo
     if caregiver.status == "opted_out":
         if keyword is not None and keyword.kind is Kind.ENROLL:
             # Texting the program keyword is asking to join again: that is an opt-in.
-            record_consent(
-                turn.session,
-                caregiver=caregiver,
-                kind="opt_in",
-                source="keyword",
-                keyword=keyword.word,
-                text=body,
-                inbound=turn.inbound,
-                now=turn.now,
-            )
+            turn.record_consent("opt_in", source="keyword", keyword=keyword.word, text=body)
             return Outcome(conversation.begin_enrollment(turn, keyword), "keyword")
         return Outcome(None, "ignored_opted_out")
     if keyword is not None and keyword.kind is Kind.ENROLL:
@@ -173,16 +164,7 @@ def _compliance(
     session, caregiver, now = turn.session, turn.caregiver, turn.now
 
     def record(consent_kind: str) -> None:
-        record_consent(
-            session,
-            caregiver=caregiver,
-            kind=consent_kind,
-            source=source,
-            keyword=word,
-            text=body,
-            inbound=turn.inbound,
-            now=now,
-        )
+        turn.record_consent(consent_kind, source=source, keyword=word, text=body)
 
     if kind is Kind.OPT_OUT:
         first_time = opt_out(session, caregiver=caregiver, now=now)
