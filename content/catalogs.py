@@ -15,6 +15,7 @@ from content.library import DEFAULT_ROOT, LANGUAGES, display_path
 from content.message_rules import DEFAULT_PROGRAM, WORST_NAME, WORST_PROGRAM, message_findings
 from content.render import fallback_name
 from content.segments import analyze
+from sms_service.answers import SCHEDULE_MENU
 
 # Catalog texts put inside other texts (sms_service/catalog.py FRAGMENTS): they are checked as
 # part of the messages that use them, with the costliest value they can take.
@@ -22,6 +23,7 @@ CATALOG_FRAGMENTS = frozenset({"weekday_names", "month_names", "date_format"})
 CATALOG_FRAGMENT_PREFIXES = ("frequency_", "when_")
 LONGEST_CONTACT = "familyprograms@organization-example.org"  # 40 characters
 UNKNOWN_SAMPLE = "X" * 20
+OFFERED_WEEKDAYS = sorted({weekday for weekday, _hour in SCHEDULE_MENU.values()})
 
 
 @dataclass
@@ -58,7 +60,9 @@ def _list(catalog: Mapping[str, Any], key: str) -> list[str]:
 
 def catalog_samples(catalog: Mapping[str, Any]) -> dict[str, str]:
     """The costliest plausible value of each placeholder of a system message catalog."""
-    weekdays = _list(catalog, "weekday_names") or [UNKNOWN_SAMPLE]
+    names = _list(catalog, "weekday_names")
+    # {when} only ever names a day of the schedule menu (parse_schedule accepts no other).
+    weekdays = [names[day] for day in OFFERED_WEEKDAYS if day < len(names)] or [UNKNOWN_SAMPLE]
     months = _list(catalog, "month_names") or [UNKNOWN_SAMPLE]
     when_keys = [key for key in catalog if str(key).startswith("when_")]
     return {

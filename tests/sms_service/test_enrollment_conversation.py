@@ -118,7 +118,8 @@ def test_spanish_keyword_starts_in_spanish_and_reads_spanish_dates(
     months = "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre"
     month_name = [*months.split(), "diciembre"][when.month - 1]
     assert "domingo" in (phone.text(f"1 de {month_name} de {when.year}") or "")
-    assert "cada" not in (phone.text("domingo en la tarde") or "cada")
+    confirmation = phone.text("domingo en la tarde") or ""
+    assert "cada domingo en la tarde" in confirmation and "STOP para cancelar" in confirmation
     person = caregiver(sessions, "+13055550147")
     assert (person.language, person.enrollment_keyword, person.send_hour) == ("es", "HOLA", 18)
     [child] = children(sessions, "+13055550147")
