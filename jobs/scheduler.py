@@ -1,22 +1,24 @@
-"""The one APScheduler instance: its job store, its defaults, and the jobs it runs.
+"""The APScheduler instance: its job store, its defaults, the jobs it runs, and when it runs them.
 
-Exactly ONE scheduler may run against a database at a time. APScheduler 3.x's SQLAlchemy job
-store has no locking: two schedulers sharing it would both run every job (harmless for our
-idempotent jobs, but twice the load) and race on next_run_time updates. `sms-tips serve` runs
-it in-process for local use; in production run a single `sms-tips scheduler` process. Making
-that hold across machines (leader election) belongs in its own small module, not here.
+Only ONE scheduler may be active on a database. APScheduler 3.x's SQLAlchemy job store has no
+locking: two schedulers sharing it would both run every job (harmless for our idempotent
+jobs, but twice the load) and race on next_run_time updates. So every scheduler starts
+paused and runs its jobs only while it holds the leader lock (jobs.leadership); the others
+stand by and take over when the leader's process ends. `sms-tips serve` runs one in-process
+for local use; production runs `sms-tips scheduler`, one or more (for a fast take-over).
 
 Jobs are stored by reference ("module:function") with one primitive argument, a key naming the
 database (jobs.runtime: never its password), because the job store pickles them and silently
-drops jobs it cannot restore. They are
-re-added at every start with fixed ids and replace_existing=True, so a changed interval or a
-renamed function takes effect on restart and never leaves a stale duplicate behind.
-"""
+drops jobs it cannot restore. The leader re-adds them when it takes the lead, with fixed ids
+and replace_existing=True, so a changed interval or a renamed function takes effect then and
+never leaves a stale duplicate behind."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +36,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from jobs import runtime
+from jobs.leadership import Election, leader_lock
 from sms_service.db import build_engine
 from sms_service.settings import Settings
 
@@ -116,35 +119,85 @@ def _log_job_problem(event: JobExecutionEvent) -> None:
         logger.warning("job %s missed its run time %s", event.job_id, event.scheduled_run_time)
 
 
+class ActiveScheduler:
+    """This process's scheduler: started paused, it runs the jobs only while it leads
+    (jobs.leadership), so any number may run and exactly one is active."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        on_lead: Callable[[int], None] | None = None,
+        on_standby: Callable[[], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.scheduler = build_scheduler(settings, engine=engine)
+        self.leading = threading.Event()
+        self._on_lead = on_lead
+        self._on_standby = on_standby
+        self._election = Election(
+            leader_lock(engine),
+            on_elected=self._lead,
+            on_lost=self._step_down,
+            on_standby=self._stand_by,
+            poll_seconds=settings.scheduler_takeover_seconds,
+        )
+
+    def start(self) -> None:
+        self.scheduler.start(paused=True)
+        self._election.start()
+
+    def stop(self) -> None:
+        """Stop running jobs and step down (again: nothing happens)."""
+        self._election.stop()
+        # wait=True lets a running planner batch commit instead of being cut off; the lock
+        # goes last, so no other scheduler starts the same job while this one finishes it.
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        self._election.release()
+        self.leading.clear()
+
+    def _lead(self) -> None:
+        # Replace the stored jobs before any of them runs (a changed interval applies now).
+        register_jobs(self.scheduler, self.settings)
+        self.scheduler.resume()
+        self.leading.set()
+        jobs = len(self.scheduler.get_jobs())
+        logger.info("scheduler leads: running %d jobs", jobs)
+        if self._on_lead is not None:
+            self._on_lead(jobs)
+
+    def _stand_by(self) -> None:
+        logger.info("another scheduler is active on this database; standing by")
+        if self._on_standby is not None:
+            self._on_standby()
+
+    def _step_down(self) -> None:
+        self.scheduler.pause()
+        self.leading.clear()
+
+
 @dataclass
 class SchedulerService:
     """The scheduler as a BackgroundService of `sms-tips serve` (context.BackgroundService)."""
 
     settings: Settings
     name: str = "scheduler"
-    _scheduler: BackgroundScheduler | None = field(default=None, init=False, repr=False)
+    _active: ActiveScheduler | None = field(default=None, init=False, repr=False)
     _engine: Engine | None = field(default=None, init=False, repr=False)
 
     async def start(self) -> None:
         self._engine = build_engine(self.settings.database_url)
-        scheduler = build_scheduler(self.settings, engine=self._engine)
+        active = ActiveScheduler(self.settings, self._engine)
         # Job store I/O happens here, so keep it off the event loop.
-        await asyncio.to_thread(start_with_jobs, scheduler, self.settings)
-        self._scheduler = scheduler
+        await asyncio.to_thread(active.start)
+        self._active = active
 
     async def stop(self) -> None:
-        if self._scheduler is not None:
-            # wait=True lets a running planner batch commit instead of being cut off.
-            await asyncio.to_thread(self._scheduler.shutdown, True)
-            self._scheduler = None
+        if self._active is not None:
+            await asyncio.to_thread(self._active.stop)
+            self._active = None
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
-
-
-def start_with_jobs(scheduler: BackgroundScheduler, settings: Settings) -> None:
-    """Start `scheduler`, (re)register the jobs, then let them run."""
-    # Start paused so the stored jobs are replaced before any of them runs.
-    scheduler.start(paused=True)
-    register_jobs(scheduler, settings)
-    scheduler.resume()

@@ -11,7 +11,7 @@ from types import FrameType
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.dispatcher import Dispatcher
-from jobs.scheduler import build_scheduler, start_with_jobs
+from jobs.scheduler import ActiveScheduler
 from sms_service.cli.common import Subparsers, connect, load_settings
 from sms_service.db import build_sessionmaker
 from sms_service.settings import Settings
@@ -21,12 +21,13 @@ from sms_service.transports import build_transport
 def register(subparsers: Subparsers) -> None:
     scheduler = subparsers.add_parser(
         "scheduler",
-        help="run the scheduler: weekly tip planning, aging out, campaign planning (run ONE)",
+        help="run the scheduler: weekly tip planning, aging out, campaign planning",
         description=(
             "Run the APScheduler jobs (tip planner every SMS_TIPS_PLANNER_INTERVAL_MINUTES, "
             "age-out hourly, campaign planner) with their job store in the service database. "
-            "Run exactly one scheduler per database (`serve` includes one). Stops on SIGTERM "
-            "or Ctrl-C after the running job finishes."
+            "Only one scheduler per database is active (`serve` includes one); any other "
+            "stands by and takes over within SMS_TIPS_SCHEDULER_TAKEOVER_SECONDS when the "
+            "active one stops. Stops on SIGTERM or Ctrl-C after the running job finishes."
         ),
     )
     scheduler.set_defaults(handler=_scheduler)
@@ -57,14 +58,20 @@ def _scheduler(args: argparse.Namespace) -> int:
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, request_stop)
-    scheduler = build_scheduler(settings, engine=engine)
-    start_with_jobs(scheduler, settings)
-    print(f"scheduler: running {len(scheduler.get_jobs())} jobs", flush=True)
+    active = ActiveScheduler(
+        settings,
+        engine,
+        on_lead=lambda jobs: print(f"scheduler: leading, running {jobs} jobs", flush=True),
+        on_standby=lambda: print(
+            "scheduler: standing by, another scheduler is active on this database", flush=True
+        ),
+    )
+    active.start()
     try:
         while not stop.wait(1.0):
             pass
     finally:
-        scheduler.shutdown(wait=True)
+        active.stop()
         engine.dispose()
     print("scheduler: stopped", flush=True)
     return 0

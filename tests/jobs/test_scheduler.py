@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -22,10 +23,10 @@ from jobs.scheduler import (
     CAMPAIGN_PLANNER_JOB_ID,
     JOBS_TABLE,
     PLANNER_JOB_ID,
+    ActiveScheduler,
     SchedulerService,
     build_scheduler,
     register_jobs,
-    start_with_jobs,
 )
 from sms_service.db import build_engine
 from sms_service.settings import Settings
@@ -41,7 +42,7 @@ EXPECTED = {
 @pytest.fixture
 def started(settings: Settings, engine: Engine) -> Iterator[BackgroundScheduler]:
     scheduler = build_scheduler(settings, engine=engine)
-    scheduler.start(paused=True)  # start_with_jobs without its resume: nothing runs
+    scheduler.start(paused=True)  # registered, but nothing runs
     register_jobs(scheduler, settings)
     yield scheduler
     if scheduler.running:
@@ -89,15 +90,16 @@ def test_jobs_survive_a_restart_and_re_registering_replaces_them(
         {"DATABASE_URL": settings.database_url, "SMS_TIPS_PLANNER_INTERVAL_MINUTES": "2"},
         env_file=None,
     )
-    again = build_scheduler(faster, engine=engine)
-    start_with_jobs(again, faster)
+    again = ActiveScheduler(faster, engine)
+    again.start()
     try:
+        assert again.leading.wait(timeout=10)
         assert stored_ids(engine) == sorted(EXPECTED)
-        planner = again.get_job(PLANNER_JOB_ID)
+        planner = again.scheduler.get_job(PLANNER_JOB_ID)
         assert planner is not None
         assert planner.trigger.interval.total_seconds() == 120
     finally:
-        again.shutdown(wait=True)
+        again.stop()
 
 
 def test_every_registered_job_runs_from_its_stored_reference(
@@ -163,10 +165,13 @@ def test_scheduler_service_starts_and_stops_with_the_app(
 
     async def cycle() -> None:
         await service.start()
+        deadline = time.monotonic() + 10
+        while stored_ids(engine) != sorted(EXPECTED):  # it takes the lead, then registers
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
         await service.stop()
 
     asyncio.run(cycle())
-    assert stored_ids(engine) == sorted(EXPECTED)
 
 
 def test_the_scheduler_command_runs_until_sigterm(database_url: str) -> None:
@@ -180,7 +185,7 @@ def test_the_scheduler_command_runs_until_sigterm(database_url: str) -> None:
     )
     try:
         assert process.stdout is not None
-        assert process.stdout.readline().strip() == "scheduler: running 3 jobs"
+        assert process.stdout.readline().strip() == "scheduler: leading, running 3 jobs"
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=30)
     finally:
