@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -115,8 +116,11 @@ def _start(database_url: str) -> subprocess.Popen[str]:
     )
 
 
-def _line(stream: IO[str] | None) -> str:
+def _line(stream: IO[str] | None, timeout: float = 30) -> str:
+    """The next line the process prints, failing (not hanging) if none comes in time."""
     assert stream is not None
+    ready, _, _ = select.select([stream], [], [], timeout)
+    assert ready, f"no output within {timeout} s"
     return stream.readline().strip()
 
 
