@@ -7,6 +7,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +16,9 @@ from typing import IO
 import pytest
 from apscheduler.schedulers.base import STATE_PAUSED
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 
-from jobs.leadership import AdvisoryLock, leader_lock
+from jobs.leadership import AdvisoryLock, Election, FileLock, leader_lock
 from jobs.scheduler import ActiveScheduler
 from sms_service.db import build_engine
 from sms_service.settings import Settings
@@ -153,3 +155,34 @@ def test_a_standby_scheduler_process_takes_over_when_the_leader_is_killed(
                 for stream in (process.stdout, process.stderr):
                     if stream is not None:
                         stream.close()
+
+
+def test_a_scheduler_that_fails_to_take_the_lead_lets_go_and_tries_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    lock = FileLock(tmp_path / "db.scheduler.lock")
+    rival = FileLock(tmp_path / "db.scheduler.lock")
+    attempts: list[bool] = []
+    led = threading.Event()
+
+    def take_the_lead() -> None:
+        # While we hold the lock nobody else may; the first attempt fails (database gone).
+        attempts.append(rival.acquire())
+        if len(attempts) == 1:
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+        led.set()
+
+    election = Election(
+        lock, on_elected=take_the_lead, on_lost=lambda: None, on_standby=lambda: None,
+        poll_seconds=0.05,
+    )  # fmt: skip
+    election.start()
+    try:
+        assert led.wait(timeout=10)
+    finally:
+        election.stop()
+        election.release()
+    assert attempts == [False, False]
+    assert "could not take the lead" in caplog.text
+    assert rival.acquire()  # released on stop
+    rival.release()
