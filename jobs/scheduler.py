@@ -33,7 +33,8 @@ from apscheduler.events import (
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.orm import Session
 
 from jobs import runtime
 from jobs.leadership import Election, leader_lock
@@ -108,6 +109,17 @@ def register_jobs(scheduler: BackgroundScheduler, settings: Settings) -> None:
             replace_existing=True,
             next_run_time=first_run,
         )
+
+
+def planner_next_run(session: Session) -> datetime | None:
+    """When the active scheduler will next plan tips, as stored in its job table; None when no
+    scheduler has ever run on this database. A time well in the past means none is running."""
+    if not inspect(session.connection()).has_table(JOBS_TABLE):
+        return None
+    stamp = session.execute(
+        text(f"SELECT next_run_time FROM {JOBS_TABLE} WHERE id = :id"), {"id": PLANNER_JOB_ID}
+    ).scalar_one_or_none()
+    return datetime.fromtimestamp(stamp, UTC) if stamp is not None else None
 
 
 def _log_job_problem(event: JobExecutionEvent) -> None:

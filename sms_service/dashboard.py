@@ -19,6 +19,21 @@ FUNNEL_DAYS = 30
 
 
 @dataclass(frozen=True)
+class SchedulerStatus:
+    """Whether weekly planning is happening, from the active scheduler's stored next run."""
+
+    next_run: datetime | None  # None: no scheduler has ever run on this database
+    overdue: bool  # the next run is more than one planning interval late: none is running
+
+
+def scheduler_status(
+    next_run: datetime | None, *, now: datetime, interval: timedelta
+) -> SchedulerStatus:
+    """A running scheduler keeps its planner's next run less than one interval ahead."""
+    return SchedulerStatus(next_run, next_run is not None and next_run < now - interval)
+
+
+@dataclass(frozen=True)
 class ProgramStats:
     """What the dashboard shows."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -10,12 +11,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from jobs.scheduler import planner_next_run
 from sms_service.admin.support import in_transaction, take_flash
 from sms_service.admin.templating import render
 from sms_service.auth import current_staff
 from sms_service.charts import bar_chart
 from sms_service.context import app_context
-from sms_service.dashboard import program_stats
+from sms_service.dashboard import ProgramStats, SchedulerStatus, program_stats, scheduler_status
 from sms_service.exports import campaign_results_csv, caregivers_csv
 from sms_service.models import AuditLog, utcnow
 
@@ -23,8 +25,15 @@ AUDIT_PAGE = 100
 
 
 async def dashboard(request: Request) -> Response:
-    zone = app_context(request).settings.zone
-    stats = await in_transaction(request, lambda s: program_stats(s, now=utcnow(), zone=zone))
+    settings = app_context(request).settings
+    zone, now = settings.zone, utcnow()
+
+    def work(session: Session) -> tuple[ProgramStats, SchedulerStatus]:
+        interval = timedelta(minutes=settings.planner_interval_minutes)
+        status = scheduler_status(planner_next_run(session), now=now, interval=interval)
+        return program_stats(session, now=now, zone=zone), status
+
+    stats, scheduler = await in_transaction(request, work)
     enrollments = bar_chart(
         [(week.strftime("%b %d"), count) for week, count in stats.enrollments_per_week],
         title="Enrollments per week",
@@ -34,6 +43,8 @@ async def dashboard(request: Request) -> Response:
         request,
         "dashboard.html",
         stats=stats,
+        scheduler=scheduler,
+        zone=zone,
         enrollments_chart=enrollments,
         funnel_chart=funnel,
         **take_flash(request),

@@ -4,11 +4,12 @@ import csv
 import io
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from jobs.campaign_planner import plan_campaigns
+from jobs.scheduler import JOBS_TABLE, PLANNER_JOB_ID, build_scheduler, register_jobs
 from sms_service.campaign_results import campaign_results
 from sms_service.db import transaction
 from sms_service.models import AuditLog, ConsentEvent, InboundMessage, OutboundMessage, utcnow
@@ -122,3 +123,32 @@ def test_content_page_and_audit_log(
     assert "staff.login" in audit and "sam@example.org" in audit
     with sessions() as s:
         assert s.scalars(select(AuditLog.action)).all()[-1] == "staff.login"
+
+
+def _scheduler_notice(web: TestClient) -> str:
+    page = web.get("/admin/").text
+    start = page.index('id="scheduler"')
+    return page[start : page.index("</", start)]
+
+
+def test_dashboard_says_whether_weekly_planning_is_running(
+    web: TestClient, staff_csrf: str, settings: Settings, engine: Engine
+) -> None:
+    assert "no scheduler has run on this database yet" in _scheduler_notice(web)
+
+    scheduler = build_scheduler(settings, engine=engine)
+    scheduler.start(paused=True)
+    try:
+        register_jobs(scheduler, settings)  # what the leading scheduler does
+    finally:
+        scheduler.shutdown(wait=True)
+    assert "Weekly planning is running: next run at" in _scheduler_notice(web)
+
+    # The scheduler died an hour ago: its planner's next run stays in the past.
+    with engine.begin() as connection:
+        connection.execute(
+            text(f"UPDATE {JOBS_TABLE} SET next_run_time = :stamp WHERE id = :id"),
+            {"stamp": (utcnow() - timedelta(hours=1)).timestamp(), "id": PLANNER_JOB_ID},
+        )
+    notice = _scheduler_notice(web)
+    assert "Weekly tips are not being planned" in notice and "has not run" in notice
