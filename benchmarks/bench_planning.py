@@ -38,9 +38,9 @@ from sqlalchemy.pool import NullPool
 
 from benchmarks.synthetic import BENCH_NOW, describe, populate
 from jobs.planner import plan
-from sms_service.db import build_engine, upgrade
-from sms_service.models import UTCDateTime
-from sms_service.settings import Settings
+from sms_service.core.db import build_engine, upgrade
+from sms_service.core.models import UTCDateTime
+from sms_service.core.settings import Settings
 
 POSTGRES_SERVER = os.environ.get(
     "SMS_TIPS_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -38,10 +38,10 @@ from sqlalchemy.pool import NullPool
 from twilio.rest import Client
 
 from jobs.dispatcher import Dispatcher
-from sms_service.db import build_engine, build_sessionmaker, upgrade
-from sms_service.models import Caregiver, OutboundMessage
-from sms_service.settings import Settings
-from sms_service.transports import TwilioTransport
+from sms_service.core.db import build_engine, build_sessionmaker, upgrade
+from sms_service.core.models import Caregiver, OutboundMessage
+from sms_service.core.settings import Settings
+from sms_service.delivery.transports import TwilioTransport
 from tests.helpers.settings import (
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,

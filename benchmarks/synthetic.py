@@ -25,8 +25,8 @@ from sqlalchemy import Engine, text
 
 from content.library import load_library
 from content.sequence import Selector
-from content.sync import sync_library
-from sms_service.db import build_sessionmaker, transaction
+from sms_service.core.db import build_sessionmaker, transaction
+from sms_service.tips.sync import sync_library
 
 BENCH_NOW = datetime(2026, 3, 2, 23, 0, tzinfo=UTC)
 CHUNK = 20_000  # caregivers generated and written at a time (bounded memory)

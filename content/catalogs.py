@@ -1,4 +1,4 @@
-"""System message catalogs (sms_service/messages/<language>.yaml) through the message rules."""
+"""System message catalogs (content/messages/<language>.yaml) through the message rules."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from content.findings import Finding, Severity
 from content.library import DEFAULT_ROOT, LANGUAGES, display_path
 from content.message_rules import DEFAULT_PROGRAM, WORST_NAME, WORST_PROGRAM, message_findings
 from content.render import fallback_name
+from content.schedule_menu import SCHEDULE_MENU
 from content.segments import analyze
-from sms_service.answers import SCHEDULE_MENU
 
 # Catalog texts put inside other texts (sms_service/catalog.py FRAGMENTS): they are checked as
 # part of the messages that use them, with the costliest value they can take.
@@ -35,8 +35,8 @@ class CatalogResult:
 
 
 def default_catalogs(root: Path = DEFAULT_ROOT) -> dict[str, Path]:
-    """The system message catalogs ENROLL writes: sms_service/messages/<language>.yaml."""
-    folder = root.parent / "sms_service" / "messages"
+    """The system message catalogs: content/messages/<language>.yaml."""
+    folder = root / "messages"
     return {language: folder / f"{language}.yaml" for language in LANGUAGES}
 
 

@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 from content.render import render_tip
 from content.segments import analyze
 from jobs.runtime import runtime
-from sms_service.db import build_sessionmaker, transaction
-from sms_service.models import Caregiver, Child, OutboundMessage
-from sms_service.sendwindow import next_send_time
-from sms_service.settings import Settings
+from sms_service.core.db import build_sessionmaker, transaction
+from sms_service.core.models import Caregiver, Child, OutboundMessage
+from sms_service.core.settings import Settings
+from sms_service.delivery.sendwindow import next_send_time
 
 logger = logging.getLogger(__name__)
 

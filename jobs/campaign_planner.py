@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from content.segments import analyze
 from jobs.runtime import runtime
-from sms_service.audience import audience_condition
-from sms_service.campaigns import audience_of, message_body
-from sms_service.db import build_sessionmaker, transaction
-from sms_service.models import (
+from sms_service.campaigns.audience import audience_condition
+from sms_service.campaigns.authoring import audience_of, message_body
+from sms_service.core.db import build_sessionmaker, transaction
+from sms_service.core.models import (
     Campaign,
     CampaignMessage,
     Caregiver,
@@ -31,8 +31,8 @@ from sms_service.models import (
     UTCDateTime,
     utcnow,
 )
-from sms_service.sendwindow import next_send_time
-from sms_service.settings import Settings
+from sms_service.core.settings import Settings
+from sms_service.delivery.sendwindow import next_send_time
 
 logger = logging.getLogger(__name__)
 

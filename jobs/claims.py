@@ -3,7 +3,7 @@
 A claim selects due rows and marks them "sending" (attempts + 1, claimed_at, lease_expires_at)
 in one transaction. On PostgreSQL the SELECT takes row locks with FOR UPDATE SKIP LOCKED, so
 concurrent dispatchers each get different rows without waiting on each other. On SQLite the
-transaction starts with BEGIN IMMEDIATE (sms_service.db), which holds the database's single
+transaction starts with BEGIN IMMEDIATE (sms_service.core.db), which holds the database's single
 write lock from the SELECT to the COMMIT: a claim is atomic and claims simply queue.
 
 Rows still "sending" whose lease has expired belonged to a dispatcher that died (or that is
@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
-from sms_service.models import Caregiver, OutboundMessage
+from sms_service.core.models import Caregiver, OutboundMessage
 
 
 @dataclass(frozen=True, slots=True)

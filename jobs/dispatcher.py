@@ -39,15 +39,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from jobs.claims import ClaimedMessage, claim_batch
 from jobs.outcomes import CaregiverChange, Outcome, record_outcomes
 from jobs.ratelimit import TokenBucket
-from sms_service.db import build_engine, build_sessionmaker, transaction
-from sms_service.errors import PermanentSend, RetryableSend
-from sms_service.models import utcnow
-from sms_service.phones import mask
-from sms_service.sendwindow import is_sendable_now, next_send_time
-from sms_service.settings import Settings
-from sms_service.transports import build_transport
-from sms_service.transports.base import RecipientUnsubscribed, Transport, UndeliverableNumber
-from sms_service.transports.twilio import AmbiguousSend
+from sms_service.core.db import build_engine, build_sessionmaker, transaction
+from sms_service.core.errors import PermanentSend, RetryableSend
+from sms_service.core.models import utcnow
+from sms_service.core.phones import mask
+from sms_service.core.settings import Settings
+from sms_service.delivery.sendwindow import is_sendable_now, next_send_time
+from sms_service.delivery.transports import build_transport
+from sms_service.delivery.transports.base import (
+    RecipientUnsubscribed,
+    Transport,
+    UndeliverableNumber,
+)
+from sms_service.delivery.transports.twilio import AmbiguousSend
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from sqlalchemy import CursorResult, Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from jobs.claims import ClaimedMessage
-from sms_service.models import Caregiver, ConsentEvent, OutboundMessage
+from sms_service.core.models import Caregiver, ConsentEvent, OutboundMessage
 
 CaregiverChange = Literal["opted_out", "undeliverable"]
 

@@ -10,8 +10,8 @@ each tip once because of the dedupe key tip:{caregiver}:{child}:{local ISO week}
 
 Calendar decisions:
 - A slot is the caregiver's send_weekday/send_hour on their local wall clock, moved into the
-  allowed window (sms_service.sendwindow): an 18:00 slot stays 18:00 local across DST changes,
-  a 22:00 slot moves to 08:00 the next day, a 21:00 slot in Florida to 08:00 the next day.
+  allowed window (sms_service.delivery.sendwindow): an 18:00 slot stays 18:00 local across DST
+  changes, a 22:00 slot moves to 08:00 the next day, a 21:00 slot in Florida to 08:00 the next day.
 - A slot missed earlier the same local day (planner down, or enrolled at 10:00 for an 08:00
   slot) is planned late while that day's window is still open. A slot missed on an earlier day
   waits for next week: a tip on a day the caregiver did not choose is worse than one week less.
@@ -70,9 +70,9 @@ from content.render import MAX_NAME_LENGTH, fallback_name, transliterate_name
 from content.segments import GSM_BASIC, GSM_EXTENSION, analyze
 from content.sequence import selection_key
 from jobs.runtime import runtime
-from sms_service.models import Caregiver, Child, OutboundMessage, Tip, UTCDateTime
-from sms_service.sendwindow import allowed_window, next_send_time
-from sms_service.settings import Settings
+from sms_service.core.models import Caregiver, Child, OutboundMessage, Tip, UTCDateTime
+from sms_service.core.settings import Settings
+from sms_service.delivery.sendwindow import allowed_window, next_send_time
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from sms_service.settings import Settings
+from sms_service.core.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,8 @@ from sqlalchemy.orm import Session
 
 from jobs import runtime
 from jobs.leadership import Election, leader_lock
-from sms_service.db import build_engine
-from sms_service.settings import Settings
+from sms_service.core.db import build_engine
+from sms_service.core.settings import Settings
 
 logger = logging.getLogger(__name__)
 

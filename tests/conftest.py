@@ -18,9 +18,9 @@ from sqlalchemy.pool import NullPool
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from sms_service.app import create_app
-from sms_service.db import build_engine, build_sessionmaker, upgrade
-from sms_service.settings import Settings
+from sms_service.core.db import build_engine, build_sessionmaker, upgrade
+from sms_service.core.settings import Settings
+from sms_service.web.app import create_app
 from tests.fakes.twilio_server import FakeTwilio
 from tests.helpers.settings import make_settings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sms_service.cli import build_parser
-from sms_service.settings import Settings
+from sms_service.core.settings import Settings
 from tests.helpers.settings import TEST_AUTH_TOKEN, TEST_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parent.parent

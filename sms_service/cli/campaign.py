@@ -10,11 +10,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from sms_service.actors import CLI_ACTOR
-from sms_service.api import BadRequest, campaign_input, campaign_json
-from sms_service.audience import audience_size
-from sms_service.campaign_results import campaign_results
-from sms_service.campaigns import (
+from sms_service.campaigns.audience import audience_size
+from sms_service.campaigns.authoring import (
     CampaignError,
     audience_of,
     cancel_campaign,
@@ -25,10 +22,13 @@ from sms_service.campaigns import (
     resume_campaign,
     schedule_campaign,
 )
+from sms_service.campaigns.results import campaign_results
 from sms_service.cli.common import CommandError, Subparsers, connect, load_settings
-from sms_service.db import build_sessionmaker, transaction
-from sms_service.models import utcnow
-from sms_service.settings import Settings
+from sms_service.core.audit import CLI_ACTOR
+from sms_service.core.db import build_sessionmaker, transaction
+from sms_service.core.models import utcnow
+from sms_service.core.settings import Settings
+from sms_service.web.api import BadRequest, campaign_input, campaign_json
 
 
 def register(subparsers: Subparsers) -> None:

@@ -8,9 +8,9 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from sms_service.db import build_engine, upgrade
-from sms_service.logsetup import configure_logging
-from sms_service.settings import Settings
+from sms_service.core.db import build_engine, upgrade
+from sms_service.core.logsetup import configure_logging
+from sms_service.core.settings import Settings
 
 
 # argparse's subparsers object has no public type; this is the one method we use.

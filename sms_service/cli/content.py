@@ -13,9 +13,9 @@ from content.render import render_tip
 from content.segments import analyze
 from content.sequence import journey
 from content.stats import library_stats
-from content.sync import SyncRefused, sync_library
 from sms_service.cli.common import CommandError, Subparsers, connect, load_settings
-from sms_service.db import build_sessionmaker, transaction
+from sms_service.core.db import build_sessionmaker, transaction
+from sms_service.tips.sync import SyncRefused, sync_library
 
 AGE = re.compile(r"^(-?\d+)\s*([wmy])$")
 WEEKS_PER = {"w": 1.0, "m": 365.25 / 12 / 7, "y": 365.25 / 7}
@@ -42,9 +42,7 @@ def register(subparsers: Subparsers) -> None:
             "coverage. Prints one line per finding, then a summary; exits 1 on any error."
         ),
     )
-    check.add_argument(
-        "--no-catalogs", action="store_true", help="skip sms_service/messages/*.yaml"
-    )
+    check.add_argument("--no-catalogs", action="store_true", help="skip content/messages/*.yaml")
     check.set_defaults(handler=_check)
     load = commands.add_parser(
         "load",

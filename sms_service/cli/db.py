@@ -7,7 +7,7 @@ import argparse
 from alembic import command
 
 from sms_service.cli.common import Subparsers, connect, load_settings
-from sms_service.db import alembic_config, downgrade, upgrade
+from sms_service.core.db import alembic_config, downgrade, upgrade
 
 
 def register(subparsers: Subparsers) -> None:

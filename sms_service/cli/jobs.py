@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from jobs.dispatcher import Dispatcher
 from jobs.scheduler import ActiveScheduler
 from sms_service.cli.common import Subparsers, connect, load_settings
-from sms_service.db import build_sessionmaker
-from sms_service.settings import Settings
-from sms_service.transports import build_transport
+from sms_service.core.db import build_sessionmaker
+from sms_service.core.settings import Settings
+from sms_service.delivery.transports import build_transport
 
 
 def register(subparsers: Subparsers) -> None:

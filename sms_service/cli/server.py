@@ -10,10 +10,10 @@ import uvicorn
 
 from jobs.dispatcher import DispatcherService
 from jobs.scheduler import SchedulerService
-from sms_service.app import create_app
 from sms_service.cli.common import CommandError, Subparsers, connect, load_settings
-from sms_service.context import BackgroundService
-from sms_service.settings import Settings
+from sms_service.core.settings import Settings
+from sms_service.web.app import create_app
+from sms_service.web.context import BackgroundService
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ import threading
 from collections.abc import Callable, Iterable
 
 from sms_service.cli.common import CommandError, Subparsers, connect, load_settings
-from sms_service.phones import to_e164
-from sms_service.simulator import Simulator, SimulatorError
+from sms_service.cli.simulator import Simulator, SimulatorError
+from sms_service.core.phones import to_e164
 
 DEFAULT_PHONE = "+12125550123"
 

@@ -8,11 +8,11 @@ import os
 
 from sqlalchemy import select
 
-from sms_service.auth import create_api_token
 from sms_service.cli.common import CommandError, Subparsers, connect, load_settings
-from sms_service.db import build_sessionmaker, transaction
-from sms_service.models import StaffUser
-from sms_service.staff import StaffError, create_staff_user
+from sms_service.core.db import build_sessionmaker, transaction
+from sms_service.core.models import StaffUser
+from sms_service.staff.accounts import StaffError, create_staff_user
+from sms_service.staff.auth import create_api_token
 
 
 def register(subparsers: Subparsers) -> None:

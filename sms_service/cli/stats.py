@@ -6,9 +6,9 @@ import argparse
 import json
 
 from sms_service.cli.common import Subparsers, connect, load_settings
-from sms_service.dashboard import program_stats
-from sms_service.db import build_sessionmaker
-from sms_service.models import utcnow
+from sms_service.core.db import build_sessionmaker
+from sms_service.core.models import utcnow
+from sms_service.staff.reports import program_stats
 
 
 def register(subparsers: Subparsers) -> None:

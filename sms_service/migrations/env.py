@@ -1,4 +1,4 @@
-"""Alembic environment: runs the packaged migrations on the connection `sms_service.db` gives."""
+"""Alembic environment: runs the packaged migrations on the connection `core.db` gives."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from alembic import context
 
-from sms_service.db import include_object
-from sms_service.models import Base, UTCDateTime
+from sms_service.core.db import include_object
+from sms_service.core.models import Base, UTCDateTime
 
 
 def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:

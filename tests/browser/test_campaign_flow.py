@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.campaign_planner import plan_campaigns
 from jobs.dispatcher import Dispatcher
-from sms_service.app import create_app
-from sms_service.db import transaction
-from sms_service.models import Campaign, utcnow
-from sms_service.settings import Settings
-from sms_service.transports import TwilioTransport
+from sms_service.core.db import transaction
+from sms_service.core.models import Campaign, utcnow
+from sms_service.core.settings import Settings
+from sms_service.delivery.transports import TwilioTransport
+from sms_service.web.app import create_app
 from tests.browser.conftest import screenshot
 from tests.fakes.twilio_server import FakeTwilio
 from tests.helpers.campaigns import EN, ES

@@ -7,11 +7,11 @@ from playwright.sync_api import Dialog, Page, expect
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_service.app import create_app
-from sms_service.db import transaction
-from sms_service.models import Caregiver, Suppression
-from sms_service.phones import phone_hash
-from sms_service.settings import Settings
+from sms_service.core.db import transaction
+from sms_service.core.models import Caregiver, Suppression
+from sms_service.core.phones import phone_hash
+from sms_service.core.settings import Settings
+from sms_service.web.app import create_app
 from tests.browser.conftest import screenshot
 from tests.helpers.live_server import live_server
 from tests.helpers.people import PASSWORD, add_caregiver, add_staff

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sms_service.cli import main
 from sms_service.cli.common import CommandError
 from sms_service.cli.content import parse_age
-from sms_service.models import Tip as TipRow
+from sms_service.core.models import Tip as TipRow
 from tests.content.conftest import GOOD_EN, WriteTips, tip
 
 

@@ -6,8 +6,8 @@ import random
 
 from content.library import Tip
 from content.sequence import Selector, journey, next_tip
-from sms_service.models import Tip as TipRow
-from sms_service.models import utcnow
+from sms_service.core.models import Tip as TipRow
+from sms_service.core.models import utcnow
 
 
 def make(tip_id: str, first: int, last: int) -> Tip:

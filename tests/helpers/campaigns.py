@@ -6,11 +6,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from sms_service.actors import Actor
-from sms_service.audience import Audience
-from sms_service.campaigns import MessageDraft, create_campaign, schedule_campaign
-from sms_service.models import Campaign
-from sms_service.settings import Settings
+from sms_service.campaigns.audience import Audience
+from sms_service.campaigns.authoring import MessageDraft, create_campaign, schedule_campaign
+from sms_service.core.audit import Actor
+from sms_service.core.models import Campaign
+from sms_service.core.settings import Settings
 
 EN = "This week is the Week of the Young Child. Sing a song together today: your voice is a gift."
 ES = "Esta semana es la Semana del Niño Pequeño. Canten juntos hoy: su voz es un regalo."

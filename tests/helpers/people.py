@@ -7,8 +7,8 @@ from itertools import count
 
 from sqlalchemy.orm import Session
 
-from sms_service.models import Caregiver, CaregiverTag, Child, utcnow
-from sms_service.staff import create_staff_user
+from sms_service.core.models import Caregiver, CaregiverTag, Child, utcnow
+from sms_service.staff.accounts import create_staff_user
 
 _numbers = count(1000)
 PASSWORD = "correct horse battery staple"

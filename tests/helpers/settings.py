@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sms_service.settings import Settings
+from sms_service.core.settings import Settings
 
 TEST_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 TEST_AUTH_TOKEN = "f00dfeedcafe0123456789abcdef0123"

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_service.models import Caregiver, Child, ConsentEvent, InboundMessage, OutboundMessage
+from sms_service.core.models import Caregiver, Child, ConsentEvent, InboundMessage, OutboundMessage
 from tests.helpers.settings import TEST_AUTH_TOKEN, TEST_PUBLIC_BASE_URL
 from tests.helpers.twilio_signing import twilio_signature
 

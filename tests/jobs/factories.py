@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from sms_service.models import Caregiver, Child, Tip
+from sms_service.core.models import Caregiver, Child, Tip
 
 PRENATAL_WEEKS = range(-12, 0)
 BABY_WEEKS = range(0, 156)

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.dispatcher import Dispatcher, RetryPolicy
-from sms_service.db import transaction
-from sms_service.models import Caregiver, OutboundMessage
-from sms_service.settings import Settings
-from sms_service.transports import TwilioTransport
+from sms_service.core.db import transaction
+from sms_service.core.models import Caregiver, OutboundMessage
+from sms_service.core.settings import Settings
+from sms_service.delivery.transports import TwilioTransport
 from tests.fakes.twilio_server import FakeTwilio
 
 # Monday 23 November 2026, 12:00 in New York: inside every send window. In the past, so the

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from content.checker import check_message
 from content.segments import analyze
 from jobs.aging import GOODBYES, age_out, goodbye_body
-from sms_service.db import transaction
-from sms_service.models import Caregiver, Child, OutboundMessage
-from sms_service.settings import Settings
+from sms_service.core.db import transaction
+from sms_service.core.models import Caregiver, Child, OutboundMessage
+from sms_service.core.settings import Settings
 from tests.jobs.factories import add_caregiver
 
 NEW_YORK = ZoneInfo("America/New_York")

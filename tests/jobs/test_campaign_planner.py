@@ -8,10 +8,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jobs import runtime
 from jobs.campaign_planner import plan_campaigns, plan_due_campaigns
-from sms_service.campaigns import cancel_campaign, get_campaign, pause_campaign, resume_campaign
-from sms_service.db import transaction
-from sms_service.models import Campaign, OutboundMessage
-from sms_service.settings import Settings
+from sms_service.campaigns.authoring import (
+    cancel_campaign,
+    get_campaign,
+    pause_campaign,
+    resume_campaign,
+)
+from sms_service.core.db import transaction
+from sms_service.core.models import Campaign, OutboundMessage
+from sms_service.core.settings import Settings
 from tests.helpers.campaigns import EN, ES, TESTER, make_campaign
 from tests.helpers.people import add_caregiver
 

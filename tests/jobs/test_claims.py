@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.claims import ClaimedMessage, claim_batch
-from sms_service.db import transaction
+from sms_service.core.db import transaction
 from tests.jobs.outbox import NOON_NEW_YORK, add_message, add_recipient, outbox
 
 LEASE = timedelta(minutes=5)

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_service.db import transaction
-from sms_service.models import Caregiver, ConsentEvent
-from sms_service.settings import Settings
+from sms_service.core.db import transaction
+from sms_service.core.models import Caregiver, ConsentEvent
+from sms_service.core.settings import Settings
 from tests.fakes.twilio_server import FakeTwilio, Fault
 from tests.helpers.settings import TEST_MESSAGING_SERVICE_SID, make_settings
 from tests.jobs.outbox import NOON_NEW_YORK, add_message, add_recipient, dispatch, outbox

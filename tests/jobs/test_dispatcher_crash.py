@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.dispatcher import Dispatcher
-from sms_service.db import build_engine, build_sessionmaker, transaction
-from sms_service.settings import Settings
-from sms_service.transports import TwilioTransport
+from sms_service.core.db import build_engine, build_sessionmaker, transaction
+from sms_service.core.settings import Settings
+from sms_service.delivery.transports import TwilioTransport
 from tests.fakes.twilio_server import FakeTwilio
 from tests.helpers.settings import make_settings
 from tests.jobs.outbox import NOON_NEW_YORK, add_message, add_recipient, dispatch, outbox
@@ -32,8 +32,8 @@ CHILD = textwrap.dedent(
     """
     import asyncio, sys
     from jobs.dispatcher import Dispatcher
-    from sms_service.db import build_engine, build_sessionmaker
-    from sms_service.transports import TwilioTransport
+    from sms_service.core.db import build_engine, build_sessionmaker
+    from sms_service.delivery.transports import TwilioTransport
     from tests.helpers.settings import make_settings
     from tests.jobs.outbox import NOON_NEW_YORK
 

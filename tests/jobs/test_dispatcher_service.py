@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from jobs.dispatcher import Dispatcher, DispatcherService
-from sms_service.app import create_app
-from sms_service.db import build_engine, build_sessionmaker, transaction
-from sms_service.models import utcnow
-from sms_service.transports import ConsoleTransport, TwilioTransport
+from sms_service.core.db import build_engine, build_sessionmaker, transaction
+from sms_service.core.models import utcnow
+from sms_service.delivery.transports import ConsoleTransport, TwilioTransport
+from sms_service.web.app import create_app
 from tests.fakes.twilio_server import FakeTwilio
 from tests.helpers.settings import make_settings
 from tests.jobs.outbox import add_message, add_recipient, outbox

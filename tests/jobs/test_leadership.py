@@ -20,8 +20,8 @@ from sqlalchemy.exc import OperationalError
 
 from jobs.leadership import AdvisoryLock, Election, FileLock, leader_lock
 from jobs.scheduler import ActiveScheduler
-from sms_service.db import build_engine
-from sms_service.settings import Settings
+from sms_service.core.db import build_engine
+from sms_service.core.settings import Settings
 from tests.helpers.settings import make_settings
 
 

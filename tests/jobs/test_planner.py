@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from content.library import load_library
 from content.render import render_tip
 from content.segments import analyze
-from content.sync import sync_library
 from jobs.planner import (
     body_and_segments,
     candidate_rows,
@@ -23,9 +22,10 @@ from jobs.planner import (
     plan,
     reset_scratch_tables,
 )
-from sms_service.db import transaction
-from sms_service.models import Caregiver, Child, OutboundMessage, Tip
-from sms_service.settings import Settings
+from sms_service.core.db import transaction
+from sms_service.core.models import Caregiver, Child, OutboundMessage, Tip
+from sms_service.core.settings import Settings
+from sms_service.tips.sync import sync_library
 from tests.jobs.factories import add_caregiver, make_tip, tip_library
 
 NEW_YORK = ZoneInfo("America/New_York")

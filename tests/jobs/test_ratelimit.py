@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.ratelimit import TokenBucket
-from sms_service.db import transaction
+from sms_service.core.db import transaction
 from tests.fakes.twilio_server import FakeTwilio
 from tests.helpers.settings import make_settings
 from tests.jobs.outbox import add_message, add_recipient, dispatch

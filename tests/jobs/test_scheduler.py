@@ -28,8 +28,8 @@ from jobs.scheduler import (
     build_scheduler,
     register_jobs,
 )
-from sms_service.db import build_engine
-from sms_service.settings import Settings
+from sms_service.core.db import build_engine
+from sms_service.core.settings import Settings
 from tests.helpers.settings import make_settings
 
 EXPECTED = {

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sms_service.sendwindow import allowed_window, is_sendable_now, next_send_time
-from sms_service.settings import Settings
+from sms_service.core.settings import Settings
+from sms_service.delivery.sendwindow import allowed_window, is_sendable_now, next_send_time
 
 NEW_YORK = ZoneInfo("America/New_York")
 SETTINGS = Settings()

@@ -1,0 +1,341 @@
+"""Campaigns: messages staff send to an audience, and their life from draft to done.
+
+States: draft -> scheduled -> sending -> done, and paused (from scheduled or sending, back by
+resume) and cancelled (from any state but done). Only drafts can be edited. The campaign planner
+(jobs/campaign_planner.py) moves scheduled -> sending -> done as it fills the outbox.
+
+Times: a message's `send_at` is stored in UTC. For "at this local time for each caregiver"
+campaigns (`local_time`) it holds the wall-clock time itself, tagged UTC (12:00 means noon
+wherever each caregiver is).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from content.checker import check_message
+from content.findings import Finding
+from content.render import render_tip
+from content.segments import SegmentInfo, analyze
+from sms_service.campaigns.audience import Audience, audience_condition
+from sms_service.core.audit import Actor
+from sms_service.core.models import Campaign, CampaignMessage, Caregiver, OutboundMessage
+from sms_service.core.phones import mask
+from sms_service.core.settings import Settings
+
+MAX_MESSAGES = 10
+MAX_TEXT_LENGTH = 480
+PAST_GRACE = timedelta(minutes=10)  # "now" typed into a form is a little in the past on submit
+PAUSED_NOTE = "campaign paused"
+CANCELLED_NOTE = "campaign cancelled"
+_PLACEHOLDER = re.compile(r"\{[^}]*\}")
+EDITABLE = ("draft",)
+PAUSABLE = ("scheduled", "sending")
+CANCELLABLE = ("draft", "scheduled", "sending", "paused")
+
+
+class CampaignError(ValueError):
+    """A campaign request that cannot be carried out, with the reason (shown to staff)."""
+
+
+@dataclass(frozen=True)
+class MessageDraft:
+    """One message as staff write it: a wall-clock time and a text per language."""
+
+    send_at: datetime  # naive wall-clock time (program zone, or each caregiver's own)
+    texts: dict[str, str]
+
+
+@dataclass(frozen=True)
+class LanguagePreview:
+    """One language's text rendered as a caregiver receives it, with the checker's findings."""
+
+    language: str
+    body: str
+    segments: SegmentInfo
+    findings: list[Finding]
+    sample: str  # a masked phone number from the audience, or a note that there is none
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [finding for finding in self.findings if finding.severity == "error"]
+
+
+def stored_send_at(wall: datetime, *, local_time: bool, zone: ZoneInfo) -> datetime:
+    """The UTC value stored for a wall-clock send time (see the module docstring)."""
+    naive = wall.replace(tzinfo=None)
+    if local_time:
+        return naive.replace(tzinfo=UTC)
+    return naive.replace(tzinfo=zone).astimezone(UTC)
+
+
+def wall_clock(message: CampaignMessage, *, local_time: bool, zone: ZoneInfo) -> datetime:
+    """The naive wall-clock time staff chose for `message`."""
+    if local_time:
+        return message.send_at.astimezone(UTC).replace(tzinfo=None)
+    return message.send_at.astimezone(zone).replace(tzinfo=None)
+
+
+def message_body(text: str, *, language: str, settings: Settings) -> str:
+    """The body every recipient of this language receives ("<program>: " + text)."""
+    return render_tip(
+        text.strip(),
+        language=language,
+        child_name=None,
+        age_weeks=0,
+        program_name=settings.program_name,
+    )
+
+
+def _validate(
+    name: str, audience: Audience, messages: list[MessageDraft]
+) -> tuple[str, list[MessageDraft]]:
+    name = " ".join(name.split())
+    if not name:
+        raise CampaignError("the campaign needs a name")
+    if len(name) > 120:
+        raise CampaignError("the name must be 120 characters or fewer")
+    if not messages:
+        raise CampaignError("the campaign needs at least one message")
+    if len(messages) > MAX_MESSAGES:
+        raise CampaignError(f"a campaign has at most {MAX_MESSAGES} messages")
+    cleaned: list[MessageDraft] = []
+    for number, message in enumerate(messages, start=1):
+        texts = {lang: " ".join(text.split()) for lang, text in message.texts.items() if text}
+        texts = {lang: text for lang, text in texts.items() if text}
+        for language in audience.target_languages:
+            if language not in texts:
+                raise CampaignError(f"message {number} needs a text in {language}")
+        for language, text in texts.items():
+            if language not in audience.target_languages:
+                continue
+            if len(text) > MAX_TEXT_LENGTH:
+                raise CampaignError(f"message {number} ({language}) is too long")
+            if _PLACEHOLDER.search(text):
+                raise CampaignError(
+                    f"message {number} ({language}): campaign texts cannot use placeholders "
+                    "such as {child}; every family gets the same words"
+                )
+        kept = {lang: texts[lang] for lang in audience.target_languages}
+        cleaned.append(MessageDraft(send_at=message.send_at, texts=kept))
+    times = [message.send_at for message in cleaned]
+    if times != sorted(times) or len(set(times)) != len(times):
+        raise CampaignError("the messages of a series must go out at different, rising times")
+    return name, cleaned
+
+
+def _set_messages(
+    session: Session, campaign: Campaign, messages: list[MessageDraft], *, zone: ZoneInfo
+) -> None:
+    if campaign.messages:
+        campaign.messages.clear()
+        session.flush()  # the old rows go first: (campaign_id, position) is unique
+    for position, message in enumerate(messages):
+        campaign.messages.append(
+            CampaignMessage(
+                position=position,
+                send_at=stored_send_at(message.send_at, local_time=campaign.local_time, zone=zone),
+                texts=dict(message.texts),
+            )
+        )
+    campaign.kind = "series" if len(messages) > 1 else "one_off"
+
+
+def create_campaign(
+    session: Session,
+    *,
+    name: str,
+    audience: Audience,
+    local_time: bool,
+    messages: list[MessageDraft],
+    actor: Actor,
+    settings: Settings,
+) -> Campaign:
+    """A new draft campaign; the caller commits."""
+    name, messages = _validate(name, audience, messages)
+    campaign = Campaign(
+        name=name,
+        status="draft",
+        audience=audience.to_json(),
+        local_time=local_time,
+        created_by_id=actor.staff_user_id,
+    )
+    session.add(campaign)
+    _set_messages(session, campaign, messages, zone=settings.zone)
+    session.flush()
+    actor.audit(session, "campaign.create", campaign, name=name)
+    return campaign
+
+
+def update_campaign(
+    session: Session,
+    campaign: Campaign,
+    *,
+    name: str,
+    audience: Audience,
+    local_time: bool,
+    messages: list[MessageDraft],
+    actor: Actor,
+    settings: Settings,
+) -> Campaign:
+    """Replace a draft's name, audience, schedule and texts; the caller commits."""
+    _require(campaign, EDITABLE, "edited")
+    name, messages = _validate(name, audience, messages)
+    campaign.name = name
+    campaign.audience = audience.to_json()
+    campaign.local_time = local_time
+    _set_messages(session, campaign, messages, zone=settings.zone)
+    session.flush()
+    actor.audit(session, "campaign.update", campaign)
+    return campaign
+
+
+def get_campaign(session: Session, campaign_id: int, *, for_update: bool = False) -> Campaign:
+    """The campaign with this id (locked for the transaction when `for_update`)."""
+    query = select(Campaign).where(Campaign.id == campaign_id)
+    if for_update:
+        query = query.with_for_update()
+    campaign = session.scalar(query)
+    if campaign is None:
+        raise CampaignError(f"there is no campaign {campaign_id}")
+    return campaign
+
+
+def audience_of(campaign: Campaign) -> Audience:
+    """The campaign's audience filters."""
+    return Audience.from_json(campaign.audience)
+
+
+def check_campaign(campaign: Campaign, *, settings: Settings) -> dict[int, list[LanguagePreview]]:
+    """Each message's texts rendered and checked, by message position (no sample caregiver)."""
+    return {
+        message.position: [
+            _preview(language, text, settings=settings, sample="")
+            for language, text in sorted(message.texts.items())
+        ]
+        for message in campaign.messages
+    }
+
+
+def preview_campaign(
+    session: Session, campaign: Campaign, *, settings: Settings, now: datetime
+) -> dict[int, list[LanguagePreview]]:
+    """Like check_campaign, each language shown for a sample caregiver of the audience."""
+    condition = audience_condition(audience_of(campaign), zone=settings.zone, now=now)
+    samples: dict[str, str] = {}
+    for language in audience_of(campaign).target_languages:
+        phone = session.scalar(
+            select(Caregiver.phone)
+            .where(condition, Caregiver.language == language)
+            .order_by(Caregiver.id)
+            .limit(1)
+        )
+        samples[language] = f"as {mask(phone)} sees it" if phone else "nobody in the audience yet"
+    previews = check_campaign(campaign, settings=settings)
+    return {
+        position: [
+            LanguagePreview(p.language, p.body, p.segments, p.findings, samples.get(p.language, ""))
+            for p in languages
+        ]
+        for position, languages in previews.items()
+    }
+
+
+def _preview(language: str, text: str, *, settings: Settings, sample: str) -> LanguagePreview:
+    body = message_body(text, language=language, settings=settings)
+    findings = check_message(text, language=language, program_name=settings.program_name)
+    return LanguagePreview(language, body, analyze(body), list(findings), sample)
+
+
+def schedule_campaign(
+    session: Session, campaign: Campaign, *, actor: Actor, settings: Settings, now: datetime
+) -> Campaign:
+    """draft -> scheduled, refused while the checker finds errors or a time has passed."""
+    _require(campaign, EDITABLE, "scheduled")
+    if not campaign.messages:
+        raise CampaignError("the campaign has no messages")
+    problems = [
+        f"message {position + 1} ({preview.language}): {finding.message}"
+        for position, previews in check_campaign(campaign, settings=settings).items()
+        for preview in previews
+        for finding in preview.errors
+    ]
+    if problems:
+        raise CampaignError("fix the checker's errors first: " + "; ".join(problems))
+    first = campaign.messages[0]
+    earliest = (
+        # A local-time message is late only once it is late everywhere (UTC-12 is last).
+        first.send_at + timedelta(hours=12) if campaign.local_time else first.send_at
+    )
+    if earliest < now - PAST_GRACE:
+        raise CampaignError("the first message's time has passed: pick a later time")
+    campaign.status = "scheduled"
+    actor.audit(session, "campaign.schedule", campaign)
+    return campaign
+
+
+def pause_campaign(session: Session, campaign: Campaign, *, actor: Actor) -> int:
+    """Stop a campaign: its texts not yet sent are held back. Returns how many were held."""
+    _require(campaign, PAUSABLE, "paused")
+    held = _cancel_pending(session, campaign, PAUSED_NOTE)
+    campaign.status = "paused"
+    actor.audit(session, "campaign.pause", campaign, held=held)
+    return held
+
+
+def resume_campaign(session: Session, campaign: Campaign, *, actor: Actor) -> Campaign:
+    """Go on after a pause: the planner plans the held texts again, with fresh send times.
+
+    The held rows never reached anyone, so they are removed; re-planning inserts them again
+    (the dedupe key still stops anyone who already got a message from getting it twice), and
+    quiet hours are applied to the new send times.
+    """
+    _require(campaign, ("paused",), "resumed")
+    session.execute(
+        delete(OutboundMessage).where(
+            OutboundMessage.campaign_id == campaign.id,
+            OutboundMessage.state == "cancelled",
+            OutboundMessage.error_message == PAUSED_NOTE,
+        )
+    )
+    for message in campaign.messages:
+        message.planned_at = None
+    already = session.scalar(select(func.count()).where(OutboundMessage.campaign_id == campaign.id))
+    campaign.status = "sending" if already else "scheduled"
+    actor.audit(session, "campaign.resume", campaign)
+    return campaign
+
+
+def cancel_campaign(session: Session, campaign: Campaign, *, actor: Actor) -> int:
+    """Stop a campaign for good; returns how many unsent texts were cancelled."""
+    _require(campaign, CANCELLABLE, "cancelled")
+    cancelled = _cancel_pending(session, campaign, CANCELLED_NOTE)
+    campaign.status = "cancelled"
+    actor.audit(session, "campaign.cancel", campaign, cancelled=cancelled)
+    return cancelled
+
+
+def _cancel_pending(session: Session, campaign: Campaign, note: str) -> int:
+    result = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.campaign_id == campaign.id, OutboundMessage.state == "pending")
+        .values(state="cancelled", error_message=note)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _require(campaign: Campaign, states: tuple[str, ...], verb: str) -> None:
+    if campaign.status not in states:
+        raise CampaignError(f"a {campaign.status} campaign cannot be {verb}")
+
+
+def list_campaigns(session: Session, *, limit: int = 200) -> list[Campaign]:
+    """Campaigns, newest first."""
+    return list(session.scalars(select(Campaign).order_by(Campaign.id.desc()).limit(limit)))

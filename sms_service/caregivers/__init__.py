@@ -1,0 +1,1 @@
+"""Caregivers: their lifecycle (one owner of every status change), consent, records and privacy."""

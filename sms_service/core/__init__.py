@@ -1,0 +1,1 @@
+"""What every domain stands on: settings, database, models, phones, errors, audit, the outbox."""

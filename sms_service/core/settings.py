@@ -1,0 +1,283 @@
+"""The service's one settings object, read from environment variables and an optional `.env`."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from starlette.config import Config
+from starlette.datastructures import Secret
+
+from sms_service.core.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///sms_tips.db"
+# Used only when nothing secret is at stake (no Twilio, not production); start-up warns.
+LOCAL_SECRET_KEY = "local-development-only-not-secret"
+
+_ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+_AUTH_TOKEN = re.compile(r"^[0-9a-zA-Z]{32}$")
+_MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_HOUR_MINUTE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_KEYWORD = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,29}$")
+
+_Getter = Callable[[str, str | None], str | None]
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """The daily window in which no message may be sent, in the recipient's local time."""
+
+    start: time  # quiet from here (e.g. 21:00) ...
+    end: time  # ... until here (e.g. 08:00)
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed configuration; build it with `Settings.from_env()`."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    environment: str = "local"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: Secret | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_from_number: str | None = None
+    public_base_url: str = "http://127.0.0.1:8000"
+    secret_key: Secret = field(default_factory=lambda: Secret(LOCAL_SECRET_KEY))
+    program_name: str = "Little Moments"
+    help_contact: str = "hello@example.org"
+    timezone: str = "America/New_York"
+    quiet_hours: QuietHours = field(
+        default_factory=lambda: QuietHours(start=time(21, 0), end=time(8, 0))
+    )
+    messages_per_week: int = 1
+    keywords_en: tuple[str, ...] = ("JOIN",)
+    keywords_es: tuple[str, ...] = ("HOLA",)
+    send_rate: float = 1.0  # segments per second, as carriers count MPS
+    dispatch_concurrency: int = 100
+    planner_interval_minutes: int = 5
+    scheduler_takeover_seconds: int = 5
+    log_level: str = "INFO"
+
+    @property
+    def twilio_enabled(self) -> bool:
+        """True when real SMS go through Twilio (otherwise the console transport is used)."""
+        return self.twilio_account_sid is not None
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def uses_local_secret(self) -> bool:
+        return str(self.secret_key) == LOCAL_SECRET_KEY
+
+    def url_for(self, path: str) -> str:
+        """The public URL of one of this service's paths, as Twilio reaches it."""
+        return self.public_base_url.rstrip("/") + path
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+    ) -> Settings:
+        """Read and check every setting; raise ConfigError naming the first bad variable."""
+        env = os.environ if environ is None else environ
+        file = Path(env_file) if env_file is not None else None
+        config = Config(file if file is not None and file.is_file() else None, environ=env)
+
+        def get(name: str, default: str | None = None) -> str | None:
+            value = config.get(name, default=default)
+            if value is None:
+                return None
+            value = str(value).strip()
+            return value or default
+
+        environment = (get("SMS_TIPS_ENV", "local") or "local").lower()
+        if environment not in {"local", "production"}:
+            raise ConfigError("SMS_TIPS_ENV", "must be 'local' or 'production'")
+
+        database_url = _database_url(get("DATABASE_URL", DEFAULT_DATABASE_URL) or "")
+        if environment == "production" and get("DATABASE_URL") is None:
+            raise ConfigError("DATABASE_URL", "is required when SMS_TIPS_ENV=production")
+
+        account_sid = get("TWILIO_ACCOUNT_SID")
+        auth_token = get("TWILIO_AUTH_TOKEN")
+        service_sid = get("TWILIO_MESSAGING_SERVICE_SID")
+        from_number = get("TWILIO_FROM_NUMBER")
+        public_base_url = get("PUBLIC_BASE_URL")
+        secret_key = get("SECRET_KEY")
+        twilio_wanted = any((account_sid, auth_token, service_sid, from_number))
+        if twilio_wanted or environment == "production":
+            _check_twilio(account_sid, auth_token, service_sid, from_number)
+            if public_base_url is None:
+                raise ConfigError(
+                    "PUBLIC_BASE_URL",
+                    "is required with Twilio: it is the URL Twilio signs webhook requests for",
+                )
+            if secret_key is None:
+                raise ConfigError("SECRET_KEY", "is required with Twilio or in production")
+        if public_base_url is not None:
+            _check_base_url(public_base_url)
+        if secret_key is not None and len(secret_key) < 32:
+            raise ConfigError("SECRET_KEY", "must be at least 32 characters long")
+
+        timezone = get("SMS_TIPS_TIMEZONE", cls.timezone) or cls.timezone
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                "SMS_TIPS_TIMEZONE", f"{timezone!r} is not an IANA time zone"
+            ) from None
+
+        program_name = get("SMS_TIPS_PROGRAM_NAME", cls.program_name) or cls.program_name
+        if len(program_name) > 24:
+            raise ConfigError(
+                "SMS_TIPS_PROGRAM_NAME", "must be 24 characters or fewer (it prefixes every text)"
+            )
+
+        return cls(
+            database_url=database_url,
+            environment=environment,
+            twilio_account_sid=account_sid,
+            twilio_auth_token=Secret(auth_token) if auth_token else None,
+            twilio_messaging_service_sid=service_sid,
+            twilio_from_number=from_number,
+            public_base_url=(public_base_url or cls.public_base_url).rstrip("/"),
+            secret_key=Secret(secret_key or LOCAL_SECRET_KEY),
+            program_name=program_name,
+            help_contact=get("SMS_TIPS_HELP_CONTACT", cls.help_contact) or cls.help_contact,
+            timezone=timezone,
+            quiet_hours=_quiet_hours(get("SMS_TIPS_QUIET_HOURS", "21:00-08:00") or ""),
+            messages_per_week=_int("SMS_TIPS_MESSAGES_PER_WEEK", get, 1, 1, 7),
+            keywords_en=_keywords("SMS_TIPS_KEYWORDS_EN", get("SMS_TIPS_KEYWORDS_EN", "JOIN")),
+            keywords_es=_keywords("SMS_TIPS_KEYWORDS_ES", get("SMS_TIPS_KEYWORDS_ES", "HOLA")),
+            send_rate=_float("SMS_TIPS_SEND_RATE", get, 1.0, 0.01, 10_000.0),
+            dispatch_concurrency=_int("SMS_TIPS_DISPATCH_CONCURRENCY", get, 100, 1, 1000),
+            planner_interval_minutes=_int("SMS_TIPS_PLANNER_INTERVAL_MINUTES", get, 5, 1, 60),
+            scheduler_takeover_seconds=_int("SMS_TIPS_SCHEDULER_TAKEOVER_SECONDS", get, 5, 1, 300),
+            log_level=_log_level(get("SMS_TIPS_LOG_LEVEL", "INFO") or "INFO"),
+        )
+
+    def __repr__(self) -> str:
+        # Secret already masks itself; the database URL may carry a password.
+        shown = make_url(self.database_url).render_as_string(hide_password=True)
+        return (
+            f"Settings(environment={self.environment!r}, database_url={shown!r}, "
+            f"twilio_enabled={self.twilio_enabled}, public_base_url={self.public_base_url!r}, "
+            f"program_name={self.program_name!r}, timezone={self.timezone!r}, "
+            f"quiet_hours='{self.quiet_hours}')"
+        )
+
+
+def _database_url(raw: str) -> str:
+    try:
+        url: URL = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(
+            "DATABASE_URL", "is not a database URL (e.g. postgresql://user@host/db)"
+        ) from None
+    backend = url.get_backend_name()
+    if backend in {"postgres", "postgresql"}:
+        url = url.set(drivername="postgresql+psycopg")
+    elif backend != "sqlite":
+        raise ConfigError("DATABASE_URL", f"{backend!r} is not supported: use sqlite or postgresql")
+    if backend != "sqlite" and not url.database:
+        raise ConfigError("DATABASE_URL", "names no database")
+    return url.render_as_string(hide_password=False)
+
+
+def _check_twilio(
+    account_sid: str | None,
+    auth_token: str | None,
+    service_sid: str | None,
+    from_number: str | None,
+) -> None:
+    if account_sid is None:
+        raise ConfigError("TWILIO_ACCOUNT_SID", "is required when Twilio is configured")
+    if not _ACCOUNT_SID.match(account_sid):
+        raise ConfigError("TWILIO_ACCOUNT_SID", "must look like AC followed by 32 hex digits")
+    if auth_token is None:
+        raise ConfigError("TWILIO_AUTH_TOKEN", "is required when TWILIO_ACCOUNT_SID is set")
+    if not _AUTH_TOKEN.match(auth_token):
+        raise ConfigError("TWILIO_AUTH_TOKEN", "must be 32 letters or digits")
+    if service_sid is None and from_number is None:
+        raise ConfigError(
+            "TWILIO_MESSAGING_SERVICE_SID",
+            "or TWILIO_FROM_NUMBER is required: messages need a sender",
+        )
+    if service_sid is not None and not _MESSAGING_SERVICE_SID.match(service_sid):
+        raise ConfigError(
+            "TWILIO_MESSAGING_SERVICE_SID", "must look like MG followed by 32 hex digits"
+        )
+    if from_number is not None and not _E164.match(from_number):
+        raise ConfigError("TWILIO_FROM_NUMBER", "must be an E.164 number such as +15551234567")
+
+
+def _check_base_url(value: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigError(
+            "PUBLIC_BASE_URL", "must be an http(s) URL such as https://tips.example.org"
+        )
+
+
+def _quiet_hours(raw: str) -> QuietHours:
+    start, _, end = raw.replace(" ", "").partition("-")
+    first, second = _HOUR_MINUTE.match(start), _HOUR_MINUTE.match(end)
+    if first is None or second is None or start == end:
+        raise ConfigError("SMS_TIPS_QUIET_HOURS", "must look like 21:00-08:00 (quiet from-until)")
+    return QuietHours(
+        start=time(int(first.group(1)), int(first.group(2))),
+        end=time(int(second.group(1)), int(second.group(2))),
+    )
+
+
+def _keywords(name: str, raw: str | None) -> tuple[str, ...]:
+    words = tuple(word.strip().upper() for word in (raw or "").split(",") if word.strip())
+    if not words or not all(_KEYWORD.match(word) for word in words):
+        raise ConfigError(name, "must be a comma-separated list of words such as JOIN,JOIN-LIBRARY")
+    return words
+
+
+def _int(name: str, get: _Getter, default: int, low: int, high: int) -> int:
+    raw = get(name, str(default))
+    try:
+        value = int(raw or default)
+    except ValueError:
+        raise ConfigError(name, "must be a whole number") from None
+    if not low <= value <= high:
+        raise ConfigError(name, f"must be between {low} and {high}")
+    return value
+
+
+def _float(name: str, get: _Getter, default: float, low: float, high: float) -> float:
+    raw = get(name, str(default))
+    try:
+        value = float(raw or default)
+    except ValueError:
+        raise ConfigError(name, "must be a number") from None
+    if not low <= value <= high:
+        raise ConfigError(name, f"must be between {low} and {high}")
+    return value
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError("SMS_TIPS_LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
+    return level

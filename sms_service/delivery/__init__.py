@@ -1,0 +1,1 @@
+"""Delivery: the transports that send texts, the send window, and delivery reports."""

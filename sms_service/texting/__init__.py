@@ -1,0 +1,1 @@
+"""Texting with families: an inbound text, compliance keywords, the conversation, replies."""

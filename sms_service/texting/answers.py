@@ -1,0 +1,322 @@
+"""Read a parent's answers in English or Spanish: names, birth or due dates, ages, menu picks."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import Enum
+
+from content.schedule_menu import EVENING_HOUR, MORNING_HOUR, SCHEDULE_MENU
+
+MAX_NAME_LENGTH = 20
+# Anything longer is a message, not a first name.
+_MAX_NAME_INPUT = 60
+OLDEST_WEEKS = 156  # 36 months: the program ends there
+FURTHEST_DUE_DAYS = 300  # a due date further ahead than ~43 weeks is a typo
+DEFAULT_PAUSE_WEEKS = 4
+MAX_PAUSE_WEEKS = 12
+
+MONTHS = {
+    "JAN": 1, "JANUARY": 1, "ENE": 1, "ENERO": 1,
+    "FEB": 2, "FEBRUARY": 2, "FEBRERO": 2,
+    "MAR": 3, "MARCH": 3, "MARZO": 3,
+    "APR": 4, "APRIL": 4, "ABR": 4, "ABRIL": 4,
+    "MAY": 5, "MAYO": 5,
+    "JUN": 6, "JUNE": 6, "JUNIO": 6,
+    "JUL": 7, "JULY": 7, "JULIO": 7,
+    "AUG": 8, "AUGUST": 8, "AGO": 8, "AGOSTO": 8,
+    "SEP": 9, "SEPT": 9, "SEPTEMBER": 9, "SEPTIEMBRE": 9, "SETIEMBRE": 9,
+    "OCT": 10, "OCTOBER": 10, "OCTUBRE": 10,
+    "NOV": 11, "NOVEMBER": 11, "NOVIEMBRE": 11,
+    "DEC": 12, "DECEMBER": 12, "DIC": 12, "DICIEMBRE": 12,
+}  # fmt: skip
+WEEKDAYS = {
+    "MON": 0, "MONDAY": 0, "LUNES": 0, "LUN": 0,
+    "TUE": 1, "TUES": 1, "TUESDAY": 1, "MARTES": 1,
+    "WED": 2, "WEDNESDAY": 2, "MIERCOLES": 2, "MIE": 2,
+    "THU": 3, "THUR": 3, "THURS": 3, "THURSDAY": 3, "JUEVES": 3, "JUE": 3,
+    "FRI": 4, "FRIDAY": 4, "VIERNES": 4, "VIE": 4,
+    "SAT": 5, "SATURDAY": 5, "SABADO": 5, "SAB": 5,
+    "SUN": 6, "SUNDAY": 6, "DOMINGO": 6, "DOM": 6,
+}  # fmt: skip
+_NUMBER_WORDS = {
+    "A": 1, "AN": 1, "ONE": 1, "UN": 1, "UNO": 1, "UNA": 1, "TWO": 2, "DOS": 2,
+    "THREE": 3, "TRES": 3, "FOUR": 4, "CUATRO": 4, "FIVE": 5, "CINCO": 5, "SIX": 6,
+    "SEIS": 6, "SEVEN": 7, "SIETE": 7, "EIGHT": 8, "OCHO": 8, "NINE": 9, "NUEVE": 9,
+    "TEN": 10, "DIEZ": 10, "ELEVEN": 11, "ONCE": 11, "TWELVE": 12, "DOCE": 12,
+}  # fmt: skip
+_UNITS = {
+    "DAY": "days", "DAYS": "days", "DIA": "days", "DIAS": "days",
+    "WEEK": "weeks", "WEEKS": "weeks", "WK": "weeks", "WKS": "weeks",
+    "SEMANA": "weeks", "SEMANAS": "weeks",
+    "MONTH": "months", "MONTHS": "months", "MO": "months", "MOS": "months",
+    "MES": "months", "MESES": "months",
+    "YEAR": "years", "YEARS": "years", "YR": "years", "YRS": "years",
+    "ANO": "years", "ANOS": "years",
+}  # fmt: skip
+_DUE_WORDS = ("DUE DATE", "DUE ON", "DUE IN", "DUE", "NACE EL", "NACE EN", "NACE", "PARTO")
+_SKIP_WORDS = frozenset(
+    {"SKIP", "NO", "NONE", "NO NAME", "PASS", "OMITIR", "SALTAR", "NINGUNO", "SIN NOMBRE"}
+)
+_NEWBORN = frozenset({"NEWBORN", "TODAY", "JUST BORN", "RECIEN NACIDO", "RECIEN NACIDA", "HOY"})
+_LANGUAGES = {
+    "1": "en", "EN": "en", "ENGLISH": "en", "INGLES": "en", "ENG": "en",
+    "2": "es", "ES": "es", "ESPANOL": "es", "SPANISH": "es", "ESP": "es",
+}  # fmt: skip
+_MORNING = frozenset({"MORNING", "MORNINGS", "AM", "MANANA", "MANANAS"})
+_EVENING = frozenset({"EVENING", "EVENINGS", "PM", "NIGHT", "AFTERNOON", "TARDE", "NOCHE"})
+_FILLER = frozenset({"THE", "IN", "ON", "AT", "EN", "LA", "LAS", "EL", "LOS", "POR", "DE", "Y"})
+
+_NUMERIC_DATE = re.compile(r"^(\d{1,4})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?$")
+_AGE_PART = re.compile(r"(\d+(?:[.,]\d+)?|[A-Z]+)\s+([A-Z]+)")
+
+
+def fold(text: str) -> str:
+    """Upper case without accents, punctuation or repeated spaces: how answers are compared."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(
+        char for char in decomposed if not unicodedata.combining(char) and char not in "'’"
+    )  # "don't" -> DONT
+    kept = "".join(char if char.isalnum() or char in "/-." else " " for char in plain.upper())
+    return " ".join(kept.split()).strip(".-")
+
+
+class BirthProblem(Enum):
+    """Why a birth-date answer was not taken."""
+
+    UNREADABLE = "unreadable"
+    TOO_OLD = "too_old"  # 36 months or older: past the program
+    TOO_FAR = "too_far"  # a due date implausibly far ahead
+
+
+@dataclass(frozen=True)
+class Birth:
+    """A birth date, or the due date while the baby is expected."""
+
+    date: date
+    is_expected: bool
+
+
+def parse_birth(text: str, *, today: date, language: str) -> Birth | BirthProblem:
+    """A birth date, age or due date in `text` ("3/14/2025", "8 meses", "due 6/1")."""
+    folded = fold(text)
+    due = False
+    for word in _DUE_WORDS:
+        if folded == word or folded.startswith(word + " "):
+            folded, due = folded[len(word) :].strip(), True
+            break
+    if not due and folded in _NEWBORN:
+        return Birth(today, is_expected=False)
+    found = _parse_date(folded, today=today, language=language, future=due)
+    if found is None:
+        span = _parse_duration(folded.removeprefix("IN ").removeprefix("EN "))
+        if span is None:
+            return BirthProblem.UNREADABLE
+        found = _shift(today, span, forward=due)
+    return _checked(found, today=today)
+
+
+def _checked(found: date, *, today: date) -> Birth | BirthProblem:
+    if found > today:
+        if (found - today).days > FURTHEST_DUE_DAYS:
+            return BirthProblem.TOO_FAR
+        return Birth(found, is_expected=True)
+    if (today - found).days // 7 >= OLDEST_WEEKS:
+        return BirthProblem.TOO_OLD
+    return Birth(found, is_expected=False)
+
+
+def _parse_date(folded: str, *, today: date, language: str, future: bool) -> date | None:
+    numeric = _NUMERIC_DATE.match(folded)
+    if numeric:
+        return _numeric_date(numeric, today=today, language=language, future=future)
+    words = [word for word in folded.replace(",", " ").split() if word not in {"DE", "DEL"}]
+    if not 2 <= len(words) <= 3:
+        return None
+    if words[0] in MONTHS and words[1].isdigit():  # March 14 (2025)
+        month, day = MONTHS[words[0]], int(words[1])
+    elif words[1] in MONTHS and words[0].isdigit():  # 14 marzo (2025)
+        month, day = MONTHS[words[1]], int(words[0])
+    else:
+        return None
+    year = _year(words[2]) if len(words) == 3 else None
+    if len(words) == 3 and year is None:
+        return None
+    return _complete(year, month, day, today=today, future=future)
+
+
+def _numeric_date(match: re.Match[str], *, today: date, language: str, future: bool) -> date | None:
+    first, second, third = match.group(1), match.group(2), match.group(3)
+    if len(first) == 4:  # 2025-03-14
+        if third is None:
+            return None
+        return _valid(int(first), int(second), int(third))
+    year = _year(third) if third is not None else None
+    if third is not None and year is None:
+        return None
+    a, b = int(first), int(second)
+    # US English writes month/day; Spanish day/month. Take the other reading when the
+    # first cannot be a date (3/14 is March 14 in either language).
+    orders = [(a, b), (b, a)] if language == "en" else [(b, a), (a, b)]
+    for month, day in orders:
+        found = _complete(year, month, day, today=today, future=future)
+        if found is not None:
+            return found
+    return None
+
+
+def _year(raw: str) -> int | None:
+    if not raw.isdigit() or len(raw) not in (2, 4):
+        return None
+    return 2000 + int(raw) if len(raw) == 2 else int(raw)
+
+
+def _complete(year: int | None, month: int, day: int, *, today: date, future: bool) -> date | None:
+    """The date; without a year, the nearest one ahead (a due date) or behind (a birthday)."""
+    if year is not None:
+        return _valid(year, month, day)
+    this_year = _valid(today.year, month, day)
+    if this_year is None:
+        # February 29 outside a leap year: try the neighbouring years.
+        for offset in (1, -1, 2, -2, 3, -3):
+            found = _valid(today.year + offset, month, day)
+            if found is not None:
+                return found
+        return None
+    if future and this_year < today:
+        return _valid(today.year + 1, month, day)
+    if not future and this_year > today:
+        return _valid(today.year - 1, month, day)
+    return this_year
+
+
+def _valid(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class _Span:
+    years: int = 0
+    months: int = 0
+    days: int = 0
+
+
+def _parse_duration(folded: str) -> _Span | None:
+    """'8 months', '1 year and 3 months', '2 anos', '1.5 years', 'ten weeks'."""
+    # "8 months old", "she is 8 months", "hace 8 meses", "tiene 1 ano y 3 meses"
+    text = re.sub(r"\b(AND|Y|OLD|AGO|IS|SHE|HE|ITS|HACE|TIENE|DE EDAD)\b", " ", folded)
+    text = re.sub(r"(\d)([A-Z])", r"\1 \2", text)  # 8MONTHS, 2YRS
+    text = " ".join(text.split())
+    if not text:
+        return None
+    span = _Span()
+    position = 0
+    for match in _AGE_PART.finditer(text):
+        if text[position : match.start()].strip():
+            return None
+        position = match.end()
+        amount_raw, unit_raw = match.group(1), match.group(2)
+        unit = _UNITS.get(unit_raw)
+        amount = _amount(amount_raw)
+        if unit is None or amount is None:
+            return None
+        span = _add(span, unit, amount)
+    if position == 0 or text[position:].strip():
+        return None
+    return span
+
+
+def _amount(raw: str) -> float | None:
+    if raw in _NUMBER_WORDS:
+        return float(_NUMBER_WORDS[raw])
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        return None
+    return value if 0 <= value <= 1000 else None
+
+
+def _add(span: _Span, unit: str, amount: float) -> _Span:
+    if unit == "years":
+        whole_months = round(amount * 12)
+        return _Span(span.years, span.months + whole_months, span.days)
+    if unit == "months":
+        whole = int(amount)
+        extra_days = round((amount - whole) * 30)
+        return _Span(span.years, span.months + whole, span.days + extra_days)
+    if unit == "weeks":
+        return _Span(span.years, span.months, span.days + round(amount * 7))
+    return _Span(span.years, span.months, span.days + round(amount))
+
+
+def _shift(today: date, span: _Span, *, forward: bool) -> date:
+    sign = 1 if forward else -1
+    months = today.year * 12 + (today.month - 1) + sign * (span.years * 12 + span.months)
+    year, month = divmod(months, 12)
+    year = max(1, min(9999, year))
+    day = today.day
+    while True:  # the 31st of a shorter month becomes its last day
+        found = _valid(year, month + 1, day)
+        if found is not None:
+            break
+        day -= 1
+    return found + timedelta(days=sign * span.days)
+
+
+class Skip:
+    """The parent chose not to give a name."""
+
+
+SKIP = Skip()
+
+
+def parse_name(text: str) -> str | Skip | None:
+    """A child's first name (at most 20 characters), SKIP, or None when it is not a name."""
+    folded = fold(text)
+    if folded in _SKIP_WORDS:
+        return SKIP
+    cleaned = " ".join(text.replace("\x00", "").split())
+    if not cleaned or len(cleaned) > _MAX_NAME_INPUT:
+        return None
+    allowed = all(char.isalpha() or char in " -'’." for char in cleaned)
+    if not allowed or not any(char.isalpha() for char in cleaned):
+        return None
+    if len(cleaned) > MAX_NAME_LENGTH:
+        cleaned = cleaned.split()[0][:MAX_NAME_LENGTH]
+    return cleaned.strip(" -'’.") or None
+
+
+def parse_language(text: str) -> str | None:
+    """'en' or 'es' from a language-menu answer (1, 2, English, español)."""
+    return _LANGUAGES.get(fold(text))
+
+
+def parse_schedule(text: str) -> tuple[int, int] | None:
+    """(weekday, hour) of a menu choice, by number or words ('Monday evening', 'lunes mañana')."""
+    folded = fold(text)
+    if folded.isdigit():
+        return SCHEDULE_MENU.get(int(folded))
+    words = [word for word in folded.split() if word not in _FILLER]
+    days = [WEEKDAYS[word] for word in words if word in WEEKDAYS]
+    times = {word for word in words if word not in WEEKDAYS}
+    if len(days) != 1 or not times <= (_MORNING | _EVENING):
+        return None
+    hour = EVENING_HOUR if times & _EVENING and not times & _MORNING else MORNING_HOUR
+    # Only the menu's choices: the confirmation texts are sized for those days.
+    choice = (days[0], hour)
+    return choice if choice in SCHEDULE_MENU.values() else None
+
+
+def parse_pause_weeks(argument: str) -> int:
+    """The weeks of a PAUSE command ('PAUSE 2'); 4 without a number, kept within 1-12."""
+    folded = fold(argument)
+    if folded.isdigit():
+        return max(1, min(MAX_PAUSE_WEEKS, int(folded)))
+    if folded in _NUMBER_WORDS:
+        return max(1, min(MAX_PAUSE_WEEKS, _NUMBER_WORDS[folded]))
+    return DEFAULT_PAUSE_WEEKS

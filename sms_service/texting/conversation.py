@@ -1,0 +1,341 @@
+"""The enrollment conversation and the commands of enrolled caregivers, one question per text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from content.schedule_menu import DEFAULT_SCHEDULE
+from sms_service.caregivers.consent import record_consent
+from sms_service.core.models import Caregiver, Child, InboundMessage
+from sms_service.core.settings import Settings
+from sms_service.texting.answers import (
+    SKIP,
+    Birth,
+    BirthProblem,
+    parse_birth,
+    parse_language,
+    parse_name,
+    parse_pause_weeks,
+    parse_schedule,
+)
+from sms_service.texting.keywords import Keyword, Kind
+from sms_service.texting.messages import Texts, texts
+
+# A wrong answer is asked again (with an example) this many times, then a default is taken.
+MAX_REASKS = 3
+
+# Steps (Caregiver.conversation_step) and modes (what the steps are for, in conversation_data).
+LANGUAGE, NAME, BIRTH, SCHEDULE = "language", "child_name", "birth_date", "schedule"
+ENROLL, ADD, AGE, TIME, LANG = "enroll", "add", "age", "time", "lang"
+
+
+@dataclass
+class Turn:
+    """One inbound text being answered: who sent it, when, and where to write."""
+
+    session: Session
+    settings: Settings
+    caregiver: Caregiver
+    inbound: InboundMessage
+    now: datetime
+
+    @property
+    def texts(self) -> Texts:
+        return texts(self.caregiver.language, self.settings)
+
+    @property
+    def today(self) -> date:
+        """The caregiver's local date: ages are counted in their time zone."""
+        return self.now.astimezone(ZoneInfo(self.caregiver.timezone)).date()
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return dict(self.caregiver.conversation_data or {})
+
+    def go(self, step: str | None, **data: Any) -> None:
+        """Move to `step` with fresh data (a new dict, so the JSON column sees the change)."""
+        self.caregiver.conversation_step = step
+        self.caregiver.conversation_data = data if step is not None else {}
+
+    def update(self, **data: Any) -> None:
+        self.caregiver.conversation_data = {**self.data, **data}
+
+    def record_consent(self, kind: str, *, source: str, keyword: str | None, text: str) -> None:
+        """Record a consent event made by this text (the inbound message is its evidence)."""
+        record_consent(
+            self.session,
+            caregiver=self.caregiver,
+            kind=kind,
+            source=source,
+            keyword=keyword,
+            text=text,
+            inbound=self.inbound,
+            now=self.now,
+        )
+
+
+def begin_enrollment(turn: Turn, keyword: Keyword | None) -> str:
+    """Start (or restart) enrollment: a keyword names the language, otherwise ask for it."""
+    caregiver = turn.caregiver
+    caregiver.status = "enrolling"
+    caregiver.paused_until = None
+    if keyword is not None:
+        caregiver.language = keyword.language or caregiver.language
+        caregiver.enrollment_keyword = keyword.word
+        turn.go(NAME, mode=ENROLL)
+        return turn.texts.render("ask_name")
+    turn.go(LANGUAGE, mode=ENROLL)
+    return turn.texts.render("choose_language")
+
+
+def prompt(turn: Turn) -> str:
+    """The question the caregiver is on, asked again as it was first asked."""
+    step, data = turn.caregiver.conversation_step, turn.data
+    if step == LANGUAGE:
+        return turn.texts.render("choose_language")
+    if step == NAME:
+        return turn.texts.render("ask_name_add" if data.get("mode") == ADD else "ask_name")
+    if step == BIRTH:
+        key = "ask_birth_update" if data.get("mode") == AGE else "ask_birth"
+        return turn.texts.render(key, child=data.get("name"))
+    return turn.texts.render("ask_schedule")
+
+
+def answer(turn: Turn, body: str, *, keyword: Keyword | None = None) -> str:
+    """Take `body` as the answer to the current step and return the next text to send.
+
+    `keyword` is the command word `body` is, if any: LANG switches the language mid-way, and
+    no command word is taken for a child's name.
+    """
+    step = turn.caregiver.conversation_step
+    if keyword is not None and keyword.kind is Kind.LANGUAGE:
+        return _switch_language(turn, keyword)
+    if step == LANGUAGE:
+        return _answer_language(turn, body)
+    if step == NAME:
+        return _answer_name(turn, "" if keyword is not None else body)
+    if step == BIRTH:
+        return _answer_birth(turn, body)
+    if step == SCHEDULE:
+        return _answer_schedule(turn, body)
+    # An unknown step (e.g. data edited by hand): start over rather than guess, without
+    # un-enrolling someone who is already getting tips.
+    if turn.caregiver.status == "enrolling":
+        return begin_enrollment(turn, None)
+    turn.go(None)
+    return turn.texts.render("already_enrolled")
+
+
+def _switch_language(turn: Turn, keyword: Keyword) -> str:
+    """LANG / IDIOMA during a conversation: switch (to the one named, or the other one) and
+    ask the current question again in it."""
+    chosen = parse_language(keyword.argument) if keyword.argument else None
+    turn.caregiver.language = chosen or ("es" if turn.caregiver.language == "en" else "en")
+    return prompt(turn)
+
+
+def _wrong(turn: Turn, retry_key: str, **values: Any) -> str | None:
+    """Count a wrong answer: the re-ask text, or None once the default must be taken."""
+    tries = int(turn.data.get("tries", 0)) + 1
+    if tries > MAX_REASKS:
+        return None
+    turn.update(tries=tries)
+    return turn.texts.render(retry_key, **values)
+
+
+def _answer_language(turn: Turn, body: str) -> str:
+    mode = turn.data.get("mode", ENROLL)
+    language = parse_language(body)
+    if language is None:
+        retry = _wrong(turn, "choose_language_retry")
+        if retry is not None:
+            return retry
+        if mode == ENROLL:
+            turn.go(NAME, mode=ENROLL)
+            return turn.texts.render("language_default")
+        turn.go(None)
+        return turn.texts.render("language_unchanged")
+    turn.caregiver.language = language
+    if mode == ENROLL:
+        turn.go(NAME, mode=ENROLL)
+        return turn.texts.render("ask_name")
+    turn.go(None)
+    return turn.texts.render("language_updated")
+
+
+def _answer_name(turn: Turn, body: str) -> str:
+    mode = turn.data.get("mode", ENROLL)
+    name = parse_name(body)
+    if name is None:
+        retry = _wrong(turn, "ask_name_retry")
+        if retry is not None:
+            return retry
+        turn.go(BIRTH, mode=mode, name=None)
+        return turn.texts.render("name_default")
+    chosen = None if name is SKIP else str(name)
+    turn.go(BIRTH, mode=mode, name=chosen)
+    return turn.texts.render("ask_birth", child=chosen)
+
+
+_BIRTH_RETRY = {
+    BirthProblem.UNREADABLE: "ask_birth_retry",
+    BirthProblem.TOO_OLD: "birth_too_old",
+    BirthProblem.TOO_FAR: "birth_too_far",
+}
+
+
+def _answer_birth(turn: Turn, body: str) -> str:
+    data = turn.data
+    mode, name = data.get("mode", ENROLL), data.get("name")
+    found = parse_birth(body, today=turn.today, language=turn.caregiver.language)
+    if isinstance(found, BirthProblem):
+        retry = _wrong(turn, _BIRTH_RETRY[found])
+        if retry is not None:
+            return retry
+        if mode == AGE:
+            turn.go(None)
+            return turn.texts.render("age_unchanged", child=name)
+        # No usable date after all the tries: newborn tips are the least wrong start.
+        found = Birth(turn.today, is_expected=False)
+        fallback = True
+    else:
+        fallback = False
+    if mode == ENROLL:
+        turn.go(
+            SCHEDULE,
+            mode=ENROLL,
+            name=name,
+            birth=found.date.isoformat(),
+            expected=found.is_expected,
+        )
+        return turn.texts.render("birth_default" if fallback else "ask_schedule")
+    if mode == AGE:
+        child = turn.session.get(Child, data.get("child_id"))
+        turn.go(None)
+        if child is None or child.caregiver_id != turn.caregiver.id:
+            return add_child(turn)
+        child.birth_date, child.is_expected = found.date, found.is_expected
+        return turn.texts.render("age_updated", child=child.name)
+    _create_child(turn, name, found)
+    turn.go(None)
+    if turn.caregiver.status == "completed":
+        turn.caregiver.status = "active"
+    return turn.texts.render("child_added_default" if fallback else "child_added", child=name)
+
+
+def _create_child(turn: Turn, name: str | None, birth: Birth) -> Child:
+    child = Child(
+        caregiver_id=turn.caregiver.id,
+        name=name,
+        birth_date=birth.date,
+        is_expected=birth.is_expected,
+        status="active",
+        created_at=turn.now,
+    )
+    turn.session.add(child)
+    return child
+
+
+def _answer_schedule(turn: Turn, body: str) -> str:
+    data = turn.data
+    choice = parse_schedule(body)
+    fallback = False
+    if choice is None:
+        retry = _wrong(turn, "ask_schedule_retry")
+        if retry is not None:
+            return retry
+        if data.get("mode") != ENROLL:
+            turn.go(None)
+            return turn.texts.render("schedule_unchanged", when=_when(turn))
+        choice, fallback = DEFAULT_SCHEDULE, True
+    caregiver = turn.caregiver
+    caregiver.send_weekday, caregiver.send_hour = choice
+    if data.get("mode") != ENROLL:
+        turn.go(None)
+        return turn.texts.render("schedule_updated", when=_when(turn))
+    return _finish_enrollment(turn, data, default_schedule=fallback)
+
+
+def _finish_enrollment(turn: Turn, data: dict[str, Any], *, default_schedule: bool) -> str:
+    caregiver = turn.caregiver
+    birth = Birth(date.fromisoformat(data["birth"]), is_expected=bool(data.get("expected")))
+    _create_child(turn, data.get("name"), birth)
+    caregiver.status = "active"
+    caregiver.enrolled_at = turn.now
+    caregiver.paused_until = None
+    turn.go(None)
+    key = "enrolled_default_schedule" if default_schedule else "enrolled"
+    confirmation = turn.texts.render(key, when=_when(turn))
+    # The confirmation states program, frequency and costs: it is the consent on record.
+    turn.record_consent(
+        "opt_in", source="enrollment", keyword=caregiver.enrollment_keyword, text=confirmation
+    )
+    return confirmation
+
+
+def _when(turn: Turn) -> str:
+    weekday, hour = DEFAULT_SCHEDULE
+    caregiver = turn.caregiver
+    if caregiver.send_weekday is not None and caregiver.send_hour is not None:
+        weekday, hour = caregiver.send_weekday, caregiver.send_hour
+    return turn.texts.when(weekday, hour)
+
+
+def command(turn: Turn, keyword: Keyword) -> str:
+    """Carry out a command of an enrolled caregiver (PAUSE, RESUME, TIME, LANG, AGE, ADD)."""
+    caregiver = turn.caregiver
+    turn.go(None)  # a command ends any question under way
+    if keyword.kind is Kind.PAUSE:
+        weeks = parse_pause_weeks(keyword.argument)
+        caregiver.status = "paused"
+        caregiver.paused_until = turn.now + timedelta(weeks=weeks)
+        local_end = caregiver.paused_until.astimezone(ZoneInfo(caregiver.timezone)).date()
+        return turn.texts.render("paused", date=turn.texts.date(local_end))
+    if keyword.kind is Kind.RESUME:
+        return resume(turn)
+    if keyword.kind is Kind.TIME:
+        turn.go(SCHEDULE, mode=TIME)
+        return turn.texts.render("ask_schedule")
+    if keyword.kind is Kind.LANGUAGE:
+        language = parse_language(keyword.argument) if keyword.argument else None
+        if language is not None:
+            caregiver.language = language
+            return turn.texts.render("language_updated")
+        turn.go(LANGUAGE, mode=LANG)
+        return turn.texts.render("choose_language")
+    if keyword.kind is Kind.AGE:
+        child = _latest_child(turn)
+        if child is None:
+            return add_child(turn)
+        turn.go(BIRTH, mode=AGE, child_id=child.id, name=child.name)
+        return turn.texts.render("ask_birth_update", child=child.name)
+    return add_child(turn)
+
+
+def add_child(turn: Turn) -> str:
+    """Ask for another child's name (ADD, or AGE with no child on record)."""
+    turn.go(NAME, mode=ADD)
+    return turn.texts.render("ask_name_add")
+
+
+def resume(turn: Turn) -> str:
+    """End a pause now."""
+    if turn.caregiver.status == "paused":
+        turn.caregiver.status = "active"
+    turn.caregiver.paused_until = None
+    return turn.texts.render("resumed", when=_when(turn))
+
+
+def _latest_child(turn: Turn) -> Child | None:
+    return turn.session.scalar(
+        select(Child)
+        .where(Child.caregiver_id == turn.caregiver.id, Child.status == "active")
+        .order_by(Child.created_at.desc(), Child.id.desc())
+        .limit(1)
+    )

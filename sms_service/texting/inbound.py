@@ -1,0 +1,242 @@
+"""Answer one inbound text: store it, apply compliance keywords, then the conversation."""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from content.segments import analyze
+from sms_service.caregivers.consent import can_resume_tips, opt_out
+from sms_service.caregivers.records import lift_suppression
+from sms_service.core.models import Caregiver, InboundMessage, OutboundMessage
+from sms_service.core.phones import mask, timezone_for, to_e164, us_state_for
+from sms_service.core.settings import Settings
+from sms_service.texting import conversation
+from sms_service.texting.conversation import Turn
+from sms_service.texting.keywords import (
+    COMPLIANCE,
+    SOFT_OPT_IN_WORDS,
+    Keyword,
+    Kind,
+    classify,
+    from_opt_out_type,
+)
+
+logger = logging.getLogger(__name__)
+
+# A chatty parent gets one "thank you, we read every message" a day at most.
+ACK_INTERVAL = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class IncomingText:
+    """The fields of Twilio's message webhook that matter here."""
+
+    message_sid: str
+    from_number: str
+    to_number: str = ""
+    body: str = ""
+    num_media: int = 0
+    opt_out_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What handling a text came to: the reply to send (if any) and how it was handled."""
+
+    reply: str | None
+    handled_as: str
+
+
+def clean_body(body: str) -> str:
+    """The text with control characters (NUL included: PostgreSQL refuses it) removed."""
+    return "".join(
+        char for char in body if char in "\n\t" or unicodedata.category(char) != "Cc"
+    ).strip()
+
+
+def handle_inbound(
+    incoming: IncomingText, *, session: Session, settings: Settings, now: datetime
+) -> Outcome:
+    """Store `incoming` and act on it once; the caller commits (a duplicate MessageSid raises
+    IntegrityError at the insert when another request stored it first)."""
+    already = session.scalar(
+        select(InboundMessage.id).where(InboundMessage.message_sid == incoming.message_sid)
+    )
+    if already is not None:
+        logger.info("duplicate MessageSid %s ignored", incoming.message_sid)
+        return Outcome(None, "duplicate")
+    body = clean_body(incoming.body)  # what the conversation reads
+    phone = to_e164(incoming.from_number) if incoming.from_number.startswith("+") else None
+    inbound = InboundMessage(
+        message_sid=incoming.message_sid,
+        from_number=incoming.from_number[:64],
+        to_number=incoming.to_number[:64],
+        body=incoming.body.replace("\x00", ""),  # whole, but PostgreSQL text cannot hold NUL
+        num_media=incoming.num_media,
+        opt_out_type=(incoming.opt_out_type or None) and incoming.opt_out_type[:20],
+        received_at=now,
+    )
+    session.add(inbound)
+    session.flush()  # a concurrent duplicate fails here, before anything else is written
+    if phone is None:
+        logger.warning("text %s from a sender that is not a phone number", incoming.message_sid)
+        inbound.handled_as = "not_a_phone"
+        return Outcome(None, "not_a_phone")
+    caregiver = session.scalar(select(Caregiver).where(Caregiver.phone == phone).with_for_update())
+    keyword = classify(body, settings)
+    if caregiver is None:
+        # Even a STOP from a number we never saw gets a row (opt_out sets its status), so the
+        # opt-out is on record if the number ever turns up again.
+        language = keyword.language if keyword and keyword.language else "en"
+        caregiver = _new_caregiver(session, settings, phone, language, now=now)
+    inbound.caregiver_id = caregiver.id
+    turn = Turn(session=session, settings=settings, caregiver=caregiver, inbound=inbound, now=now)
+    outcome = _decide(turn, keyword, from_opt_out_type(incoming.opt_out_type), body=body)
+    inbound.handled_as = outcome.handled_as
+    logger.info(
+        "text %s from %s handled as %s",
+        incoming.message_sid,
+        mask(phone),
+        outcome.handled_as,
+    )
+    if outcome.reply is not None:
+        _record_reply(session, inbound=inbound, phone=phone, body=outcome.reply, now=now)
+    return outcome
+
+
+def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, body: str) -> Outcome:
+    """Compliance keywords first, then the program keyword, the conversation, commands."""
+    caregiver = turn.caregiver
+    if (
+        twilio_kind is None
+        and keyword is not None
+        and keyword.word in SOFT_OPT_IN_WORDS
+        and (
+            caregiver.status in {"active", "paused"}
+            or (caregiver.status == "enrolling" and caregiver.conversation_step is not None)
+        )
+    ):
+        keyword = None
+    compliance = twilio_kind or (keyword.kind if keyword and keyword.kind in COMPLIANCE else None)
+    if compliance is not None:
+        word = keyword.word if keyword and keyword.kind is compliance else body[:40].upper()
+        source = "twilio_opt_out_type" if twilio_kind is not None else "keyword"
+        return _compliance(
+            turn,
+            compliance,
+            word=word,
+            source=source,
+            body=body,
+            twilio_answered=twilio_kind is not None,
+        )
+    if caregiver.status == "opted_out":
+        if keyword is not None and keyword.kind is Kind.ENROLL:
+            # Texting the program keyword is asking to join again: that is an opt-in.
+            turn.record_consent("opt_in", source="keyword", keyword=keyword.word, text=body)
+            return Outcome(conversation.begin_enrollment(turn, keyword), "keyword")
+        return Outcome(None, "ignored_opted_out")
+    if keyword is not None and keyword.kind is Kind.ENROLL:
+        if caregiver.status in {"active", "paused"}:
+            return Outcome(turn.texts.render("already_enrolled"), "keyword")
+        return Outcome(conversation.begin_enrollment(turn, keyword), "keyword")
+    if caregiver.status == "enrolling":
+        if caregiver.conversation_step is None:
+            return Outcome(conversation.begin_enrollment(turn, None), "welcome")
+        return Outcome(conversation.answer(turn, body, keyword=keyword), "answer")
+    if keyword is not None:  # only commands are left
+        return Outcome(conversation.command(turn, keyword), f"command:{keyword.kind.value}")
+    if caregiver.conversation_step is not None:
+        return Outcome(conversation.answer(turn, body), "answer")
+    return _acknowledge(turn)
+
+
+def _compliance(
+    turn: Turn, kind: Kind, *, word: str, source: str, body: str, twilio_answered: bool
+) -> Outcome:
+    """STOP, START and HELP families. With Twilio's Advanced Opt-Out (OptOutType set) Twilio
+    has already sent its own confirmation, so ours would be a second one: stay quiet."""
+    session, caregiver, now = turn.session, turn.caregiver, turn.now
+
+    def record(consent_kind: str) -> None:
+        turn.record_consent(consent_kind, source=source, keyword=word, text=body)
+
+    if kind is Kind.OPT_OUT:
+        first_time = opt_out(session, caregiver=caregiver, now=now)
+        record("opt_out")
+        if first_time and not twilio_answered:
+            return Outcome(turn.texts.render("opted_out"), "opt_out")
+        return Outcome(None, "opt_out")
+    if kind is Kind.HELP:
+        record("help")
+        return Outcome(None if twilio_answered else turn.texts.render("help"), "help")
+    record("opt_in")
+    if caregiver.status == "enrolling" and caregiver.conversation_step is not None:
+        return Outcome(conversation.prompt(turn), "opt_in")
+    if caregiver.status in {"active", "paused", "opted_out", "completed", "undeliverable"} and (
+        can_resume_tips(session, caregiver=caregiver)
+    ):
+        was_in = caregiver.status == "active"
+        caregiver.status, caregiver.paused_until = "active", None
+        if twilio_answered:
+            return Outcome(None, "opt_in")
+        return Outcome(turn.texts.render("already_in" if was_in else "opted_in"), "opt_in")
+    # Nothing to resume (never enrolled, or every child aged out): enroll afresh.
+    return Outcome(conversation.begin_enrollment(turn, None), "opt_in")
+
+
+def _acknowledge(turn: Turn) -> Outcome:
+    caregiver = turn.caregiver
+    if caregiver.last_ack_at is not None and turn.now - caregiver.last_ack_at < ACK_INTERVAL:
+        return Outcome(None, "reply")
+    caregiver.last_ack_at = turn.now
+    return Outcome(turn.texts.render("reply_ack"), "reply")
+
+
+def _new_caregiver(
+    session: Session, settings: Settings, phone: str, language: str, *, now: datetime
+) -> Caregiver:
+    caregiver = Caregiver(
+        phone=phone,
+        language=language,
+        timezone=timezone_for(phone, settings.timezone),
+        region=us_state_for(phone),
+        status="enrolling",
+        conversation_data={},
+        created_at=now,
+        updated_at=now,
+    )
+    if lift_suppression(session, phone):
+        # Their data was deleted on request: the number starts opted out (only the program
+        # keyword, a fresh opt-in, enrolls it again), and the opt-out lives on this row now.
+        caregiver.status, caregiver.opted_out_at = "opted_out", now
+    session.add(caregiver)
+    session.flush()
+    logger.info("new caregiver %s", mask(phone))
+    return caregiver
+
+
+def _record_reply(
+    session: Session, *, inbound: InboundMessage, phone: str, body: str, now: datetime
+) -> None:
+    """Put the TwiML reply in the outbox as already sent, so every message shows in and out."""
+    session.add(
+        OutboundMessage(
+            dedupe_key=f"reply:{inbound.message_sid}",
+            kind="reply",
+            caregiver_id=inbound.caregiver_id,
+            to_number=phone,
+            body=body,
+            segments=analyze(body).segments,
+            state="sent",
+            due_at=now,
+            sent_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+    )

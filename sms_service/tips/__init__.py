@@ -1,0 +1,1 @@
+"""The tip library in the database: loading the content files into the tip table."""

@@ -1,0 +1,129 @@
+"""Staff accounts (admins only) and each person's own API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sms_service.core.models import ApiToken, StaffUser, utcnow
+from sms_service.staff.accounts import StaffError, create_staff_user
+from sms_service.staff.auth import create_api_token, current_staff, require_admin
+from sms_service.web.admin.forms import text_field
+from sms_service.web.admin.support import flash, in_transaction, redirect, take_flash
+from sms_service.web.admin.templating import render
+
+
+async def staff_list(request: Request) -> Response:
+    require_admin(request)
+    users = await in_transaction(
+        request, lambda s: list(s.scalars(select(StaffUser).order_by(StaffUser.email)))
+    )
+    return render(request, "staff.html", users=users, now=utcnow(), **take_flash(request))
+
+
+async def staff_create(request: Request) -> Response:
+    admin = require_admin(request)
+    async with request.form() as form:
+        email = text_field(form, "email", 254)
+        role = text_field(form, "role", 10)
+        password = text_field(form, "password", 1024, strip=False)
+
+    def work(session: Session) -> str:
+        user = create_staff_user(
+            session, email=email, password=password, role=role, actor=admin.email
+        )
+        return f"Created {user.role} account {user.email}."
+
+    try:
+        flash(request, await in_transaction(request, work))
+    except StaffError as error:
+        flash(request, str(error), "error")
+    return redirect("/admin/staff")
+
+
+def _staff_action(name: str) -> Any:
+    async def act(request: Request) -> Response:
+        admin = require_admin(request)
+        user_id = request.path_params["user_id"]
+
+        def work(session: Session) -> str:
+            user = session.get(StaffUser, user_id)
+            if user is None:
+                return "No such account."
+            if name == "unlock":
+                user.failed_logins, user.locked_until = 0, None
+            elif user.id == admin.id:
+                return "You cannot deactivate your own account."
+            else:
+                user.is_active = name == "activate"
+            admin.actor.audit(session, f"staff.{name}", user)
+            return f"{user.email}: {name} done."
+
+        flash(request, await in_transaction(request, work))
+        return redirect("/admin/staff")
+
+    return act
+
+
+async def account(request: Request) -> Response:
+    staff = current_staff(request)
+    tokens = await in_transaction(
+        request,
+        lambda s: list(
+            s.scalars(
+                select(ApiToken)
+                .where(ApiToken.staff_user_id == staff.id)
+                .order_by(ApiToken.id.desc())
+            )
+        ),
+    )
+    new_token = request.session.pop("new_token", None)
+    return render(
+        request, "account.html", tokens=tokens, new_token=new_token, **take_flash(request)
+    )
+
+
+async def token_create(request: Request) -> Response:
+    staff = current_staff(request)
+    async with request.form() as form:
+        name = text_field(form, "name", 80)
+    token = await in_transaction(
+        request,
+        lambda s: create_api_token(s, staff_user_id=staff.id, name=name, actor=staff.email),
+    )
+    # Shown once on the next page, then gone: only its hash is stored.
+    request.session["new_token"] = token
+    return redirect("/admin/account")
+
+
+async def token_revoke(request: Request) -> Response:
+    staff = current_staff(request)
+    token_id = request.path_params["token_id"]
+
+    def work(session: Session) -> None:
+        token = session.get(ApiToken, token_id)
+        if token is not None and token.staff_user_id == staff.id and token.revoked_at is None:
+            token.revoked_at = utcnow()
+            staff.actor.audit(session, "api_token.revoke", token)
+
+    await in_transaction(request, work)
+    flash(request, "Token revoked.")
+    return redirect("/admin/account")
+
+
+routes = [
+    Route("/staff", staff_list, methods=["GET"]),
+    Route("/staff", staff_create, methods=["POST"]),
+    *(
+        Route(f"/staff/{{user_id:int}}/{name}", _staff_action(name), methods=["POST"])
+        for name in ("unlock", "activate", "deactivate")
+    ),
+    Route("/account", account, methods=["GET"]),
+    Route("/account/tokens", token_create, methods=["POST"]),
+    Route("/account/tokens/{token_id:int}/revoke", token_revoke, methods=["POST"]),
+]

@@ -1,0 +1,256 @@
+"""Campaign pages: list, create and edit, preview with the checker, schedule, pause, results."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sms_service.campaigns.audience import audience_size
+from sms_service.campaigns.authoring import (
+    CampaignError,
+    audience_of,
+    cancel_campaign,
+    create_campaign,
+    get_campaign,
+    list_campaigns,
+    pause_campaign,
+    preview_campaign,
+    resume_campaign,
+    schedule_campaign,
+    update_campaign,
+    wall_clock,
+)
+from sms_service.campaigns.results import campaign_results
+from sms_service.core.models import Campaign, utcnow
+from sms_service.staff.auth import current_staff
+from sms_service.web.admin.forms import CampaignForm, campaign_from_form, form_values
+from sms_service.web.admin.support import flash, in_transaction, redirect, take_flash
+from sms_service.web.admin.templating import render
+from sms_service.web.context import app_context
+
+
+def _campaign_values(campaign: Campaign, request: Request) -> dict[str, Any]:
+    zone = app_context(request).settings.zone
+    audience = audience_of(campaign)
+    values: dict[str, Any] = {
+        "name": campaign.name,
+        "timing": "local" if campaign.local_time else "program",
+        "age_min": "" if audience.age_min is None else str(audience.age_min),
+        "age_max": "" if audience.age_max is None else str(audience.age_max),
+        "age_unit": audience.age_unit,
+        "enrolled_from": audience.enrolled_from.isoformat() if audience.enrolled_from else "",
+        "enrolled_to": audience.enrolled_to.isoformat() if audience.enrolled_to else "",
+        "keywords": ", ".join(audience.keywords),
+        "tags": ", ".join(audience.tags),
+    }
+    for language in audience.languages:
+        values[f"lang_{language}"] = "on"
+    for index, message in enumerate(campaign.messages):
+        wall = wall_clock(message, local_time=campaign.local_time, zone=zone)
+        values[f"send_at_{index}"] = wall.strftime("%Y-%m-%dT%H:%M")
+        for language, text in message.texts.items():
+            values[f"text_{language}_{index}"] = text
+    return values
+
+
+def _new_values(request: Request) -> dict[str, Any]:
+    zone = app_context(request).settings.zone
+    soon = (utcnow() + timedelta(minutes=1)).astimezone(zone)
+    return {"timing": "program", "age_unit": "weeks", "send_at_0": soon.strftime("%Y-%m-%dT%H:%M")}
+
+
+def _form_page(
+    request: Request,
+    values: dict[str, Any],
+    *,
+    campaign_id: int | None,
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
+    slots = 1 + max(
+        [int(key.rsplit("_", 1)[1]) for key in values if key.startswith("send_at_")] or [0]
+    )
+    return render(
+        request,
+        "campaign_form.html",
+        status_code=status_code,
+        values=values,
+        slots=slots,
+        campaign_id=campaign_id,
+        error=error,
+    )
+
+
+async def campaign_list(request: Request) -> Response:
+    campaigns = await in_transaction(request, lambda s: list_campaigns(s))
+    return render(request, "campaigns.html", campaigns=campaigns, **take_flash(request))
+
+
+async def new_campaign_page(request: Request) -> Response:
+    return _form_page(request, _new_values(request), campaign_id=None)
+
+
+async def create(request: Request) -> Response:
+    settings = app_context(request).settings
+    actor = current_staff(request).actor
+    async with request.form() as form:
+        values = form_values(form)
+        try:
+            data: CampaignForm = campaign_from_form(form)
+        except CampaignError as error:
+            return _form_page(request, values, campaign_id=None, error=str(error), status_code=400)
+
+    def work(session: Session) -> int:
+        return create_campaign(
+            session,
+            name=data.name,
+            audience=data.audience,
+            local_time=data.local_time,
+            messages=data.messages,
+            actor=actor,
+            settings=settings,
+        ).id
+
+    try:
+        campaign_id = await in_transaction(request, work)
+    except CampaignError as error:
+        return _form_page(request, values, campaign_id=None, error=str(error), status_code=400)
+    flash(request, "Draft saved. Check the preview, then schedule it.")
+    return redirect(f"/admin/campaigns/{campaign_id}")
+
+
+async def edit_page(request: Request) -> Response:
+    campaign_id = request.path_params["campaign_id"]
+    try:
+        values = await in_transaction(
+            request, lambda s: _campaign_values(get_campaign(s, campaign_id), request)
+        )
+    except CampaignError as error:
+        return render(request, "not_found.html", status_code=404, error=str(error))
+    return _form_page(request, values, campaign_id=campaign_id)
+
+
+async def update(request: Request) -> Response:
+    campaign_id = request.path_params["campaign_id"]
+    settings = app_context(request).settings
+    actor = current_staff(request).actor
+    async with request.form() as form:
+        values = form_values(form)
+        try:
+            data = campaign_from_form(form)
+        except CampaignError as error:
+            return _form_page(
+                request, values, campaign_id=campaign_id, error=str(error), status_code=400
+            )
+
+    def work(session: Session) -> None:
+        campaign = get_campaign(session, campaign_id, for_update=True)
+        update_campaign(
+            session,
+            campaign,
+            name=data.name,
+            audience=data.audience,
+            local_time=data.local_time,
+            messages=data.messages,
+            actor=actor,
+            settings=settings,
+        )
+
+    try:
+        await in_transaction(request, work)
+    except CampaignError as error:
+        return _form_page(
+            request, values, campaign_id=campaign_id, error=str(error), status_code=400
+        )
+    flash(request, "Campaign saved.")
+    return redirect(f"/admin/campaigns/{campaign_id}")
+
+
+async def size(request: Request) -> Response:
+    settings = app_context(request).settings
+    async with request.form() as form:
+        try:
+            audience = campaign_from_form(form).audience
+        except CampaignError as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+    sizes = await in_transaction(
+        request, lambda s: audience_size(s, audience, zone=settings.zone, now=utcnow())
+    )
+    return JSONResponse(sizes)
+
+
+async def detail(request: Request) -> Response:
+    campaign_id = request.path_params["campaign_id"]
+    settings = app_context(request).settings
+
+    def work(session: Session) -> dict[str, Any]:
+        now = utcnow()
+        campaign = get_campaign(session, campaign_id)
+        audience = audience_of(campaign)
+        return {
+            "campaign": campaign,
+            "audience": audience,
+            "size": audience_size(session, audience, zone=settings.zone, now=now),
+            "previews": preview_campaign(session, campaign, settings=settings, now=now),
+            "results": campaign_results(session, campaign_id),
+            "times": [
+                wall_clock(m, local_time=campaign.local_time, zone=settings.zone)
+                for m in campaign.messages
+            ],
+        }
+
+    try:
+        page = await in_transaction(request, work)
+    except CampaignError as error:
+        return render(request, "not_found.html", status_code=404, error=str(error))
+    blocked = any(p.errors for previews in page["previews"].values() for p in previews)
+    return render(request, "campaign.html", blocked=blocked, **page, **take_flash(request))
+
+
+def _action(name: str) -> Any:
+    async def act(request: Request) -> Response:
+        campaign_id = request.path_params["campaign_id"]
+        settings = app_context(request).settings
+        actor = current_staff(request).actor
+
+        def work(session: Session) -> str:
+            campaign = get_campaign(session, campaign_id, for_update=True)
+            if name == "schedule":
+                schedule_campaign(session, campaign, actor=actor, settings=settings, now=utcnow())
+                return "Scheduled. The planner will send it at its time."
+            if name == "pause":
+                held = pause_campaign(session, campaign, actor=actor)
+                return f"Paused; {held} text(s) held back."
+            if name == "resume":
+                resume_campaign(session, campaign, actor=actor)
+                return "Resumed."
+            cancelled = cancel_campaign(session, campaign, actor=actor)
+            return f"Cancelled; {cancelled} unsent text(s) will never go out."
+
+        try:
+            flash(request, await in_transaction(request, work))
+        except CampaignError as error:
+            flash(request, str(error), "error")
+        return redirect(f"/admin/campaigns/{campaign_id}")
+
+    return act
+
+
+routes = [
+    Route("/campaigns", campaign_list, methods=["GET"]),
+    Route("/campaigns/new", new_campaign_page, methods=["GET"]),
+    Route("/campaigns/new", create, methods=["POST"]),
+    Route("/campaigns/audience-size", size, methods=["POST"]),
+    Route("/campaigns/{campaign_id:int}", detail, methods=["GET"]),
+    Route("/campaigns/{campaign_id:int}/edit", edit_page, methods=["GET"]),
+    Route("/campaigns/{campaign_id:int}/edit", update, methods=["POST"]),
+    *(
+        Route(f"/campaigns/{{campaign_id:int}}/{name}", _action(name), methods=["POST"])
+        for name in ("schedule", "pause", "resume", "cancel")
+    ),
+]

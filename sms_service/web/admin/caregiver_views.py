@@ -1,0 +1,145 @@
+"""Caregiver pages: search, a family's timeline, and the actions staff take on request."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sms_service.caregivers.records import (
+    CaregiverError,
+    delete_personal_data,
+    export_caregiver,
+    get_caregiver,
+    pause_caregiver,
+    record_staff_opt_out,
+    resume_caregiver,
+    search_caregivers,
+    set_tags,
+    statuses,
+    timeline,
+)
+from sms_service.core.models import Caregiver, utcnow
+from sms_service.staff.auth import current_staff, require_admin
+from sms_service.web.admin.forms import text_field
+from sms_service.web.admin.support import flash, in_transaction, redirect, take_flash
+from sms_service.web.admin.templating import render
+from sms_service.web.context import app_context
+
+
+async def caregiver_list(request: Request) -> Response:
+    params = request.query_params
+    filters = {
+        "query": params.get("q", "")[:100],
+        "status": params.get("status", "")[:20],
+        "language": params.get("language", "")[:5],
+        "tag": params.get("tag", "")[:40].lower(),
+    }
+    page = int(params["page"]) if params.get("page", "").isdigit() else 0
+    found = await in_transaction(request, lambda s: search_caregivers(s, page=page, **filters))
+    return render(
+        request,
+        "caregivers.html",
+        caregivers=found,
+        filters=filters,
+        page=page,
+        statuses=statuses(),
+        **take_flash(request),
+    )
+
+
+async def caregiver_page(request: Request) -> Response:
+    caregiver_id = request.path_params["caregiver_id"]
+
+    def work(session: Session) -> dict[str, Any]:
+        caregiver = get_caregiver(session, caregiver_id)
+        return {"caregiver": caregiver, "entries": timeline(session, caregiver)}
+
+    try:
+        page = await in_transaction(request, work)
+    except CaregiverError as error:
+        return render(request, "not_found.html", status_code=404, error=str(error))
+    return render(
+        request, "caregiver.html", **page, today=date.today().isoformat(), **take_flash(request)
+    )
+
+
+def _action(name: str) -> Any:
+    async def act(request: Request) -> Response:
+        caregiver_id = request.path_params["caregiver_id"]
+        staff = require_admin(request) if name == "delete" else current_staff(request)
+        zone = app_context(request).settings.zone
+        async with request.form() as form:
+            note = text_field(form, "note", 500)
+            tags = text_field(form, "tags", 400).split(",")
+            until = text_field(form, "until", 12)
+
+        def work(session: Session) -> str:
+            caregiver: Caregiver = get_caregiver(session, caregiver_id)
+            now = utcnow()
+            if name == "pause":
+                try:
+                    end = datetime.combine(date.fromisoformat(until), time(0), tzinfo=zone)
+                except ValueError:
+                    raise CaregiverError("pick the date the pause ends") from None
+                pause_caregiver(session, caregiver, until=end, actor=staff.actor, now=now)
+                return f"Paused until {until}."
+            if name == "resume":
+                resume_caregiver(session, caregiver, actor=staff.actor)
+                return "Resumed."
+            if name == "tags":
+                set_tags(session, caregiver, tags=tags, actor=staff.actor)
+                return "Tags saved."
+            if name == "opt-out":
+                record_staff_opt_out(session, caregiver, note=note, actor=staff.actor, now=now)
+                return "Opted out: nothing more will be sent."
+            delete_personal_data(session, caregiver, actor=staff.actor)
+            return "Personal data deleted; the number stays on the do-not-text list."
+
+        try:
+            message = await in_transaction(request, work)
+        except CaregiverError as error:
+            flash(request, str(error), "error")
+            return redirect(f"/admin/caregivers/{caregiver_id}")
+        flash(request, message)
+        if name == "delete":
+            return redirect("/admin/caregivers")
+        return redirect(f"/admin/caregivers/{caregiver_id}")
+
+    return act
+
+
+async def export(request: Request) -> Response:
+    caregiver_id = request.path_params["caregiver_id"]
+    actor = current_staff(request).actor
+
+    def work(session: Session) -> dict[str, Any]:
+        return export_caregiver(session, get_caregiver(session, caregiver_id), actor=actor)
+
+    try:
+        data = await in_transaction(request, work)
+    except CaregiverError as error:
+        return render(request, "not_found.html", status_code=404, error=str(error))
+    return Response(
+        json.dumps(data, indent=2, ensure_ascii=False),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="caregiver-{caregiver_id}.json"',
+        },
+    )
+
+
+routes = [
+    Route("/caregivers", caregiver_list, methods=["GET"]),
+    Route("/caregivers/{caregiver_id:int}", caregiver_page, methods=["GET"]),
+    Route("/caregivers/{caregiver_id:int}/export.json", export, methods=["GET"]),
+    *(
+        Route(f"/caregivers/{{caregiver_id:int}}/{name}", _action(name), methods=["POST"])
+        for name in ("pause", "resume", "tags", "opt-out", "delete")
+    ),
+]

@@ -1,0 +1,72 @@
+"""Sign-in and sign-out pages."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from sms_service.core.db import transaction
+from sms_service.core.models import utcnow
+from sms_service.staff.auth import LOGIN_PATH, LoginOutcome, authenticate, current_staff, sign_in
+from sms_service.web.admin.forms import text_field
+from sms_service.web.admin.templating import render
+from sms_service.web.context import app_context
+
+
+def _safe_next(target: str) -> str:
+    # Only paths inside the admin: never another host ("//evil.example" or "https://...").
+    if target.startswith("/admin") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/admin/"
+
+
+async def login_page(request: Request) -> Response:
+    if request.session.get("staff_id") is not None:
+        return RedirectResponse("/admin/", status_code=303)
+    next_path = _safe_next(request.query_params.get("next", "/admin/"))
+    return render(request, "login.html", next=next_path, email="")
+
+
+async def login(request: Request) -> Response:
+    async with request.form() as form:
+        email = text_field(form, "email", 254)
+        password = text_field(form, "password", 1024, strip=False)
+        next_path = _safe_next(text_field(form, "next", 2000))
+
+    def attempt() -> LoginOutcome:
+        with transaction(app_context(request).sessions) as session:
+            return authenticate(session, email=email, password=password, now=utcnow())
+
+    outcome = await run_in_threadpool(attempt)
+    if outcome.user is None:
+        return render(
+            request,
+            "login.html",
+            status_code=400,
+            next=next_path,
+            email=email,
+            error=outcome.message,
+        )
+    sign_in(request, outcome.user)
+    return RedirectResponse(next_path, status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    staff = current_staff(request)
+
+    def record() -> None:
+        with transaction(app_context(request).sessions) as session:
+            staff.actor.audit(session, "staff.logout")
+
+    await run_in_threadpool(record)
+    request.session.clear()
+    return RedirectResponse(LOGIN_PATH, status_code=303)
+
+
+routes = [
+    Route("/login", login_page, methods=["GET"]),
+    Route("/login", login, methods=["POST"]),
+    Route("/logout", logout, methods=["POST"]),
+]

@@ -1,0 +1,49 @@
+"""Jinja2 templates of the admin, always autoescaped: whatever a parent texts shows as text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+
+from sms_service.core.phones import mask
+from sms_service.staff.auth import csrf_token
+from sms_service.web.context import app_context
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+def _local(value: Any, zone: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    return str(value.astimezone(ZoneInfo(zone)).strftime(fmt))
+
+
+def _context(request: Request) -> dict[str, Any]:
+    settings = app_context(request).settings
+    return {
+        "csrf_token": csrf_token(request),
+        "staff": getattr(request.state, "staff", None),
+        "program_name": settings.program_name,
+        "program_zone": settings.timezone,
+    }
+
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+    autoescape=True,  # every template, whatever its name
+    undefined=jinja2.StrictUndefined,
+)
+_env.filters["mask"] = mask
+_env.filters["local"] = _local
+templates = Jinja2Templates(env=_env, context_processors=[_context])
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
+    """Render an admin page."""
+    return templates.TemplateResponse(request, name, context, status_code=status_code)

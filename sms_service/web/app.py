@@ -1,0 +1,63 @@
+"""The Starlette application factory: routes, middleware and the lifespan of background services."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+
+from sms_service.core.db import build_engine, build_sessionmaker
+from sms_service.core.settings import Settings
+from sms_service.staff.auth import StaffAccessMiddleware
+from sms_service.web import admin, api, health, sms_inbound, sms_status
+from sms_service.web.context import AppContext, BackgroundService
+
+logger = logging.getLogger(__name__)
+
+
+def build_routes() -> list[BaseRoute]:
+    """Every route the service answers, gathered from the modules that own them."""
+    return [*health.routes, *admin.routes, *api.routes, *sms_status.routes, *sms_inbound.routes]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    background: Sequence[BackgroundService] = (),
+) -> Starlette:
+    """A ready-to-serve app; `background` services start and stop with it."""
+    engine = engine if engine is not None else build_engine(settings.database_url)
+    context = AppContext(settings=settings, engine=engine, sessions=build_sessionmaker(engine))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not settings.twilio_enabled:
+            logger.warning(
+                "Twilio is not configured: webhook signatures are NOT checked and texts go to "
+                "the console transport (local mode)"
+            )
+        if settings.uses_local_secret:
+            logger.warning("SECRET_KEY is not set: using the local development key")
+        started: list[BackgroundService] = []
+        try:
+            for service in background:
+                await service.start()
+                started.append(service)
+                logger.info("started %s", service.name)
+            yield
+        finally:
+            for service in reversed(started):
+                await service.stop()
+                logger.info("stopped %s", service.name)
+
+    # Sessions and CSRF apply only under /admin and /api; Twilio's /sms webhooks never see them.
+    middleware = [Middleware(StaffAccessMiddleware, settings=settings)]
+    app = Starlette(routes=build_routes(), middleware=middleware, lifespan=lifespan)
+    app.state.context = context
+    return app

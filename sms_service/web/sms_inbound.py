@@ -1,0 +1,95 @@
+"""`POST /sms/inbound`: Twilio's incoming-message webhook, answered with TwiML."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from twilio.twiml.messaging_response import MessagingResponse
+
+from sms_service.core.db import transaction
+from sms_service.core.models import utcnow
+from sms_service.core.settings import Settings
+from sms_service.texting.inbound import IncomingText, Outcome, handle_inbound
+from sms_service.web.context import app_context
+from sms_service.web.twilio_signature import ForbiddenWebhook, verified_form
+
+logger = logging.getLogger(__name__)
+
+INBOUND_PATH = "/sms/inbound"
+
+
+def twiml(reply: str | None) -> Response:
+    """A TwiML document that sends `reply`, or says nothing."""
+    response = MessagingResponse()
+    if reply is not None:
+        response.message(reply)
+    return Response(str(response), media_type="application/xml")
+
+
+def incoming_text(form: FormData) -> IncomingText | None:
+    """The message fields of the webhook form; None when it lacks a MessageSid or a sender."""
+
+    def field(name: str) -> str:
+        value = form.get(name)
+        return value if isinstance(value, str) else ""
+
+    sid = (field("MessageSid") or field("SmsMessageSid")).strip()
+    sender = field("From").strip()
+    if not sid or len(sid) > 64 or not sender:
+        return None
+    media = field("NumMedia").strip()
+    return IncomingText(
+        message_sid=sid,
+        from_number=sender,
+        to_number=field("To").strip(),
+        body=field("Body"),
+        num_media=int(media) if media.isdigit() and len(media) < 4 else 0,
+        opt_out_type=field("OptOutType").strip() or None,
+    )
+
+
+def receive(
+    incoming: IncomingText, *, sessions: sessionmaker[Session], settings: Settings, now: datetime
+) -> Outcome:
+    """Handle one text in one transaction. A unique-constraint clash means a concurrent request
+    stored the same MessageSid (or created the same caregiver) first: run once more, and the
+    second run sees that committed row."""
+    try:
+        with transaction(sessions) as session:
+            return handle_inbound(incoming, session=session, settings=settings, now=now)
+    except IntegrityError:
+        logger.info("text %s raced another request; handling it again", incoming.message_sid)
+    with transaction(sessions) as session:
+        return handle_inbound(incoming, session=session, settings=settings, now=now)
+
+
+async def inbound_sms(request: Request) -> Response:
+    context = app_context(request)
+    try:
+        form = await verified_form(request, context.settings)
+    except ForbiddenWebhook:
+        return PlainTextResponse("Forbidden", status_code=403)
+    incoming = incoming_text(form)
+    if incoming is None:
+        logger.warning("inbound webhook without MessageSid or From: nothing to do")
+        return twiml(None)
+    try:
+        outcome = await run_in_threadpool(
+            receive, incoming, sessions=context.sessions, settings=context.settings, now=utcnow()
+        )
+    except SQLAlchemyError as error:
+        # Twilio tries the fallback URL (if any) on a 5xx; nothing was committed.
+        logger.error("inbound text %s not stored: %s", incoming.message_sid, type(error).__name__)
+        return PlainTextResponse("Service unavailable", status_code=503)
+    return twiml(outcome.reply)
+
+
+routes = [Route(INBOUND_PATH, inbound_sms, methods=["POST"])]

@@ -1,0 +1,155 @@
+"""POST /sms/status: signed delivery reports move a message forward only, never backwards."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.testclient import TestClient
+
+from sms_service.core.db import transaction
+from sms_service.core.models import Caregiver
+from tests.helpers.settings import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PUBLIC_BASE_URL
+from tests.helpers.twilio_signing import twilio_signature
+from tests.jobs.outbox import NOON_NEW_YORK, add_message, add_recipient, outbox
+
+URL = f"{TEST_PUBLIC_BASE_URL}/sms/status"
+
+
+def report(client: TestClient, sid: str, status: str, error_code: str | None = None) -> int:
+    """Post a status callback signed like Twilio's; return the HTTP status."""
+    form = {
+        "AccountSid": TEST_ACCOUNT_SID,
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "MessageStatus": status,
+        "SmsStatus": status,
+        "To": "+12125550100",
+        "ApiVersion": "2010-04-01",
+    }
+    if error_code is not None:
+        form["ErrorCode"] = error_code
+    headers = {"X-Twilio-Signature": twilio_signature(URL, form, TEST_AUTH_TOKEN)}
+    return client.post("/sms/status", data=form, headers=headers).status_code
+
+
+def sent_message(sessions: sessionmaker[Session], sid: str) -> tuple[int, int]:
+    """A row the dispatcher has sent with `sid`; returns (row id, caregiver id)."""
+    with transaction(sessions) as session:
+        person = add_recipient(session)
+        row = add_message(session, person)
+        row.state = "sent"
+        row.provider_sid = sid
+        row.sent_at = NOON_NEW_YORK
+        return row.id, person.id
+
+
+def test_reports_move_the_message_to_delivered(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    row_id, _ = sent_message(sessions, "SM" + "1" * 32)
+
+    assert report(client, "SM" + "1" * 32, "queued") == 200
+    assert outbox(sessions)[row_id].state == "sent"
+    assert report(client, "SM" + "1" * 32, "delivered") == 200
+
+    row = outbox(sessions)[row_id]
+    assert row.state == "delivered"
+    assert row.delivered_at is not None
+
+
+def test_a_late_sent_report_never_moves_delivered_backwards(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    sid = "SM" + "2" * 32
+    row_id, _ = sent_message(sessions, sid)
+
+    report(client, sid, "delivered")
+    delivered_at = outbox(sessions)[row_id].delivered_at
+    for late in ("sent", "sending", "queued", "undelivered", "failed"):
+        assert (
+            report(client, sid, late, "30003" if late in ("undelivered", "failed") else None) == 200
+        )
+
+    row = outbox(sessions)[row_id]
+    assert row.state == "delivered"
+    assert row.delivered_at == delivered_at
+    assert row.error_code is None
+
+
+@pytest.mark.parametrize("status", ["undelivered", "failed"])
+def test_undelivered_and_failed_keep_the_error_code(
+    client: TestClient, sessions: sessionmaker[Session], status: str
+) -> None:
+    sid = "SM" + "3" * 32
+    row_id, caregiver_id = sent_message(sessions, sid)
+
+    report(client, sid, status, "30003")  # handset unreachable: a passing problem
+    report(client, sid, "delivered")  # a terminal report is not replaced by another
+
+    row = outbox(sessions)[row_id]
+    assert (row.state, row.error_code) == (status, "30003")
+    with transaction(sessions) as session:
+        assert session.get_one(Caregiver, caregiver_id).status == "active"
+
+
+def test_landline_delivery_error_marks_the_caregiver_undeliverable(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    sid = "SM" + "4" * 32
+    row_id, caregiver_id = sent_message(sessions, sid)
+
+    report(client, sid, "undelivered", "30006")
+
+    assert outbox(sessions)[row_id].error_code == "30006"
+    with transaction(sessions) as session:
+        assert session.get_one(Caregiver, caregiver_id).status == "undeliverable"
+
+
+def test_unknown_sid_is_acknowledged_without_writing(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    row_id, _ = sent_message(sessions, "SM" + "5" * 32)
+    before = outbox(sessions)[row_id].updated_at
+
+    assert report(client, "SM" + "9" * 32, "delivered") == 200
+
+    row = outbox(sessions)[row_id]
+    assert (row.state, row.updated_at) == ("sent", before)
+
+
+def test_a_report_before_the_dispatcher_recorded_the_sid_changes_nothing(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    with transaction(sessions) as session:
+        row = add_message(session, add_recipient(session))
+        row.state = "sending"
+        row.lease_expires_at = NOON_NEW_YORK + timedelta(minutes=5)
+        row_id = row.id
+
+    assert report(client, "SM" + "6" * 32, "delivered") == 200
+    assert outbox(sessions)[row_id].state == "sending"
+
+
+def test_forged_signature_is_refused_and_nothing_changes(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    sid = "SM" + "7" * 32
+    row_id, _ = sent_message(sessions, sid)
+    form = {"MessageSid": sid, "MessageStatus": "failed", "ErrorCode": "30007"}
+    forged = twilio_signature(URL, form, "0" * 32)
+
+    assert (
+        client.post("/sms/status", data=form, headers={"X-Twilio-Signature": forged}).status_code
+        == 403
+    )
+    assert client.post("/sms/status", data=form).status_code == 403
+
+    assert outbox(sessions)[row_id].state == "sent"
+
+
+def test_report_without_sid_or_status_is_a_clear_400(client: TestClient) -> None:
+    form = {"AccountSid": TEST_ACCOUNT_SID}
+    headers = {"X-Twilio-Signature": twilio_signature(URL, form, TEST_AUTH_TOKEN)}
+    assert client.post("/sms/status", data=form, headers=headers).status_code == 400
