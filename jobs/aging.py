@@ -13,18 +13,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeAlias, cast
+from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import CursorResult, Engine, Row, Table, exists, select, update
+from sqlalchemy import Engine, Row, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from content.render import render_tip
 from content.segments import analyze
 from jobs.runtime import runtime
+from sms_service.caregivers.lifecycle import complete_caregivers
 from sms_service.core.db import build_sessionmaker, transaction
-from sms_service.core.models import Caregiver, Child, OutboundMessage
+from sms_service.core.models import Caregiver, CaregiverStatus, Child, OutboundMessage
 from sms_service.core.settings import Settings
 from sms_service.delivery.sendwindow import next_send_time
 
@@ -148,7 +149,7 @@ def _write_goodbyes(
     values: list[dict[str, Any]] = []
     for row in rows:
         local = _local_now(row, now)
-        if row.status != "active" or local is None:
+        if row.status != CaregiverStatus.ACTIVE or local is None:
             continue
         body = goodbye_body(row.language, row.name, settings.program_name)
         values.append(
@@ -183,14 +184,4 @@ def _complete(session: Session, rows: list[_ChildRow], now: datetime) -> int:
         .where(Child.id.in_([row.id for row in rows]))
         .values(status="completed", completed_at=now)
     )
-    still_active = exists().where(Child.caregiver_id == Caregiver.id, Child.status == "active")
-    result = session.execute(
-        update(Caregiver)
-        .where(
-            Caregiver.id.in_({row.caregiver_id for row in rows}),
-            Caregiver.status.in_(("active", "paused")),
-            ~still_active,
-        )
-        .values(status="completed", updated_at=now)
-    )
-    return cast(CursorResult[Any], result).rowcount
+    return complete_caregivers(session, {row.caregiver_id for row in rows}, now=now)

@@ -37,11 +37,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.claims import ClaimedMessage, claim_batch
-from jobs.outcomes import CaregiverChange, Outcome, record_outcomes
+from jobs.outcomes import CaregiverChange, SendOutcome, record_outcomes
 from jobs.ratelimit import TokenBucket
 from sms_service.core.db import build_engine, build_sessionmaker, transaction
 from sms_service.core.errors import PermanentSend, RetryableSend
-from sms_service.core.models import utcnow
+from sms_service.core.models import CaregiverStatus, utcnow
 from sms_service.core.phones import mask
 from sms_service.core.settings import Settings
 from sms_service.delivery.sendwindow import is_sendable_now, next_send_time
@@ -127,7 +127,7 @@ class Dispatcher:
         """Dispatch until `stop` is set, or (until_idle) until nothing due is left to claim."""
         stop = stop or asyncio.Event()
         queue: asyncio.Queue[ClaimedMessage | None] = asyncio.Queue()
-        results: list[tuple[ClaimedMessage, Outcome]] = []
+        results: list[tuple[ClaimedMessage, SendOutcome]] = []
         hungry = asyncio.Event()
         busy = [0]  # senders holding a claim, and writer batches not yet committed
 
@@ -203,14 +203,14 @@ class Dispatcher:
         self.stats.claimed += len(claims)
         return claims
 
-    def _record(self, batch: list[tuple[ClaimedMessage, Outcome]]) -> None:
+    def _record(self, batch: list[tuple[ClaimedMessage, SendOutcome]]) -> None:
         now = self._clock()
         with transaction(self._sessions) as session:
             record_outcomes(session=session, results=batch, now=now)
 
     # -- one message ------------------------------------------------------------------------
 
-    async def _process(self, claim: ClaimedMessage) -> Outcome:
+    async def _process(self, claim: ClaimedMessage) -> SendOutcome:
         if claim.previous_claim is not None:
             found = await self._reconcile(claim)
             if found is not None:
@@ -219,10 +219,10 @@ class Dispatcher:
         reason = _not_subscribed(claim, now)
         if reason is not None:
             self.stats.cancelled += 1
-            return Outcome(state="cancelled", error_message=reason)
+            return SendOutcome(state="cancelled", error_message=reason)
         if not is_sendable_now(now, claim.timezone, claim.region, self._settings):
             self.stats.deferred += 1
-            return Outcome(
+            return SendOutcome(
                 state="pending",
                 due_at=self._next_window(claim, now),
                 attempts=claim.attempts - 1,
@@ -231,7 +231,7 @@ class Dispatcher:
         if self._clock() >= claim.claimed_at + self._lease * 0.8:
             # Waited so long for the rate limit that another dispatcher may take the row over
             # soon: hand it back instead of racing it.
-            return Outcome(state="pending", attempts=claim.attempts - 1)
+            return SendOutcome(state="pending", attempts=claim.attempts - 1)
         try:
             result = await self._transport.send(
                 to=claim.to_number, body=claim.body, status_callback=self._status_callback
@@ -242,9 +242,9 @@ class Dispatcher:
             return self._refused(claim, error)
         self.stats.sent += 1
         self.stats.segments_sent += claim.segments
-        return Outcome(state="sent", provider_sid=result.sid, sent_at=self._clock())
+        return SendOutcome(state="sent", provider_sid=result.sid, sent_at=self._clock())
 
-    async def _reconcile(self, claim: ClaimedMessage) -> Outcome | None:
+    async def _reconcile(self, claim: ClaimedMessage) -> SendOutcome | None:
         assert claim.previous_claim is not None
         try:
             sid = await self._transport.find_sent(
@@ -259,13 +259,13 @@ class Dispatcher:
             return None
         logger.info("outbox row %s had been sent before its lease expired (%s)", claim.id, sid)
         self.stats.reconciled += 1
-        return Outcome(state="sent", provider_sid=sid, sent_at=self._clock())
+        return SendOutcome(state="sent", provider_sid=sid, sent_at=self._clock())
 
-    def _retry_later(self, claim: ClaimedMessage, error: RetryableSend) -> Outcome:
+    def _retry_later(self, claim: ClaimedMessage, error: RetryableSend) -> SendOutcome:
         code = str(error.code) if error.code is not None else None
         if claim.attempts >= self._retry.max_attempts:
             self.stats.failed += 1
-            return Outcome(
+            return SendOutcome(
                 state="failed",
                 error_code=code,
                 error_message=f"gave up after {claim.attempts} attempts: {error}",
@@ -279,12 +279,12 @@ class Dispatcher:
         self.stats.retried += 1
         if isinstance(error, AmbiguousSend):
             # Twilio may have it: keep the row "sending" so the retry reconciles first.
-            return Outcome(
+            return SendOutcome(
                 state="sending", lease_expires_at=due, error_code=code, error_message=str(error)
             )
-        return Outcome(state="pending", due_at=due, error_code=code, error_message=str(error))
+        return SendOutcome(state="pending", due_at=due, error_code=code, error_message=str(error))
 
-    def _refused(self, claim: ClaimedMessage, error: PermanentSend) -> Outcome:
+    def _refused(self, claim: ClaimedMessage, error: PermanentSend) -> SendOutcome:
         code = str(error.code) if error.code is not None else None
         if isinstance(error, RecipientUnsubscribed):
             self.stats.opted_out += 1
@@ -297,7 +297,7 @@ class Dispatcher:
         else:
             self.stats.failed += 1
             change = None
-        return Outcome(
+        return SendOutcome(
             state="failed",
             error_code=code,
             error_message=str(error),
@@ -311,11 +311,11 @@ class Dispatcher:
 
 def _not_subscribed(claim: ClaimedMessage, now: datetime) -> str | None:
     """Why this caregiver must not get the text now, or None."""
-    if claim.caregiver_status == "opted_out":
+    if claim.caregiver_status == CaregiverStatus.OPTED_OUT:
         return "caregiver opted out after the message was planned"
-    if claim.caregiver_status == "undeliverable":
+    if claim.caregiver_status == CaregiverStatus.UNDELIVERABLE:
         return "caregiver's number is undeliverable"
-    if claim.caregiver_status == "paused" and (
+    if claim.caregiver_status == CaregiverStatus.PAUSED and (
         claim.paused_until is None or claim.paused_until > now
     ):
         return "caregiver paused messages"

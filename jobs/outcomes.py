@@ -6,17 +6,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import CursorResult, Table, bindparam, insert, update
+from sqlalchemy import CursorResult, Table, and_, bindparam, or_, update
 from sqlalchemy.orm import Session
 
 from jobs.claims import ClaimedMessage
-from sms_service.core.models import Caregiver, ConsentEvent, OutboundMessage
+from sms_service.caregivers import lifecycle
+from sms_service.core.models import OutboundMessage
 
 CaregiverChange = Literal["opted_out", "undeliverable"]
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class SendOutcome:
     """The new values of one claimed row (and of its caregiver, when the provider said so)."""
 
     state: str
@@ -36,7 +37,12 @@ _UPDATE = (
     .where(
         _table.c.id == bindparam("b_id"),
         _table.c.claimed_at == bindparam("b_claimed_at"),
-        _table.c.state == "sending",
+        or_(
+            _table.c.state == "sending",
+            # The caregiver stopped texts (lifecycle.cancel_queued) while this claim was already
+            # with the provider: the row must say what really happened to it.
+            and_(_table.c.state == "cancelled", bindparam("b_state") == "sent"),
+        ),
     )
     .values(
         state=bindparam("b_state"),
@@ -55,7 +61,7 @@ _UPDATE = (
 def record_outcomes(
     *,
     session: Session,
-    results: list[tuple[ClaimedMessage, Outcome]],
+    results: list[tuple[ClaimedMessage, SendOutcome]],
     now: datetime,
 ) -> int:
     """Write each claim's outcome; rows whose claim was taken over meanwhile are left alone.
@@ -90,27 +96,12 @@ def record_outcomes(
 
 
 def _change_caregiver(
-    session: Session, claim: ClaimedMessage, outcome: Outcome, now: datetime
+    session: Session, claim: ClaimedMessage, outcome: SendOutcome, now: datetime
 ) -> None:
-    values: dict[str, object] = {"status": outcome.caregiver_change, "updated_at": now}
     if outcome.caregiver_change == "opted_out":
-        values["opted_out_at"] = now
-    changed = (
-        session.connection()
-        .execute(
-            update(Caregiver)
-            .where(Caregiver.id == claim.caregiver_id, Caregiver.status != outcome.caregiver_change)
-            .values(**values)
-        )
-        .rowcount
-    )
-    if changed and outcome.caregiver_change == "opted_out":
-        session.execute(
-            insert(ConsentEvent).values(
-                caregiver_id=claim.caregiver_id,
-                kind="opt_out",
-                source="carrier",
-                text=f"Twilio error {outcome.error_code}: {outcome.error_message or ''}".strip(),
-                created_at=now,
-            )
+        error = f"Twilio error {outcome.error_code}: {outcome.error_message or ''}".strip()
+        lifecycle.carrier_opt_out(session, claim.caregiver_id, error=error, now=now)
+    else:
+        lifecycle.mark_undeliverable(
+            session, claim.caregiver_id, error_code=outcome.error_code or "", now=now
         )

@@ -70,6 +70,7 @@ from content.render import MAX_NAME_LENGTH, fallback_name, transliterate_name
 from content.segments import GSM_BASIC, GSM_EXTENSION, analyze
 from content.sequence import selection_key
 from jobs.runtime import runtime
+from sms_service.caregivers.lifecycle import end_pauses
 from sms_service.core.models import Caregiver, Child, OutboundMessage, Tip, UTCDateTime
 from sms_service.core.settings import Settings
 from sms_service.delivery.sendwindow import allowed_window, next_send_time
@@ -239,12 +240,7 @@ def plan(
 
 
 def _resume_ended_pauses(connection: Connection, now: datetime) -> int:
-    result = connection.execute(
-        update(Caregiver)
-        .where(Caregiver.status == "paused", Caregiver.paused_until <= now)
-        .values(status="active", paused_until=None, updated_at=now)
-    )
-    return result.rowcount
+    return end_pauses(connection, now=now)
 
 
 def reset_scratch_tables(connection: Connection) -> None:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select, true
 from sqlalchemy.orm import Session
 
-from sms_service.core.models import LANGUAGES, Caregiver, CaregiverTag, Child
+from sms_service.core.models import LANGUAGES, Caregiver, CaregiverStatus, CaregiverTag, Child
 
 AGE_UNITS = ("weeks", "months")
 _TAG = re.compile(r"^[a-z0-9][a-z0-9 _-]{0,39}$")
@@ -126,7 +126,7 @@ def audience_condition(audience: Audience, *, zone: ZoneInfo, now: datetime) -> 
     Dates are read in the program's zone; child ages are whole weeks or months on its today.
     """
     today = now.astimezone(zone).date()
-    conditions: list[ColumnElement[bool]] = [Caregiver.status == "active"]
+    conditions: list[ColumnElement[bool]] = [Caregiver.status == CaregiverStatus.ACTIVE]
     if audience.languages:
         conditions.append(Caregiver.language.in_(audience.languages))
     if audience.keywords:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -33,7 +34,20 @@ NAMING_CONVENTION = {
 }
 
 LANGUAGES = ("en", "es")
-CAREGIVER_STATUSES = ("enrolling", "active", "paused", "opted_out", "completed", "undeliverable")
+
+
+class CaregiverStatus(StrEnum):
+    """Where a caregiver is in their life with the program; caregivers.lifecycle moves them."""
+
+    ENROLLING = "enrolling"  # texted us; the conversation is under way (or not begun)
+    ACTIVE = "active"  # gets tips
+    PAUSED = "paused"  # asked for a break until paused_until
+    OPTED_OUT = "opted_out"  # STOP (or the carrier, or staff on request): never texted again
+    COMPLETED = "completed"  # every child aged out; the goodbye was the last text
+    UNDELIVERABLE = "undeliverable"  # the carrier says the number cannot get texts
+
+
+CAREGIVER_STATUSES: tuple[str, ...] = tuple(status.value for status in CaregiverStatus)
 CHILD_STATUSES = ("active", "completed", "removed")
 CONSENT_KINDS = ("opt_in", "opt_out", "help")
 CONSENT_SOURCES = ("keyword", "twilio_opt_out_type", "carrier", "staff", "enrollment")
@@ -109,7 +123,7 @@ class Caregiver(Base):
     region: Mapped[str | None] = mapped_column(String(8))  # US state from the area code
     send_weekday: Mapped[int | None] = mapped_column(SmallInteger)  # Monday = 0
     send_hour: Mapped[int | None] = mapped_column(SmallInteger)
-    status: Mapped[str] = mapped_column(String(20), default="enrolling")
+    status: Mapped[str] = mapped_column(String(20), default=CaregiverStatus.ENROLLING)
     conversation_step: Mapped[str | None] = mapped_column(String(40))
     conversation_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     enrollment_keyword: Mapped[str | None] = mapped_column(String(40), index=True)

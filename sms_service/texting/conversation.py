@@ -11,7 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content.schedule_menu import DEFAULT_SCHEDULE
+from sms_service.caregivers import lifecycle
 from sms_service.caregivers.consent import record_consent
+from sms_service.caregivers.lifecycle import Evidence, LifecycleRefused, Status
 from sms_service.core.models import Caregiver, Child, InboundMessage
 from sms_service.core.settings import Settings
 from sms_service.texting.answers import (
@@ -66,25 +68,25 @@ class Turn:
     def update(self, **data: Any) -> None:
         self.caregiver.conversation_data = {**self.data, **data}
 
-    def record_consent(self, kind: str, *, source: str, keyword: str | None, text: str) -> None:
-        """Record a consent event made by this text (the inbound message is its evidence)."""
+    def record_consent(self, kind: str, evidence: Evidence) -> None:
+        """Record a consent event that changes no status (HELP, START mid-conversation)."""
         record_consent(
             self.session,
             caregiver=self.caregiver,
             kind=kind,
-            source=source,
-            keyword=keyword,
-            text=text,
-            inbound=self.inbound,
+            source=evidence.source,
+            keyword=evidence.keyword,
+            text=evidence.text,
+            inbound=evidence.inbound,
             now=self.now,
         )
 
 
-def begin_enrollment(turn: Turn, keyword: Keyword | None) -> str:
-    """Start (or restart) enrollment: a keyword names the language, otherwise ask for it."""
+def begin_enrollment(turn: Turn, keyword: Keyword | None, opt_in: Evidence | None = None) -> str:
+    """Start (or restart) enrollment: a keyword names the language, otherwise ask for it.
+    After an opt-out, `opt_in` is the text that asked to join again."""
     caregiver = turn.caregiver
-    caregiver.status = "enrolling"
-    caregiver.paused_until = None
+    lifecycle.start_enrollment(turn.session, caregiver, now=turn.now, evidence=opt_in)
     if keyword is not None:
         caregiver.language = keyword.language or caregiver.language
         caregiver.enrollment_keyword = keyword.word
@@ -126,7 +128,7 @@ def answer(turn: Turn, body: str, *, keyword: Keyword | None = None) -> str:
         return _answer_schedule(turn, body)
     # An unknown step (e.g. data edited by hand): start over rather than guess, without
     # un-enrolling someone who is already getting tips.
-    if turn.caregiver.status == "enrolling":
+    if turn.caregiver.status == Status.ENROLLING:
         return begin_enrollment(turn, None)
     turn.go(None)
     return turn.texts.render("already_enrolled")
@@ -224,8 +226,7 @@ def _answer_birth(turn: Turn, body: str) -> str:
         return turn.texts.render("age_updated", child=child.name)
     _create_child(turn, name, found)
     turn.go(None)
-    if turn.caregiver.status == "completed":
-        turn.caregiver.status = "active"
+    lifecycle.add_child(turn.session, turn.caregiver, now=turn.now)
     return turn.texts.render("child_added_default" if fallback else "child_added", child=name)
 
 
@@ -266,16 +267,14 @@ def _finish_enrollment(turn: Turn, data: dict[str, Any], *, default_schedule: bo
     caregiver = turn.caregiver
     birth = Birth(date.fromisoformat(data["birth"]), is_expected=bool(data.get("expected")))
     _create_child(turn, data.get("name"), birth)
-    caregiver.status = "active"
-    caregiver.enrolled_at = turn.now
-    caregiver.paused_until = None
     turn.go(None)
     key = "enrolled_default_schedule" if default_schedule else "enrolled"
     confirmation = turn.texts.render(key, when=_when(turn))
     # The confirmation states program, frequency and costs: it is the consent on record.
-    turn.record_consent(
-        "opt_in", source="enrollment", keyword=caregiver.enrollment_keyword, text=confirmation
+    evidence = Evidence(
+        source="enrollment", keyword=caregiver.enrollment_keyword, text=confirmation
     )
+    lifecycle.finish_enrollment(turn.session, caregiver, evidence=evidence, now=turn.now)
     return confirmation
 
 
@@ -292,10 +291,12 @@ def command(turn: Turn, keyword: Keyword) -> str:
     caregiver = turn.caregiver
     turn.go(None)  # a command ends any question under way
     if keyword.kind is Kind.PAUSE:
-        weeks = parse_pause_weeks(keyword.argument)
-        caregiver.status = "paused"
-        caregiver.paused_until = turn.now + timedelta(weeks=weeks)
-        local_end = caregiver.paused_until.astimezone(ZoneInfo(caregiver.timezone)).date()
+        until = turn.now + timedelta(weeks=parse_pause_weeks(keyword.argument))
+        try:
+            lifecycle.pause(turn.session, caregiver, until=until, now=turn.now)
+        except LifecycleRefused as refused:
+            return _on_hold(turn, refused)
+        local_end = until.astimezone(ZoneInfo(caregiver.timezone)).date()
         return turn.texts.render("paused", date=turn.texts.date(local_end))
     if keyword.kind is Kind.RESUME:
         return resume(turn)
@@ -326,10 +327,16 @@ def add_child(turn: Turn) -> str:
 
 def resume(turn: Turn) -> str:
     """End a pause now."""
-    if turn.caregiver.status == "paused":
-        turn.caregiver.status = "active"
-    turn.caregiver.paused_until = None
+    try:
+        lifecycle.resume(turn.session, turn.caregiver, now=turn.now)
+    except LifecycleRefused as refused:
+        return _on_hold(turn, refused)
     return turn.texts.render("resumed", when=_when(turn))
+
+
+def _on_hold(turn: Turn, refused: LifecycleRefused) -> str:
+    """Why PAUSE or RESUME changes nothing: the tips have ended, or the number was unreachable."""
+    return turn.texts.render("tips_ended" if refused.status is Status.COMPLETED else "tips_on_hold")
 
 
 def _latest_child(turn: Turn) -> Child | None:

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content.segments import analyze
-from sms_service.caregivers.consent import can_resume_tips, opt_out
-from sms_service.caregivers.records import lift_suppression
+from sms_service.caregivers import lifecycle
+from sms_service.caregivers.lifecycle import Evidence, Status
 from sms_service.core.models import Caregiver, InboundMessage, OutboundMessage
 from sms_service.core.phones import mask, timezone_for, to_e164, us_state_for
 from sms_service.core.settings import Settings
@@ -118,8 +118,8 @@ def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, bo
         and keyword is not None
         and keyword.word in SOFT_OPT_IN_WORDS
         and (
-            caregiver.status in {"active", "paused"}
-            or (caregiver.status == "enrolling" and caregiver.conversation_step is not None)
+            caregiver.status in {Status.ACTIVE, Status.PAUSED}
+            or (caregiver.status == Status.ENROLLING and caregiver.conversation_step is not None)
         )
     ):
         keyword = None
@@ -127,25 +127,21 @@ def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, bo
     if compliance is not None:
         word = keyword.word if keyword and keyword.kind is compliance else body[:40].upper()
         source = "twilio_opt_out_type" if twilio_kind is not None else "keyword"
-        return _compliance(
-            turn,
-            compliance,
-            word=word,
-            source=source,
-            body=body,
-            twilio_answered=twilio_kind is not None,
-        )
-    if caregiver.status == "opted_out":
+        evidence = Evidence(source=source, text=body, keyword=word, inbound=turn.inbound)
+        return _compliance(turn, compliance, evidence, twilio_answered=twilio_kind is not None)
+    if caregiver.status == Status.OPTED_OUT:
         if keyword is not None and keyword.kind is Kind.ENROLL:
             # Texting the program keyword is asking to join again: that is an opt-in.
-            turn.record_consent("opt_in", source="keyword", keyword=keyword.word, text=body)
-            return Outcome(conversation.begin_enrollment(turn, keyword), "keyword")
+            evidence = Evidence(
+                source="keyword", text=body, keyword=keyword.word, inbound=turn.inbound
+            )
+            return Outcome(conversation.begin_enrollment(turn, keyword, evidence), "keyword")
         return Outcome(None, "ignored_opted_out")
     if keyword is not None and keyword.kind is Kind.ENROLL:
-        if caregiver.status in {"active", "paused"}:
+        if caregiver.status in {Status.ACTIVE, Status.PAUSED}:
             return Outcome(turn.texts.render("already_enrolled"), "keyword")
         return Outcome(conversation.begin_enrollment(turn, keyword), "keyword")
-    if caregiver.status == "enrolling":
+    if caregiver.status == Status.ENROLLING:
         if caregiver.conversation_step is None:
             return Outcome(conversation.begin_enrollment(turn, None), "welcome")
         return Outcome(conversation.answer(turn, body, keyword=keyword), "answer")
@@ -156,36 +152,28 @@ def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, bo
     return _acknowledge(turn)
 
 
-def _compliance(
-    turn: Turn, kind: Kind, *, word: str, source: str, body: str, twilio_answered: bool
-) -> Outcome:
+def _compliance(turn: Turn, kind: Kind, evidence: Evidence, *, twilio_answered: bool) -> Outcome:
     """STOP, START and HELP families. With Twilio's Advanced Opt-Out (OptOutType set) Twilio
     has already sent its own confirmation, so ours would be a second one: stay quiet."""
     session, caregiver, now = turn.session, turn.caregiver, turn.now
-
-    def record(consent_kind: str) -> None:
-        turn.record_consent(consent_kind, source=source, keyword=word, text=body)
-
     if kind is Kind.OPT_OUT:
-        first_time = opt_out(session, caregiver=caregiver, now=now)
-        record("opt_out")
+        first_time = lifecycle.opt_out(session, caregiver, evidence=evidence, now=now)
         if first_time and not twilio_answered:
             return Outcome(turn.texts.render("opted_out"), "opt_out")
         return Outcome(None, "opt_out")
     if kind is Kind.HELP:
-        record("help")
+        turn.record_consent("help", evidence)
         return Outcome(None if twilio_answered else turn.texts.render("help"), "help")
-    record("opt_in")
-    if caregiver.status == "enrolling" and caregiver.conversation_step is not None:
+    was = caregiver.status
+    if was == Status.ENROLLING and caregiver.conversation_step is not None:
+        turn.record_consent("opt_in", evidence)
         return Outcome(conversation.prompt(turn), "opt_in")
-    if caregiver.status in {"active", "paused", "opted_out", "completed", "undeliverable"} and (
-        can_resume_tips(session, caregiver=caregiver)
-    ):
-        was_in = caregiver.status == "active"
-        caregiver.status, caregiver.paused_until = "active", None
+    if lifecycle.opt_in(session, caregiver, evidence=evidence, now=now) is Status.ACTIVE:
         if twilio_answered:
             return Outcome(None, "opt_in")
-        return Outcome(turn.texts.render("already_in" if was_in else "opted_in"), "opt_in")
+        return Outcome(
+            turn.texts.render("already_in" if was == Status.ACTIVE else "opted_in"), "opt_in"
+        )
     # Nothing to resume (never enrolled, or every child aged out): enroll afresh.
     return Outcome(conversation.begin_enrollment(turn, None), "opt_in")
 
@@ -201,22 +189,14 @@ def _acknowledge(turn: Turn) -> Outcome:
 def _new_caregiver(
     session: Session, settings: Settings, phone: str, language: str, *, now: datetime
 ) -> Caregiver:
-    caregiver = Caregiver(
+    caregiver = lifecycle.register(
+        session,
         phone=phone,
         language=language,
         timezone=timezone_for(phone, settings.timezone),
         region=us_state_for(phone),
-        status="enrolling",
-        conversation_data={},
-        created_at=now,
-        updated_at=now,
+        now=now,
     )
-    if lift_suppression(session, phone):
-        # Their data was deleted on request: the number starts opted out (only the program
-        # keyword, a fresh opt-in, enrolls it again), and the opt-out lives on this row now.
-        caregiver.status, caregiver.opted_out_at = "opted_out", now
-    session.add(caregiver)
-    session.flush()
     logger.info("new caregiver %s", mask(phone))
     return caregiver
 

@@ -11,71 +11,17 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import update
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from sms_service.core.db import transaction
-from sms_service.core.models import Caregiver, OutboundMessage, utcnow
+from sms_service.delivery.status import record_status
 from sms_service.web.context import app_context
 from sms_service.web.twilio_signature import ForbiddenWebhook, verified_form
 
 logger = logging.getLogger(__name__)
-
-# Twilio's status -> ours; "queued", "accepted", "sending" mean Twilio has it: our "sent".
-_STATES = {
-    "accepted": "sent",
-    "queued": "sent",
-    "sending": "sent",
-    "sent": "sent",
-    "delivered": "delivered",
-    "undelivered": "undelivered",
-    "failed": "failed",
-}
-# A report may replace a row in one of these states (and nothing else).
-_MAY_REPLACE = {
-    "sent": ("sending",),
-    "delivered": ("sending", "sent"),
-    "undelivered": ("sending", "sent"),
-    "failed": ("sending", "sent"),
-}
-# Delivery errors that say the number itself cannot get texts (not a passing outage):
-# 30005 unknown destination handset, 30006 landline or unreachable carrier.
-UNDELIVERABLE_ERRORS = frozenset({"30005", "30006"})
-
-
-def record_status(*, session: Session, sid: str, status: str, error_code: str | None) -> bool:
-    """Apply one delivery report to the outbox row with this SID; False when nothing changed."""
-    state = _STATES.get(status)
-    if state is None:
-        return False
-    now = utcnow()
-    values: dict[str, object] = {"state": state, "updated_at": now}
-    if state == "delivered":
-        values["delivered_at"] = now
-    if state in ("undelivered", "failed") and error_code:
-        values["error_code"] = error_code[:20]
-    changed = session.execute(
-        update(OutboundMessage)
-        .where(
-            OutboundMessage.provider_sid == sid,
-            OutboundMessage.state.in_(_MAY_REPLACE[state]),
-        )
-        .values(**values)
-        .returning(OutboundMessage.caregiver_id)
-    ).scalar_one_or_none()
-    if changed is None:
-        return False
-    if state == "undelivered" and error_code in UNDELIVERABLE_ERRORS:
-        session.execute(
-            update(Caregiver)
-            .where(Caregiver.id == changed, Caregiver.status.in_(("active", "paused")))
-            .values(status="undeliverable", updated_at=now)
-        )
-    return True
 
 
 async def status_callback(request: Request) -> Response:

@@ -8,11 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from sms_service.caregivers.records import delete_personal_data, get_caregiver, is_suppressed
+from sms_service.caregivers.lifecycle import delete
+from sms_service.caregivers.records import get_caregiver
 from sms_service.core.audit import Actor
 from sms_service.core.db import transaction
 from sms_service.core.models import Caregiver, Suppression
-from tests.helpers.people import add_caregiver
+from tests.helpers.people import add_caregiver, is_suppressed
 from tests.helpers.texting import Phone
 
 NUMBER = "+12125550177"
@@ -25,7 +26,7 @@ def test_a_deleted_number_stays_opted_out_until_it_joins_again(
     with transaction(sessions) as session:
         caregiver_id = add_caregiver(session, phone=NUMBER).id
     with transaction(sessions) as session:
-        delete_personal_data(session, get_caregiver(session, caregiver_id), actor=ADMIN)
+        delete(session, get_caregiver(session, caregiver_id), actor=ADMIN)
     phone = Phone(client, NUMBER)
     assert phone.text("hi, who is this?") is None  # no welcome, no enrollment conversation
     with sessions() as session:
@@ -45,7 +46,7 @@ def test_the_suppression_record_cannot_be_looked_up_in_a_fast_table(
         other = add_caregiver(session, phone="+12125550178").id
         caregiver_id = add_caregiver(session, phone=NUMBER).id
     with transaction(sessions) as session:
-        delete_personal_data(session, get_caregiver(session, caregiver_id), actor=ADMIN)
+        delete(session, get_caregiver(session, caregiver_id), actor=ADMIN)
     with sessions() as session:
         [stored] = session.scalars(select(Suppression.phone_hash)).all()
         assert is_suppressed(session, NUMBER)

@@ -7,7 +7,8 @@ from itertools import count
 
 from sqlalchemy.orm import Session
 
-from sms_service.core.models import Caregiver, CaregiverTag, Child, utcnow
+from sms_service.core.models import Caregiver, CaregiverTag, Child, Suppression, utcnow
+from sms_service.core.phones import phone_hash
 from sms_service.staff.accounts import create_staff_user
 
 _numbers = count(1000)
@@ -56,3 +57,8 @@ def add_caregiver(
 def add_staff(session: Session, email: str, role: str = "staff") -> int:
     """A staff account with the shared test password; returns its id."""
     return create_staff_user(session, email=email, password=PASSWORD, role=role).id
+
+
+def is_suppressed(session: Session, phone: str) -> bool:
+    """Whether this number is on the do-not-text list of erased numbers."""
+    return session.get(Suppression, phone_hash(phone)) is not None

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_service.core.db import transaction
-from sms_service.core.models import Caregiver, ConsentEvent
+from sms_service.core.models import AuditLog, Caregiver, ConsentEvent
 from sms_service.core.settings import Settings
 from tests.fakes.twilio_server import FakeTwilio, Fault
 from tests.helpers.settings import TEST_MESSAGING_SERVICE_SID, make_settings
@@ -212,6 +212,7 @@ def test_carrier_unsubscribed_marks_caregiver_opted_out_with_consent_event(
 ) -> None:
     with transaction(sessions) as session:
         person = add_recipient(session)
+        person.conversation_step, person.conversation_data = "schedule", {"mode": "time"}
         first = add_message(session, person)
         second = add_message(session, person, due_at=NOON_NEW_YORK + timedelta(days=7))
     fake_twilio.add_fault(
@@ -224,10 +225,16 @@ def test_carrier_unsubscribed_marks_caregiver_opted_out_with_consent_event(
     rows = outbox(sessions)
     assert rows[first.id].state == "failed"
     assert rows[first.id].error_code == "21610"
+    # Like a STOP: what was waiting is cancelled at once and any question under way is dropped.
+    assert (rows[second.id].state, rows[second.id].error_message) == (
+        "cancelled",
+        "caregiver opted out",
+    )
     with transaction(sessions) as session:
         caregiver = session.get_one(Caregiver, person.id)
         assert caregiver.status == "opted_out"
         assert caregiver.opted_out_at is not None
+        assert (caregiver.conversation_step, caregiver.conversation_data) == (None, {})
         events = session.scalars(
             select(ConsentEvent).where(ConsentEvent.caregiver_id == person.id)
         ).all()
@@ -247,15 +254,23 @@ def test_invalid_or_landline_number_is_marked_undeliverable(
     with transaction(sessions) as session:
         person = add_recipient(session)
         message = add_message(session, person)
+        later = add_message(session, person, due_at=NOON_NEW_YORK + timedelta(days=7))
     fake_twilio.add_fault(Fault(status=400, code=code, message="not a mobile number"))
 
     dispatch(sessions, settings, fake_twilio)
 
-    row = outbox(sessions)[message.id]
-    assert (row.state, row.error_code) == ("failed", str(code))
+    rows = outbox(sessions)
+    assert (rows[message.id].state, rows[message.id].error_code) == ("failed", str(code))
+    assert rows[later.id].state == "cancelled"
     with transaction(sessions) as session:
         assert session.get_one(Caregiver, person.id).status == "undeliverable"
         assert session.scalars(select(ConsentEvent)).all() == []
+        # Staff can see which error made the number undeliverable, and when.
+        [entry] = session.scalars(select(AuditLog)).all()
+        assert (entry.action, entry.detail) == (
+            "caregiver.undeliverable",
+            {"error_code": str(code)},
+        )
 
 
 def test_any_other_refusal_fails_the_row_keeping_code_and_message(

@@ -11,14 +11,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sms_service.caregivers import lifecycle
+from sms_service.caregivers.errors import CaregiverError
+from sms_service.caregivers.export import export_caregiver
 from sms_service.caregivers.records import (
-    CaregiverError,
-    delete_personal_data,
-    export_caregiver,
     get_caregiver,
-    pause_caregiver,
-    record_staff_opt_out,
-    resume_caregiver,
     search_caregivers,
     set_tags,
     statuses,
@@ -87,18 +84,18 @@ def _action(name: str) -> Any:
                     end = datetime.combine(date.fromisoformat(until), time(0), tzinfo=zone)
                 except ValueError:
                     raise CaregiverError("pick the date the pause ends") from None
-                pause_caregiver(session, caregiver, until=end, actor=staff.actor, now=now)
+                lifecycle.pause(session, caregiver, until=end, now=now, actor=staff.actor)
                 return f"Paused until {until}."
             if name == "resume":
-                resume_caregiver(session, caregiver, actor=staff.actor)
+                lifecycle.resume(session, caregiver, now=now, actor=staff.actor)
                 return "Resumed."
             if name == "tags":
                 set_tags(session, caregiver, tags=tags, actor=staff.actor)
                 return "Tags saved."
             if name == "opt-out":
-                record_staff_opt_out(session, caregiver, note=note, actor=staff.actor, now=now)
+                lifecycle.staff_opt_out(session, caregiver, note=note, actor=staff.actor, now=now)
                 return "Opted out: nothing more will be sent."
-            delete_personal_data(session, caregiver, actor=staff.actor)
+            lifecycle.delete(session, caregiver, actor=staff.actor)
             return "Personal data deleted; the number stays on the do-not-text list."
 
         try:

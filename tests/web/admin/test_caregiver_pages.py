@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from sms_service.caregivers.records import is_suppressed, lift_suppression
+from sms_service.caregivers.suppression import lift
 from sms_service.core.db import transaction
 from sms_service.core.models import (
     AuditLog,
@@ -20,7 +20,7 @@ from sms_service.core.models import (
     utcnow,
 )
 from sms_service.core.phones import phone_hash
-from tests.helpers.people import add_caregiver, add_staff
+from tests.helpers.people import add_caregiver, add_staff, is_suppressed
 from tests.web.admin.conftest import sign_in
 
 SCRIPT = "<script>alert('hi')</script> thank you!"
@@ -151,7 +151,7 @@ def test_only_admins_delete_and_deletion_leaves_an_anonymous_opt_out(
         assert is_suppressed(s, "+12125550123") and not is_suppressed(s, "+12125550124")
         entry = s.scalars(select(AuditLog).where(AuditLog.action == "caregiver.delete")).one()
         assert entry.actor == "ada@example.org" and "0123" not in str(entry.detail)
-        assert lift_suppression(s, "+12125550123") is True
+        assert lift(s, "+12125550123") is True
 
 
 def test_caregivers_csv_flags_opted_out_families_and_leaves_their_number_out(
