@@ -193,9 +193,11 @@ class Election:
                     try:
                         self._on_elected()
                     except Exception:
-                        # Most likely the database went away mid-way: let another scheduler
-                        # (or this one, next time round) lead from a clean start.
+                        # Most likely the database went away mid-way: stop whatever work had
+                        # already started (jobs resumed) while the lock is still ours, then let
+                        # another scheduler (or this one, next time round) lead afresh.
                         logger.exception("scheduler could not take the lead; trying again")
+                        self._on_lost()
                         self.release()
                 elif not waiting_said:
                     self._on_standby()

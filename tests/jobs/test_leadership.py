@@ -163,6 +163,7 @@ def test_a_scheduler_that_fails_to_take_the_lead_lets_go_and_tries_again(
     lock = FileLock(tmp_path / "db.scheduler.lock")
     rival = FileLock(tmp_path / "db.scheduler.lock")
     attempts: list[bool] = []
+    stopped_while_holding: list[bool] = []
     led = threading.Event()
 
     def take_the_lead() -> None:
@@ -173,9 +174,13 @@ def test_a_scheduler_that_fails_to_take_the_lead_lets_go_and_tries_again(
         led.set()
 
     election = Election(
-        lock, on_elected=take_the_lead, on_lost=lambda: None, on_standby=lambda: None,
+        lock,
+        on_elected=take_the_lead,
+        # The work that had started is stopped before the lock goes: no job runs unlocked.
+        on_lost=lambda: stopped_while_holding.append(lock.held()),
+        on_standby=lambda: None,
         poll_seconds=0.05,
-    )  # fmt: skip
+    )
     election.start()
     try:
         assert led.wait(timeout=10)
@@ -183,6 +188,7 @@ def test_a_scheduler_that_fails_to_take_the_lead_lets_go_and_tries_again(
         election.stop()
         election.release()
     assert attempts == [False, False]
+    assert stopped_while_holding == [True]
     assert "could not take the lead" in caplog.text
     assert rival.acquire()  # released on stop
     rival.release()
