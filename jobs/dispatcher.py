@@ -1,9 +1,11 @@
 """The outbox dispatcher: claim due texts, check consent and the clock, send at a segment rate.
 
-One asyncio loop runs a producer (claims batches in a worker thread), `concurrency` senders
-(each: reconcile if needed, re-check the caregiver, check the send window, take segment
-tokens, send) and a writer that records outcomes in batches. Database work runs in threads so
-the event loop keeps every connection to Twilio busy.
+One asyncio loop runs a producer (claims batches in a worker thread, never more than about
+CLAIM_AHEAD_SECONDS of sending at once), `concurrency` senders (each: reconcile if needed,
+check the caregiver, take segment tokens, then the last check right before the provider call:
+the send window and, in jobs.last_check, the row and the caregiver as they are now) and a
+writer that records outcomes in batches. Database work runs in threads so the event loop keeps
+every connection to Twilio busy.
 
 Crash safety. A row is "sending" from its claim until its outcome is written. If the process
 dies in between, the row keeps that state until its lease expires; the next claim takes it
@@ -37,11 +39,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.claims import ClaimedMessage, claim_batch
+from jobs.last_check import LastCheck, not_subscribed
 from jobs.outcomes import CaregiverChange, SendOutcome, record_outcomes
 from jobs.ratelimit import TokenBucket
 from sms_service.core.db import build_engine, build_sessionmaker, transaction
 from sms_service.core.errors import PermanentSend, RetryableSend
-from sms_service.core.models import CaregiverStatus, utcnow
+from sms_service.core.models import utcnow
 from sms_service.core.phones import mask
 from sms_service.core.settings import Settings
 from sms_service.delivery.sendwindow import is_sendable_now, next_send_time
@@ -118,6 +121,7 @@ class Dispatcher:
         self._clock = clock
         self._rng = rng or random.Random()
         self._bucket = TokenBucket(settings.send_rate)
+        self._last_check = LastCheck(sessions)
         self._status_callback = settings.url_for("/sms/status")
         self.stats = DispatchStats()
 
@@ -130,10 +134,12 @@ class Dispatcher:
         results: list[tuple[ClaimedMessage, SendOutcome]] = []
         hungry = asyncio.Event()
         busy = [0]  # senders holding a claim, and writer batches not yet committed
+        holding = [0]  # senders holding a claim: with the queue, every claim not yet settled
 
         async def sender() -> None:
             while (claim := await queue.get()) is not None:
                 busy[0] += 1
+                holding[0] += 1
                 try:
                     outcome = await self._process(claim)
                 except Exception:  # a bug must not kill the loop; the lease brings it back
@@ -142,7 +148,8 @@ class Dispatcher:
                     results.append((claim, outcome))
                 finally:
                     busy[0] -= 1
-                    if queue.qsize() < self._limit:
+                    holding[0] -= 1
+                    if queue.qsize() + holding[0] < self._limit:
                         hungry.set()
 
         async def writer() -> None:
@@ -165,12 +172,15 @@ class Dispatcher:
         settled = False  # until_idle: an empty claim after every outcome was written
         try:
             while not stop.is_set():
-                if queue.qsize() >= self._limit:
+                # Claims stay few (about CLAIM_AHEAD_SECONDS of sending): a claim is a promise
+                # to send soon, and the fewer there are, the less a late STOP has to undo.
+                room = self._limit - queue.qsize() - holding[0]
+                if room <= 0:
                     hungry.clear()
                     await _wait(hungry, self._poll)
                     continue
                 try:
-                    claims = await asyncio.to_thread(self._claim)
+                    claims = await asyncio.to_thread(self._claim, room)
                 except SQLAlchemyError:  # the database is away: keep going, try again soon
                     logger.exception("claiming due texts failed")
                     await _wait(stop, self._poll)
@@ -195,11 +205,9 @@ class Dispatcher:
             writer_done.set()
             await writing
 
-    def _claim(self) -> list[ClaimedMessage]:
+    def _claim(self, limit: int) -> list[ClaimedMessage]:
         with transaction(self._sessions) as session:
-            claims = claim_batch(
-                session=session, now=self._clock(), limit=self._limit, lease=self._lease
-            )
+            claims = claim_batch(session=session, now=self._clock(), limit=limit, lease=self._lease)
         self.stats.claimed += len(claims)
         return claims
 
@@ -216,7 +224,7 @@ class Dispatcher:
             if found is not None:
                 return found
         now = self._clock()
-        reason = _not_subscribed(claim, now)
+        reason = not_subscribed(claim.caregiver_status, claim.paused_until, now)
         if reason is not None:
             self.stats.cancelled += 1
             return SendOutcome(state="cancelled", error_message=reason)
@@ -228,10 +236,21 @@ class Dispatcher:
                 attempts=claim.attempts - 1,
             )
         await self._bucket.acquire(claim.segments)
-        if self._clock() >= claim.claimed_at + self._lease * 0.8:
+        now = self._clock()
+        if now >= claim.claimed_at + self._lease * 0.8:
             # Waited so long for the rate limit that another dispatcher may take the row over
             # soon: hand it back instead of racing it.
             return SendOutcome(state="pending", attempts=claim.attempts - 1)
+        # The last look, after the wait for tokens and right before the provider call.
+        if not is_sendable_now(now, claim.timezone, claim.region, self._settings):
+            self.stats.deferred += 1
+            return SendOutcome(
+                state="pending", due_at=self._next_window(claim, now), attempts=claim.attempts - 1
+            )
+        reason = await self._last_check.why_not(claim, now)
+        if reason is not None:
+            self.stats.cancelled += 1
+            return SendOutcome(state="cancelled", error_message=reason)
         try:
             result = await self._transport.send(
                 to=claim.to_number, body=claim.body, status_callback=self._status_callback
@@ -307,19 +326,6 @@ class Dispatcher:
     def _next_window(self, claim: ClaimedMessage, moment: datetime) -> datetime:
         local = moment.astimezone(ZoneInfo(claim.timezone))
         return next_send_time(local, claim.region, self._settings).astimezone(UTC)
-
-
-def _not_subscribed(claim: ClaimedMessage, now: datetime) -> str | None:
-    """Why this caregiver must not get the text now, or None."""
-    if claim.caregiver_status == CaregiverStatus.OPTED_OUT:
-        return "caregiver opted out after the message was planned"
-    if claim.caregiver_status == CaregiverStatus.UNDELIVERABLE:
-        return "caregiver's number is undeliverable"
-    if claim.caregiver_status == CaregiverStatus.PAUSED and (
-        claim.paused_until is None or claim.paused_until > now
-    ):
-        return "caregiver paused messages"
-    return None
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> None:
