@@ -7,8 +7,9 @@ transaction starts with BEGIN IMMEDIATE (sms_service.core.db), which holds the d
 write lock from the SELECT to the COMMIT: a claim is atomic and claims simply queue.
 
 Rows still "sending" whose lease has expired belonged to a dispatcher that died (or that is
-waiting to retry an ambiguous send). They are claimed again with `previous_claim` set: the
-dispatcher must ask the provider whether that earlier attempt went out before sending again.
+waiting to retry an ambiguous send). They are claimed again with `previous_claim` set to the
+first uncertain moment (`uncertain_since`, kept across failed reconciliations): the dispatcher
+must ask the provider whether any attempt since then went out before sending again.
 `claimed_at` identifies a claim: results are written only where it still matches.
 """
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.orm import Session
 
 from sms_service.core.models import Caregiver, OutboundMessage
@@ -51,6 +52,7 @@ _COLUMNS = (
     OutboundMessage.body,
     OutboundMessage.segments,
     OutboundMessage.claimed_at,
+    OutboundMessage.uncertain_since,
     OutboundMessage.due_at,
     Caregiver.id.label("caregiver_id"),
     Caregiver.status.label("caregiver_status"),
@@ -97,6 +99,15 @@ def claim_batch(
             attempts=OutboundMessage.attempts + 1,
             claimed_at=now,
             lease_expires_at=now + lease,
+            # A dead claim's send may have reached the provider: remember the first such moment
+            # until an outcome settles it (a failed reconciliation must not move it forward).
+            uncertain_since=case(
+                (
+                    OutboundMessage.state == "sending",
+                    func.coalesce(OutboundMessage.uncertain_since, OutboundMessage.claimed_at),
+                ),
+                else_=None,
+            ),
         )
         .execution_options(synchronize_session=False)
     )
@@ -109,7 +120,11 @@ def claim_batch(
             body=row.body,
             segments=max(row.segments, 1),
             due_at=row.due_at,
-            previous_claim=(row.claimed_at or row.due_at) if row.state == "sending" else None,
+            previous_claim=(
+                (row.uncertain_since or row.claimed_at or row.due_at)
+                if row.state == "sending"
+                else None
+            ),
             caregiver_id=row.caregiver_id,
             caregiver_status=row.caregiver_status,
             paused_until=row.paused_until,

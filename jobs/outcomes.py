@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import CursorResult, Table, and_, bindparam, or_, update
+from sqlalchemy import CursorResult, Table, and_, bindparam, case, func, or_, update
 from sqlalchemy.orm import Session
 
 from jobs.claims import ClaimedMessage
@@ -54,6 +54,14 @@ _UPDATE = (
         error_message=bindparam("b_error_message"),
         sent_at=bindparam("b_sent_at"),
         updated_at=bindparam("b_now"),
+        # Still unresolved ("sending" again): keep the first uncertain moment; otherwise settled.
+        uncertain_since=case(
+            (
+                bindparam("b_state") == "sending",
+                func.coalesce(_table.c.uncertain_since, bindparam("b_claimed_at")),
+            ),
+            else_=None,
+        ),
     )
 )
 

@@ -367,6 +367,9 @@ class OutboundMessage(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     lease_expires_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]
+    # The first claim whose send may have reached the provider unrecorded (a dispatcher died,
+    # or a reconciliation failed): every later search for it starts here until it is resolved.
+    uncertain_since: Mapped[datetime | None]
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     error_code: Mapped[str | None] = mapped_column(String(20))
     error_message: Mapped[str | None] = mapped_column(Text)
@@ -396,6 +399,20 @@ class ApiToken(Base):
 
     def __repr__(self) -> str:
         return f"ApiToken(id={self.id!r}, name={self.name!r})"
+
+
+class EarlyDeliveryReport(Base):
+    """A delivery report that came before its message's SID was stored; applied once it is."""
+
+    __tablename__ = "early_delivery_report"
+
+    provider_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    error_code: Mapped[str | None] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    def __repr__(self) -> str:
+        return f"EarlyDeliveryReport(status={self.status!r})"
 
 
 class Suppression(Base):

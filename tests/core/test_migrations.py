@@ -1,8 +1,12 @@
+"""Alembic migrations: they build the models' schema, go down and up, and move data right."""
+
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from jobs.scheduler import JOBS_TABLE
 from sms_service.core.db import downgrade, include_object, upgrade
@@ -26,3 +30,45 @@ def test_downgrade_to_base_and_back(engine: Engine) -> None:
     finally:
         upgrade(engine)  # even after a failure: later tests share this PostgreSQL database
     assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+
+
+def test_0002_anchors_the_uncertainty_of_rows_already_sending(engine: Engine) -> None:
+    claimed = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    row = {"to_number": "+12125550100", "body": "hi", "segments": 1, "attempts": 1}
+    try:
+        downgrade(engine, "0001")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO caregiver (id, phone, language, timezone, status, "
+                    "conversation_data, created_at, updated_at) VALUES (900, '+12125550100', "
+                    "'en', 'America/New_York', 'active', '{}', :at, :at)"
+                ),
+                {"at": claimed},
+            )
+            for key, state in (("m:sending", "sending"), ("m:pending", "pending")):
+                connection.execute(
+                    text(
+                        "INSERT INTO outbound_message (dedupe_key, kind, caregiver_id, to_number,"
+                        " body, segments, state, due_at, attempts, claimed_at, created_at,"
+                        " updated_at) VALUES (:key, 'tip', 900, :to_number, :body, :segments,"
+                        " :state, :at, :attempts, :at, :at, :at)"
+                    ),
+                    {**row, "key": key, "state": state, "at": claimed},
+                )
+        upgrade(engine, "0002")
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT dedupe_key, uncertain_since FROM outbound_message")
+            )
+            found = {key: since for key, since in rows}
+        assert found["m:pending"] is None
+        assert found["m:sending"] is not None
+        downgrade(engine, "0001")
+        columns = {column["name"] for column in inspect(engine).get_columns("outbound_message")}
+        assert "uncertain_since" not in columns
+        assert "early_delivery_report" not in inspect(engine).get_table_names()
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM caregiver WHERE id = 900"))
+        upgrade(engine)

@@ -167,6 +167,7 @@ class FakeTwilio:
         self._spec = load_spec()
         self._lock = threading.Lock()
         self._rules: list[_Rule] = []
+        self._list_faults: list[Fault] = []
         self._messages: list[dict[str, Any]] = []
         self._requests: list[RecordedRequest] = []
         self._violations: list[str] = []
@@ -236,6 +237,11 @@ class FakeTwilio:
         """Answer the next `times` creates (to `to`, or to anyone) with `fault`."""
         with self._lock:
             self._rules.append(_Rule(fault=fault, to=to, remaining=times))
+
+    def fail_lists(self, fault: Fault, *, times: int = 1) -> None:
+        """Answer the next `times` message list queries with `fault` (kind "error" only)."""
+        with self._lock:
+            self._list_faults.extend([fault] * times)
 
     def add_message(
         self, *, to: str, body: str, sent_at: datetime | None = None, queued: bool = False
@@ -441,6 +447,11 @@ class FakeTwilio:
         if problem is not None:
             self._log(request, {}, 401)
             return _error(401, 20003, f"Authenticate ({problem})")
+        with self._lock:
+            fault = self._list_faults.pop(0) if self._list_faults else None
+        if fault is not None:
+            self._log(request, {}, fault.status)
+            return _error(fault.status, fault.code, fault.message)
         try:
             after = _date_filter(query["DateSent>"]) if "DateSent>" in query else None
             before = _date_filter(query["DateSent<"]) if "DateSent<" in query else None

@@ -370,3 +370,31 @@ def test_a_row_that_waited_out_most_of_its_lease_is_handed_back_not_raced(
     assert dispatcher.stats.claimed > 3
     assert sorted(m["to"] for m in fake_twilio.messages) == sorted(p.phone for p in people)
     assert {row.state for row in outbox(sessions).values()} == {"sent"}
+
+
+def test_a_failed_reconciliation_keeps_searching_from_the_first_uncertain_send(
+    sessions: sessionmaker[Session], settings: Settings, fake_twilio: FakeTwilio
+) -> None:
+    # A dispatcher claimed the row, Twilio accepted the text, and the dispatcher died.
+    first_claim = NOON_NEW_YORK - timedelta(minutes=10)
+    with transaction(sessions) as session:
+        person = add_recipient(session)
+        message = add_message(session, person, due_at=first_claim)
+        message.state, message.attempts = "sending", 1
+        message.claimed_at, message.lease_expires_at = first_claim, NOON_NEW_YORK
+        body = message.body
+    fake_twilio.add_message(to=person.phone, body=body, sent_at=first_claim + timedelta(seconds=1))
+    # The next dispatcher cannot ask Twilio (its list query fails), so it must wait...
+    fake_twilio.fail_lists(Fault(status=503, code=20503, message="Service unavailable"))
+
+    dispatch(sessions, settings, fake_twilio, now=NOON_NEW_YORK)
+
+    row = outbox(sessions)[message.id]
+    assert row.state == "sending" and row.lease_expires_at is not None
+    # ...and the one after that still searches from the first claim, not from its own.
+    dispatch(sessions, settings, fake_twilio, now=row.lease_expires_at)
+
+    row = outbox(sessions)[message.id]
+    assert len(fake_twilio.sent_to(person.phone)) == 1, "sent twice"
+    assert (row.state, row.provider_sid) == ("sent", fake_twilio.sent_to(person.phone)[0]["sid"])
+    assert row.uncertain_since is None
