@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from jobs.claims import ClaimedMessage
 from sms_service.caregivers import lifecycle
 from sms_service.core.models import OutboundMessage
+from sms_service.delivery.status import apply_early_reports
 
 CaregiverChange = Literal["opted_out", "undeliverable"]
 
@@ -100,6 +101,8 @@ def record_outcomes(
     for claim, outcome in results:
         if outcome.caregiver_change is not None:
             _change_caregiver(session, claim, outcome, now)
+    sids = [outcome.provider_sid for _claim, outcome in results if outcome.provider_sid]
+    apply_early_reports(session, sids, now=now)
     return int(written)
 
 

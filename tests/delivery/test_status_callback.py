@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from sms_service.core.db import transaction
-from sms_service.core.models import Caregiver
-from tests.helpers.settings import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PUBLIC_BASE_URL
+from sms_service.core.models import Caregiver, EarlyDeliveryReport
+from tests.fakes.twilio_server import FakeTwilio
+from tests.helpers.settings import (
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    TEST_PUBLIC_BASE_URL,
+    make_settings,
+)
 from tests.helpers.twilio_signing import twilio_signature
-from tests.jobs.outbox import NOON_NEW_YORK, add_message, add_recipient, outbox
+from tests.jobs.outbox import NOON_NEW_YORK, add_message, add_recipient, dispatch, outbox
 
 URL = f"{TEST_PUBLIC_BASE_URL}/sms/status"
 
@@ -119,17 +124,33 @@ def test_unknown_sid_is_acknowledged_without_writing(
     assert (row.state, row.updated_at) == ("sent", before)
 
 
-def test_a_report_before_the_dispatcher_recorded_the_sid_changes_nothing(
-    client: TestClient, sessions: sessionmaker[Session]
+@pytest.mark.parametrize(
+    ("status", "error_code", "expected"),
+    [("delivered", None, "delivered"), ("undelivered", "30006", "undelivered")],
+)
+def test_a_report_before_the_dispatcher_recorded_the_sid_is_applied_when_it_is(
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    fake_twilio: FakeTwilio,
+    database_url: str,
+    status: str,
+    error_code: str | None,
+    expected: str,
 ) -> None:
     with transaction(sessions) as session:
-        row = add_message(session, add_recipient(session))
-        row.state = "sending"
-        row.lease_expires_at = NOON_NEW_YORK + timedelta(minutes=5)
-        row_id = row.id
+        person = add_recipient(session)
+        row_id = add_message(session, person).id
+    # Twilio reports on the message before the dispatcher has even read the create answer.
+    fake_twilio.on_create = lambda message: report(client, message["sid"], status, error_code)
 
-    assert report(client, "SM" + "6" * 32, "delivered") == 200
-    assert outbox(sessions)[row_id].state == "sending"
+    dispatch(sessions, make_settings(database_url), fake_twilio)
+
+    row = outbox(sessions)[row_id]
+    assert (row.state, row.error_code) == (expected, error_code)
+    with transaction(sessions) as session:
+        caregiver = session.get_one(Caregiver, person.id)
+        assert caregiver.status == ("undeliverable" if error_code else "active")
+        assert session.scalars(select(EarlyDeliveryReport)).all() == []
 
 
 def test_forged_signature_is_refused_and_nothing_changes(
