@@ -13,14 +13,12 @@ import logging
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sms_service.core.db import transaction
 from sms_service.core.models import Caregiver, OutboundMessage, utcnow
-from sms_service.web.context import app_context
+from sms_service.web.context import app_context, in_transaction
 from sms_service.web.twilio_signature import ForbiddenWebhook, verified_form
 
 logger = logging.getLogger(__name__)
@@ -47,7 +45,7 @@ _MAY_REPLACE = {
 UNDELIVERABLE_ERRORS = frozenset({"30005", "30006"})
 
 
-def record_status(*, session: Session, sid: str, status: str, error_code: str | None) -> bool:
+def record_status(session: Session, *, sid: str, status: str, error_code: str | None) -> bool:
     """Apply one delivery report to the outbox row with this SID; False when nothing changed."""
     state = _STATES.get(status)
     if state is None:
@@ -91,11 +89,9 @@ async def status_callback(request: Request) -> Response:
     if not sid or not status:
         return Response("missing MessageSid or MessageStatus", status_code=400)
 
-    def apply() -> bool:
-        with transaction(context.sessions) as session:
-            return record_status(session=session, sid=sid, status=status, error_code=error_code)
-
-    changed = await run_in_threadpool(apply)
+    changed = await in_transaction(
+        context, record_status, sid=sid, status=status, error_code=error_code
+    )
     logger.debug("status %s for %s: %s", status, sid, "recorded" if changed else "ignored")
     return Response(status_code=200)
 

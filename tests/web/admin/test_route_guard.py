@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from sms_service.core.db import transaction
 from sms_service.core.models import utcnow
 from sms_service.core.settings import Settings
-from sms_service.staff.auth import LOGIN_PATH
+from sms_service.web.guards import LOGIN_PATH
 from tests.helpers.campaigns import make_campaign
 from tests.helpers.people import add_caregiver
 from tests.web.admin.conftest import csrf_of
