@@ -22,13 +22,13 @@ from sms_service.campaigns.authoring import (
     resume_campaign,
     schedule_campaign,
 )
+from sms_service.campaigns.json_format import CampaignJsonError, campaign_input, campaign_json
 from sms_service.campaigns.results import campaign_results
 from sms_service.cli.common import CommandError, Subparsers, connect, load_settings
 from sms_service.core.audit import CLI_ACTOR
 from sms_service.core.db import build_sessionmaker, transaction
 from sms_service.core.models import utcnow
 from sms_service.core.settings import Settings
-from sms_service.web.api import BadRequest, campaign_input, campaign_json
 
 
 def register(subparsers: Subparsers) -> None:
@@ -119,7 +119,7 @@ def _run(work: Callable[[Session, Settings], Any]) -> Any:
     try:
         with transaction(build_sessionmaker(engine)) as session:
             return work(session, settings)
-    except (CampaignError, BadRequest) as error:
+    except (CampaignError, CampaignJsonError) as error:
         raise CommandError(str(error)) from None
     finally:
         engine.dispose()

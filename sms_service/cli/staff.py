@@ -9,10 +9,11 @@ import os
 from sqlalchemy import select
 
 from sms_service.cli.common import CommandError, Subparsers, connect, load_settings
+from sms_service.core.audit import CLI_ACTOR
 from sms_service.core.db import build_sessionmaker, transaction
 from sms_service.core.models import StaffUser
 from sms_service.staff.accounts import StaffError, create_staff_user
-from sms_service.staff.auth import create_api_token
+from sms_service.staff.tokens import create_api_token
 
 
 def register(subparsers: Subparsers) -> None:
@@ -69,7 +70,9 @@ def _create_token(args: argparse.Namespace) -> int:
             user = session.scalar(select(StaffUser).where(StaffUser.email == email))
             if user is None or not user.is_active:
                 raise CommandError(f"no active staff account {args.email}")
-            token = create_api_token(session, staff_user_id=user.id, name=args.name, actor="cli")
+            token = create_api_token(
+                session, staff_user_id=user.id, name=args.name, actor=CLI_ACTOR
+            )
     finally:
         engine.dispose()
     print(token)

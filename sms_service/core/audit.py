@@ -1,4 +1,4 @@
-"""Who performs a staff action (a signed-in person, an API token, or the CLI), for the audit log."""
+"""Who performs a staff action (a signed-in person, an API token, or the CLI) and the audit log."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sms_service.core.models import AuditLog
-from sms_service.staff.accounts import record_audit
 
 
 @dataclass(frozen=True)
 class Actor:
-    """The author of a staff action: `name` is an email, or "cli"."""
+    """The author of a staff action: `name` is an email (the one tried, for a sign-in attempt),
+    or "cli"; `staff_user_id` is set once the person is known."""
 
     name: str
     staff_user_id: int | None = None
@@ -24,15 +24,17 @@ class Actor:
         return self.role == "admin"
 
     def audit(self, session: Session, action: str, target: Any = None, **detail: Any) -> AuditLog:
-        """Record `action` on `target` by this actor in the audit log."""
-        return record_audit(
-            session,
+        """Record `action` on `target` by this actor in the audit log; the caller commits."""
+        entry = AuditLog(
+            staff_user_id=self.staff_user_id,
             actor=self.name,
             action=action,
-            target=target,
-            staff_user_id=self.staff_user_id,
+            target_type=type(target).__name__ if target is not None else None,
+            target_id=str(target.id) if target is not None else None,
             detail=detail,
         )
+        session.add(entry)
+        return entry
 
 
 CLI_ACTOR = Actor(name="cli", role="admin")

@@ -9,11 +9,13 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
+# The execution option that makes a connection's transaction read-only (read by the begin hooks).
+READ_ONLY = "sms_tips_read_only"
 
 
 def build_engine(database_url: str, **options: Any) -> Engine:
@@ -28,7 +30,9 @@ def build_engine(database_url: str, **options: Any) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     options.setdefault("pool_pre_ping", True)
-    return create_engine(url, **options)
+    engine = create_engine(url, **options)
+    event.listen(engine, "begin", _postgres_begin)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -42,8 +46,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = bool(connection.get_execution_options().get(READ_ONLY))
+    # query_only makes a write in a read transaction fail at once, as READ ONLY does on
+    # PostgreSQL, instead of racing for the lock; it stays set on the connection, so it is only
+    # changed when the kind of transaction changes.
+    if connection.info.get("query_only", False) != read_only:
+        connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+        connection.info["query_only"] = read_only
+    # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking;
+    # a reader takes no lock until it reads, and in WAL mode readers never block the writer.
+    connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+
+
+def _postgres_begin(connection: Connection) -> None:
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
 
 
 # APScheduler creates and owns its job table; it is not part of this schema.
@@ -69,6 +86,15 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def read_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One session and one read-only transaction: writes fail, and on SQLite it takes no lock
+    that would make writers wait."""
+    with factory() as session, session.begin():
+        session.connection(execution_options={READ_ONLY: True})
+        yield session
+
+
 def alembic_config(connection: Connection | None = None) -> AlembicConfig:
     """Alembic's configuration for the packaged migrations, optionally bound to `connection`."""
     config = AlembicConfig()
@@ -88,9 +114,3 @@ def downgrade(engine: Engine, revision: str) -> None:
     """Migrate the database down to `revision` ("base" removes every table)."""
     with engine.begin() as connection:
         command.downgrade(alembic_config(connection), revision)
-
-
-def ping(engine: Engine) -> None:
-    """Raise unless the database answers a trivial query."""
-    with engine.connect() as connection:
-        connection.execute(text("SELECT 1"))

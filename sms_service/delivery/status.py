@@ -41,7 +41,7 @@ _MAY_REPLACE = {
 UNDELIVERABLE_ERRORS = frozenset({"30005", "30006"})
 
 
-def record_status(*, session: Session, sid: str, status: str, error_code: str | None) -> bool:
+def record_status(session: Session, *, sid: str, status: str, error_code: str | None) -> bool:
     """Apply one delivery report to the outbox row with this SID; False when nothing changed."""
     state = _STATES.get(status)
     if state is None:
@@ -115,7 +115,7 @@ def apply_early_reports(session: Session, sids: list[str], *, now: datetime) -> 
     for report in reports:
         if report.status != "sent":
             record_status(
-                session=session,
+                session,
                 sid=report.provider_sid,
                 status=report.status,
                 error_code=report.error_code,

@@ -1,14 +1,14 @@
-"""Staff accounts: creating them and recording what they do in the audit log."""
+"""Staff accounts: creating them."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sms_service.core.models import STAFF_ROLES, AuditLog, StaffUser
+from sms_service.core.audit import CLI_ACTOR, Actor
+from sms_service.core.models import STAFF_ROLES, StaffUser
 from sms_service.staff.passwords import MIN_PASSWORD_LENGTH, hash_password
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -19,7 +19,7 @@ class StaffError(ValueError):
 
 
 def create_staff_user(
-    session: Session, *, email: str, password: str, role: str = "staff", actor: str = "cli"
+    session: Session, *, email: str, password: str, role: str = "staff", actor: Actor = CLI_ACTOR
 ) -> StaffUser:
     """Add a staff account with an argon2-hashed password and audit it; the caller commits."""
     email = email.strip().lower()
@@ -34,27 +34,5 @@ def create_staff_user(
     user = StaffUser(email=email, password_hash=hash_password(password), role=role)
     session.add(user)
     session.flush()
-    record_audit(session, actor=actor, action="staff.create", target=user, detail={"role": role})
+    actor.audit(session, "staff.create", user, role=role)
     return user
-
-
-def record_audit(
-    session: Session,
-    *,
-    actor: str,
-    action: str,
-    target: Any = None,
-    staff_user_id: int | None = None,
-    detail: dict[str, Any] | None = None,
-) -> AuditLog:
-    """Write one audit-log row: who (`actor`), what (`action`), on which record (`target`)."""
-    entry = AuditLog(
-        staff_user_id=staff_user_id,
-        actor=actor,
-        action=action,
-        target_type=type(target).__name__ if target is not None else None,
-        target_id=str(target.id) if target is not None else None,
-        detail=detail or {},
-    )
-    session.add(entry)
-    return entry

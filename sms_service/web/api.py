@@ -1,27 +1,24 @@
 """The JSON API under /api: campaigns and program stats, for staff with a bearer token.
 
-Authentication happens in sms_service.staff.auth.StaffAccessMiddleware (no cookies here, so no
-CSRF); the OpenAPI document at /api/openapi.json is built from the docstrings below.
+The mount's BearerGuard (sms_service.web.guards) lets only token holders in (no cookies here, so
+no CSRF); the OpenAPI document at /api/openapi.json is built from the docstrings below.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.schemas import SchemaGenerator
 
-from sms_service.campaigns.audience import Audience, audience_size
+from sms_service.campaigns.audience import audience_size
 from sms_service.campaigns.authoring import (
     CampaignError,
-    MessageDraft,
     audience_of,
     cancel_campaign,
     check_campaign,
@@ -31,15 +28,13 @@ from sms_service.campaigns.authoring import (
     pause_campaign,
     resume_campaign,
     schedule_campaign,
-    wall_clock,
 )
+from sms_service.campaigns.json_format import CampaignJsonError, campaign_input, campaign_json
 from sms_service.campaigns.results import campaign_results
-from sms_service.core.db import transaction
-from sms_service.core.models import Campaign, utcnow
-from sms_service.core.settings import Settings
-from sms_service.staff.auth import current_staff
+from sms_service.core.models import utcnow
 from sms_service.staff.reports import program_stats
-from sms_service.web.context import app_context
+from sms_service.web.context import app_context, in_read_transaction, in_transaction
+from sms_service.web.guards import API_MIDDLEWARE, current_staff
 
 MAX_BODY = 100_000
 
@@ -56,66 +51,10 @@ schemas = SchemaGenerator(
 
 
 class BadRequest(Exception):
-    """A request body the API cannot use; the message goes back to the caller."""
-
-
-def campaign_json(campaign: Campaign, *, settings: Settings) -> dict[str, Any]:
-    """A campaign as the API (and `sms-tips campaign show`) presents it."""
-    return {
-        "id": campaign.id,
-        "name": campaign.name,
-        "kind": campaign.kind,
-        "status": campaign.status,
-        "local_time": campaign.local_time,
-        "audience": campaign.audience,
-        "messages": [
-            {
-                "position": message.position,
-                "send_at": wall_clock(
-                    message, local_time=campaign.local_time, zone=settings.zone
-                ).isoformat(timespec="minutes"),
-                "texts": message.texts,
-                "planned_at": message.planned_at.isoformat() if message.planned_at else None,
-            }
-            for message in campaign.messages
-        ],
-        "created_at": campaign.created_at.isoformat(),
-    }
-
-
-def campaign_input(data: Any) -> tuple[str, Audience, bool, list[MessageDraft]]:
-    """Read a campaign from JSON: {name, local_time, audience: {...}, messages: [{send_at,
-    texts}]}; send_at is a wall-clock time such as 2026-05-04T10:00."""
-    if not isinstance(data, dict):
-        raise BadRequest("send a JSON object")
-    try:
-        audience = Audience.from_json(dict(data.get("audience") or {}))
-    except (TypeError, ValueError) as error:  # AudienceError is a ValueError
-        raise BadRequest(f"audience: {error}") from None
-    try:
-        messages = [
-            MessageDraft(
-                send_at=datetime.fromisoformat(str(item["send_at"])).replace(tzinfo=None),
-                texts={str(k): str(v) for k, v in dict(item.get("texts") or {}).items()},
-            )
-            for item in data.get("messages") or []
-        ]
-    except (KeyError, TypeError, ValueError, AttributeError):
-        raise BadRequest(
-            "messages must be a list of {send_at: '2026-05-04T10:00', texts: {en: ..., es: ...}}"
-        ) from None
-    return str(data.get("name") or ""), audience, bool(data.get("local_time")), messages
+    """A request body the API cannot read; the message goes back to the caller."""
 
 
 Handler = Callable[[Request], Awaitable[Response]]
-
-
-async def _db(request: Request, work: Callable[[Session], Any]) -> Any:
-    def run() -> Any:
-        with transaction(app_context(request).sessions) as session:
-            return work(session)
-
-    return await run_in_threadpool(run)
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -139,7 +78,7 @@ async def campaigns_index(request: Request) -> Response:
       200: {description: "a list of campaigns"}
     """
     settings = app_context(request).settings
-    items = await _db(
+    items = await in_read_transaction(
         request, lambda s: [campaign_json(c, settings=settings) for c in list_campaigns(s)]
     )
     return JSONResponse({"campaigns": items})
@@ -173,7 +112,7 @@ async def campaigns_create(request: Request) -> Response:
     actor = current_staff(request).actor
     try:
         name, audience, local_time, messages = campaign_input(await _body(request))
-        created = await _db(
+        created = await in_transaction(
             request,
             lambda s: campaign_json(
                 create_campaign(
@@ -188,7 +127,7 @@ async def campaigns_create(request: Request) -> Response:
                 settings=settings,
             ),
         )
-    except (BadRequest, CampaignError) as error:
+    except (BadRequest, CampaignJsonError, CampaignError) as error:
         return _error(400, str(error))
     return JSONResponse(created, status_code=201)
 
@@ -230,7 +169,7 @@ async def campaign_show(request: Request) -> Response:
         return data
 
     try:
-        return JSONResponse(await _db(request, work))
+        return JSONResponse(await in_read_transaction(request, work))
     except CampaignError as error:
         return _error(404, str(error))
 
@@ -254,7 +193,7 @@ def _transition(name: str) -> Handler:
             return campaign_json(campaign, settings=settings)
 
         try:
-            return JSONResponse(await _db(request, work))
+            return JSONResponse(await in_transaction(request, work))
         except CampaignError as error:
             status = 404 if "there is no campaign" in str(error) else 409
             return _error(status, str(error))
@@ -278,7 +217,9 @@ async def stats(request: Request) -> Response:
       200: {description: "the figures"}
     """
     zone = app_context(request).settings.zone
-    data = await _db(request, lambda s: program_stats(s, now=utcnow(), zone=zone).to_json())
+    data = await in_read_transaction(
+        request, lambda s: program_stats(s, now=utcnow(), zone=zone).to_json()
+    )
     return JSONResponse(data)
 
 
@@ -305,5 +246,6 @@ routes: list[BaseRoute] = [
             ),
             Route("/stats", stats, methods=["GET"]),
         ],
+        middleware=API_MIDDLEWARE,
     )
 ]

@@ -8,21 +8,26 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from sms_service.core.db import build_engine, build_sessionmaker
 from sms_service.core.settings import Settings
-from sms_service.staff.auth import StaffAccessMiddleware
 from sms_service.web import admin, api, health, sms_inbound, sms_status
 from sms_service.web.context import AppContext, BackgroundService
 
 logger = logging.getLogger(__name__)
 
 
-def build_routes() -> list[BaseRoute]:
-    """Every route the service answers, gathered from the modules that own them."""
-    return [*health.routes, *admin.routes, *api.routes, *sms_status.routes, *sms_inbound.routes]
+def build_routes(settings: Settings) -> list[BaseRoute]:
+    """Every route the service answers, gathered from the modules that own them; /admin and
+    /api are mounted with their guards, the webhooks and /healthz without."""
+    return [
+        *health.routes,
+        admin.mount(settings),
+        *api.routes,
+        *sms_status.routes,
+        *sms_inbound.routes,
+    ]
 
 
 def create_app(
@@ -33,7 +38,7 @@ def create_app(
 ) -> Starlette:
     """A ready-to-serve app; `background` services start and stop with it."""
     engine = engine if engine is not None else build_engine(settings.database_url)
-    context = AppContext(settings=settings, engine=engine, sessions=build_sessionmaker(engine))
+    context = AppContext(settings=settings, sessions=build_sessionmaker(engine))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -56,8 +61,6 @@ def create_app(
                 await service.stop()
                 logger.info("stopped %s", service.name)
 
-    # Sessions and CSRF apply only under /admin and /api; Twilio's /sms webhooks never see them.
-    middleware = [Middleware(StaffAccessMiddleware, settings=settings)]
-    app = Starlette(routes=build_routes(), middleware=middleware, lifespan=lifespan)
+    app = Starlette(routes=build_routes(settings), lifespan=lifespan)
     app.state.context = context
     return app

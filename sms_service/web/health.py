@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from sms_service.core.db import ping
-from sms_service.web.context import app_context
+from sms_service.web.context import in_read_transaction
 
 logger = logging.getLogger(__name__)
 
 
+def _ping(session: Session) -> None:
+    session.execute(text("SELECT 1"))
+
+
 async def healthz(request: Request) -> JSONResponse:
-    engine = app_context(request).engine
     try:
-        await run_in_threadpool(ping, engine)
+        await in_read_transaction(request, _ping)
     except SQLAlchemyError as error:
         logger.error("health check: database unreachable: %s", type(error).__name__)
         return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)

@@ -6,19 +6,16 @@ import logging
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from twilio.twiml.messaging_response import MessagingResponse
 
-from sms_service.core.db import transaction
 from sms_service.core.models import utcnow
-from sms_service.core.settings import Settings
 from sms_service.texting.inbound import IncomingText, Outcome, handle_inbound
-from sms_service.web.context import app_context
+from sms_service.web.context import AppContext, app_context, in_transaction
 from sms_service.web.twilio_signature import ForbiddenWebhook, verified_form
 
 logger = logging.getLogger(__name__)
@@ -56,19 +53,19 @@ def incoming_text(form: FormData) -> IncomingText | None:
     )
 
 
-def receive(
-    incoming: IncomingText, *, sessions: sessionmaker[Session], settings: Settings, now: datetime
-) -> Outcome:
+async def receive(incoming: IncomingText, *, context: AppContext, now: datetime) -> Outcome:
     """Handle one text in one transaction. A unique-constraint clash means a concurrent request
     stored the same MessageSid (or created the same caregiver) first: run once more, and the
     second run sees that committed row."""
+
+    def work(session: Session) -> Outcome:
+        return handle_inbound(incoming, session=session, settings=context.settings, now=now)
+
     try:
-        with transaction(sessions) as session:
-            return handle_inbound(incoming, session=session, settings=settings, now=now)
+        return await in_transaction(context, work)
     except IntegrityError:
         logger.info("text %s raced another request; handling it again", incoming.message_sid)
-    with transaction(sessions) as session:
-        return handle_inbound(incoming, session=session, settings=settings, now=now)
+    return await in_transaction(context, work)
 
 
 async def inbound_sms(request: Request) -> Response:
@@ -82,9 +79,7 @@ async def inbound_sms(request: Request) -> Response:
         logger.warning("inbound webhook without MessageSid or From: nothing to do")
         return twiml(None)
     try:
-        outcome = await run_in_threadpool(
-            receive, incoming, sessions=context.sessions, settings=context.settings, now=utcnow()
-        )
+        outcome = await receive(incoming, context=context, now=utcnow())
     except SQLAlchemyError as error:
         # Twilio tries the fallback URL (if any) on a 5xx; nothing was committed.
         logger.error("inbound text %s not stored: %s", incoming.message_sid, type(error).__name__)

@@ -1,24 +1,19 @@
-"""`POST /sms/status`: Twilio's delivery reports, recorded without ever moving a message backwards.
+"""`POST /sms/status`: Twilio's signed delivery reports, applied by sms_service.delivery.status.
 
-Twilio posts queued, sending, sent, then delivered / undelivered / failed (with ErrorCode) to
-the StatusCallback URL the dispatcher gives each message. Callbacks can arrive out of order or
-twice, so each report only moves a row forward: sent -> delivered | undelivered | failed.
-Unknown SIDs (a reply, another app on the account, a row not yet recorded) are answered 200
-without writing, so Twilio does not retry them.
+Every signed report is answered 200 (Twilio retries anything else), also for SIDs not yet
+known: those are kept until the dispatcher stores the SID.
 """
 
 from __future__ import annotations
 
 import logging
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sms_service.core.db import transaction
 from sms_service.delivery.status import record_status
-from sms_service.web.context import app_context
+from sms_service.web.context import app_context, in_transaction
 from sms_service.web.twilio_signature import ForbiddenWebhook, verified_form
 
 logger = logging.getLogger(__name__)
@@ -37,11 +32,9 @@ async def status_callback(request: Request) -> Response:
     if not sid or not status:
         return Response("missing MessageSid or MessageStatus", status_code=400)
 
-    def apply() -> bool:
-        with transaction(context.sessions) as session:
-            return record_status(session=session, sid=sid, status=status, error_code=error_code)
-
-    changed = await run_in_threadpool(apply)
+    changed = await in_transaction(
+        context, record_status, sid=sid, status=status, error_code=error_code
+    )
     logger.debug("status %s for %s: %s", status, sid, "recorded" if changed else "ignored")
     return Response(status_code=200)
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sms_service.cli import main
 from sms_service.core.db import transaction
 from sms_service.core.models import AuditLog, utcnow
-from sms_service.staff.auth import staff_for_token
+from sms_service.staff.tokens import token_holder
 from tests.helpers.campaigns import EN, ES
 from tests.helpers.people import add_caregiver, add_staff
 from tests.helpers.settings import service_environ
@@ -132,7 +132,7 @@ def test_stats_and_create_token(run_cli: Runner, sessions: sessionmaker[Session]
     token = run_cli("staff", "create-token", "sam@example.org")
     assert token.returncode == 0, token.stderr
     with transaction(sessions) as session:
-        staff = staff_for_token(session, token.stdout.strip(), now=utcnow())
-    assert staff is not None and staff.email == "sam@example.org"
+        holder = token_holder(session, token.stdout.strip(), now=utcnow())
+    assert holder is not None and holder.staff.email == "sam@example.org"
     nobody = run_cli("staff", "create-token", "nobody@example.org")
     assert nobody.returncode == 1 and "no active staff account" in nobody.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sms_service.core.models import Caregiver, ConsentEvent, InboundMessage, OutboundMessage
 from sms_service.core.settings import Settings
 from sms_service.texting.inbound import IncomingText
+from sms_service.web.context import AppContext
 from sms_service.web.sms_inbound import receive
 from tests.helpers.texting import caregiver, children, new_sid
 
@@ -24,7 +26,8 @@ class Clocked:
 
     def text(self, body: str, at: datetime) -> str | None:
         incoming = IncomingText(message_sid=new_sid(), from_number=self.number, body=body)
-        outcome = receive(incoming, sessions=self.sessions, settings=self.settings, now=at)
+        context = AppContext(settings=self.settings, sessions=self.sessions)
+        outcome = asyncio.run(receive(incoming, context=context, now=at))
         return outcome.reply
 
     def enroll(self, at: datetime) -> None:

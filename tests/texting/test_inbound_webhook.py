@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
@@ -16,6 +17,7 @@ from sms_service.core.settings import Settings
 from sms_service.texting.inbound import IncomingText, Outcome, handle_inbound
 from sms_service.texting.keywords import Kind, compliance_words
 from sms_service.web.app import create_app
+from sms_service.web.context import AppContext
 from sms_service.web.sms_inbound import receive
 from tests.helpers.settings import TEST_AUTH_TOKEN, TEST_PUBLIC_BASE_URL
 from tests.helpers.texting import (
@@ -125,11 +127,12 @@ def _race(
 ) -> tuple[Outcome, list[Outcome]]:
     """Handle `first` in an open transaction while `second` arrives; commit once it waits."""
     results: list[Outcome] = []
+    context = AppContext(settings=settings, sessions=sessions)
     with transaction(sessions) as session:
         outcome = handle_inbound(first, session=session, settings=settings, now=utcnow())
         worker = threading.Thread(
             target=lambda: results.append(
-                receive(second, sessions=sessions, settings=settings, now=utcnow())
+                asyncio.run(receive(second, context=context, now=utcnow()))
             )
         )
         worker.start()

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from sms_service.core.audit import Actor
 from sms_service.core.db import transaction
 from sms_service.core.models import ApiToken, AuditLog, Campaign, utcnow
-from sms_service.staff.auth import create_api_token
+from sms_service.staff.tokens import create_api_token
 from tests.helpers.campaigns import EN, ES
 from tests.helpers.people import add_caregiver, add_staff
 
@@ -27,7 +28,9 @@ def api(app: Starlette, sessions: sessionmaker[Session]) -> Iterator[TestClient]
     """A client that sends a staff member's bearer token."""
     with transaction(sessions) as session:
         staff_id = add_staff(session, "sam@example.org")
-        token = create_api_token(session, staff_user_id=staff_id, name="tests", actor="test")
+        token = create_api_token(
+            session, staff_user_id=staff_id, name="tests", actor=Actor(name="test")
+        )
     with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
         yield client
 
@@ -112,7 +115,9 @@ def test_stats_and_openapi(api: TestClient, sessions: sessionmaker[Session]) -> 
 def test_revoked_tokens_stop_working(app: Starlette, sessions: sessionmaker[Session]) -> None:
     with transaction(sessions) as session:
         staff_id = add_staff(session, "sam@example.org")
-        token = create_api_token(session, staff_user_id=staff_id, name="old", actor="test")
+        token = create_api_token(
+            session, staff_user_id=staff_id, name="old", actor=Actor(name="test")
+        )
     with TestClient(app) as client:
         headers = {"Authorization": f"Bearer {token}"}
         assert client.get("/api/stats", headers=headers).status_code == 200

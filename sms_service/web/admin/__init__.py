@@ -1,12 +1,13 @@
-"""The staff admin under /admin: server-rendered pages, guarded by sms_service.staff.auth."""
+"""The staff admin under /admin: server-rendered pages behind the guards of web.guards."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from sms_service.core.settings import Settings
 from sms_service.web.admin import (
     account_views,
     campaign_views,
@@ -15,11 +16,14 @@ from sms_service.web.admin import (
     dashboard_views,
     login_views,
 )
+from sms_service.web.guards import admin_middleware
 
 STATIC_DIR = Path(__file__).parent / "static"
 
-routes: list[BaseRoute] = [
-    Mount(
+
+def mount(settings: Settings) -> Mount:
+    """/admin: every admin route, behind the session, sign-in and CSRF guard."""
+    return Mount(
         "/admin",
         routes=[
             *login_views.routes,
@@ -30,5 +34,5 @@ routes: list[BaseRoute] = [
             *account_views.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="admin-static"),
         ],
+        middleware=admin_middleware(settings),
     )
-]

@@ -12,30 +12,32 @@ from starlette.routing import Route
 
 from sms_service.core.models import ApiToken, StaffUser, utcnow
 from sms_service.staff.accounts import StaffError, create_staff_user
-from sms_service.staff.auth import create_api_token, current_staff, require_admin
+from sms_service.staff.tokens import create_api_token
 from sms_service.web.admin.forms import text_field
-from sms_service.web.admin.support import flash, in_transaction, redirect, take_flash
+from sms_service.web.admin.support import flash, redirect, take_flash
 from sms_service.web.admin.templating import render
+from sms_service.web.context import in_read_transaction, in_transaction
+from sms_service.web.guards import current_staff, posted_form, require_admin
 
 
 async def staff_list(request: Request) -> Response:
     require_admin(request)
-    users = await in_transaction(
+    users = await in_read_transaction(
         request, lambda s: list(s.scalars(select(StaffUser).order_by(StaffUser.email)))
     )
     return render(request, "staff.html", users=users, now=utcnow(), **take_flash(request))
 
 
 async def staff_create(request: Request) -> Response:
+    form = await posted_form(request)
     admin = require_admin(request)
-    async with request.form() as form:
-        email = text_field(form, "email", 254)
-        role = text_field(form, "role", 10)
-        password = text_field(form, "password", 1024, strip=False)
+    email = text_field(form, "email", 254)
+    role = text_field(form, "role", 10)
+    password = text_field(form, "password", 1024, strip=False)
 
     def work(session: Session) -> str:
         user = create_staff_user(
-            session, email=email, password=password, role=role, actor=admin.email
+            session, email=email, password=password, role=role, actor=admin.actor
         )
         return f"Created {user.role} account {user.email}."
 
@@ -48,6 +50,7 @@ async def staff_create(request: Request) -> Response:
 
 def _staff_action(name: str) -> Any:
     async def act(request: Request) -> Response:
+        await posted_form(request)
         admin = require_admin(request)
         user_id = request.path_params["user_id"]
 
@@ -72,7 +75,7 @@ def _staff_action(name: str) -> Any:
 
 async def account(request: Request) -> Response:
     staff = current_staff(request)
-    tokens = await in_transaction(
+    tokens = await in_read_transaction(
         request,
         lambda s: list(
             s.scalars(
@@ -89,12 +92,14 @@ async def account(request: Request) -> Response:
 
 
 async def token_create(request: Request) -> Response:
+    form = await posted_form(request)
     staff = current_staff(request)
-    async with request.form() as form:
-        name = text_field(form, "name", 80)
     token = await in_transaction(
         request,
-        lambda s: create_api_token(s, staff_user_id=staff.id, name=name, actor=staff.email),
+        create_api_token,
+        staff_user_id=staff.id,
+        name=text_field(form, "name", 80),
+        actor=staff.actor,
     )
     # Shown once on the next page, then gone: only its hash is stored.
     request.session["new_token"] = token
@@ -102,6 +107,7 @@ async def token_create(request: Request) -> Response:
 
 
 async def token_revoke(request: Request) -> Response:
+    await posted_form(request)
     staff = current_staff(request)
     token_id = request.path_params["token_id"]
 

@@ -27,11 +27,11 @@ from sms_service.campaigns.authoring import (
 )
 from sms_service.campaigns.results import campaign_results
 from sms_service.core.models import Campaign, utcnow
-from sms_service.staff.auth import current_staff
-from sms_service.web.admin.forms import CampaignForm, campaign_from_form, form_values
-from sms_service.web.admin.support import flash, in_transaction, redirect, take_flash
+from sms_service.web.admin.forms import campaign_from_form, form_values
+from sms_service.web.admin.support import flash, redirect, take_flash
 from sms_service.web.admin.templating import render
-from sms_service.web.context import app_context
+from sms_service.web.context import app_context, in_read_transaction, in_transaction
+from sms_service.web.guards import current_staff, posted_form
 
 
 def _campaign_values(campaign: Campaign, request: Request) -> dict[str, Any]:
@@ -87,7 +87,7 @@ def _form_page(
 
 
 async def campaign_list(request: Request) -> Response:
-    campaigns = await in_transaction(request, lambda s: list_campaigns(s))
+    campaigns = await in_read_transaction(request, list_campaigns)
     return render(request, "campaigns.html", campaigns=campaigns, **take_flash(request))
 
 
@@ -96,14 +96,14 @@ async def new_campaign_page(request: Request) -> Response:
 
 
 async def create(request: Request) -> Response:
+    form = await posted_form(request)
     settings = app_context(request).settings
     actor = current_staff(request).actor
-    async with request.form() as form:
-        values = form_values(form)
-        try:
-            data: CampaignForm = campaign_from_form(form)
-        except CampaignError as error:
-            return _form_page(request, values, campaign_id=None, error=str(error), status_code=400)
+    values = form_values(form)
+    try:
+        data = campaign_from_form(form)
+    except CampaignError as error:
+        return _form_page(request, values, campaign_id=None, error=str(error), status_code=400)
 
     def work(session: Session) -> int:
         return create_campaign(
@@ -127,7 +127,7 @@ async def create(request: Request) -> Response:
 async def edit_page(request: Request) -> Response:
     campaign_id = request.path_params["campaign_id"]
     try:
-        values = await in_transaction(
+        values = await in_read_transaction(
             request, lambda s: _campaign_values(get_campaign(s, campaign_id), request)
         )
     except CampaignError as error:
@@ -136,17 +136,17 @@ async def edit_page(request: Request) -> Response:
 
 
 async def update(request: Request) -> Response:
+    form = await posted_form(request)
     campaign_id = request.path_params["campaign_id"]
     settings = app_context(request).settings
     actor = current_staff(request).actor
-    async with request.form() as form:
-        values = form_values(form)
-        try:
-            data = campaign_from_form(form)
-        except CampaignError as error:
-            return _form_page(
-                request, values, campaign_id=campaign_id, error=str(error), status_code=400
-            )
+    values = form_values(form)
+    try:
+        data = campaign_from_form(form)
+    except CampaignError as error:
+        return _form_page(
+            request, values, campaign_id=campaign_id, error=str(error), status_code=400
+        )
 
     def work(session: Session) -> None:
         campaign = get_campaign(session, campaign_id, for_update=True)
@@ -172,13 +172,13 @@ async def update(request: Request) -> Response:
 
 
 async def size(request: Request) -> Response:
+    form = await posted_form(request)
     settings = app_context(request).settings
-    async with request.form() as form:
-        try:
-            audience = campaign_from_form(form).audience
-        except CampaignError as error:
-            return JSONResponse({"error": str(error)}, status_code=400)
-    sizes = await in_transaction(
+    try:
+        audience = campaign_from_form(form).audience
+    except CampaignError as error:
+        return JSONResponse({"error": str(error)}, status_code=400)
+    sizes = await in_read_transaction(
         request, lambda s: audience_size(s, audience, zone=settings.zone, now=utcnow())
     )
     return JSONResponse(sizes)
@@ -205,7 +205,7 @@ async def detail(request: Request) -> Response:
         }
 
     try:
-        page = await in_transaction(request, work)
+        page = await in_read_transaction(request, work)
     except CampaignError as error:
         return render(request, "not_found.html", status_code=404, error=str(error))
     blocked = any(p.errors for previews in page["previews"].values() for p in previews)
@@ -214,6 +214,7 @@ async def detail(request: Request) -> Response:
 
 def _action(name: str) -> Any:
     async def act(request: Request) -> Response:
+        await posted_form(request)
         campaign_id = request.path_params["campaign_id"]
         settings = app_context(request).settings
         actor = current_staff(request).actor

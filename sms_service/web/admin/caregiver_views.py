@@ -22,11 +22,11 @@ from sms_service.caregivers.records import (
     timeline,
 )
 from sms_service.core.models import Caregiver, utcnow
-from sms_service.staff.auth import current_staff, require_admin
 from sms_service.web.admin.forms import text_field
-from sms_service.web.admin.support import flash, in_transaction, redirect, take_flash
+from sms_service.web.admin.support import flash, redirect, take_flash
 from sms_service.web.admin.templating import render
-from sms_service.web.context import app_context
+from sms_service.web.context import app_context, in_read_transaction, in_transaction
+from sms_service.web.guards import current_staff, posted_form, require_admin
 
 
 async def caregiver_list(request: Request) -> Response:
@@ -38,7 +38,7 @@ async def caregiver_list(request: Request) -> Response:
         "tag": params.get("tag", "")[:40].lower(),
     }
     page = int(params["page"]) if params.get("page", "").isdigit() else 0
-    found = await in_transaction(request, lambda s: search_caregivers(s, page=page, **filters))
+    found = await in_read_transaction(request, search_caregivers, page=page, **filters)
     return render(
         request,
         "caregivers.html",
@@ -58,7 +58,7 @@ async def caregiver_page(request: Request) -> Response:
         return {"caregiver": caregiver, "entries": timeline(session, caregiver)}
 
     try:
-        page = await in_transaction(request, work)
+        page = await in_read_transaction(request, work)
     except CaregiverError as error:
         return render(request, "not_found.html", status_code=404, error=str(error))
     return render(
@@ -68,13 +68,13 @@ async def caregiver_page(request: Request) -> Response:
 
 def _action(name: str) -> Any:
     async def act(request: Request) -> Response:
+        form = await posted_form(request)
         caregiver_id = request.path_params["caregiver_id"]
         staff = require_admin(request) if name == "delete" else current_staff(request)
         zone = app_context(request).settings.zone
-        async with request.form() as form:
-            note = text_field(form, "note", 500)
-            tags = text_field(form, "tags", 400).split(",")
-            until = text_field(form, "until", 12)
+        note = text_field(form, "note", 500)
+        tags = text_field(form, "tags", 400).split(",")
+        until = text_field(form, "until", 12)
 
         def work(session: Session) -> str:
             caregiver: Caregiver = get_caregiver(session, caregiver_id)
@@ -119,6 +119,7 @@ async def export(request: Request) -> Response:
         return export_caregiver(session, get_caregiver(session, caregiver_id), actor=actor)
 
     try:
+        # A write, though a GET: every export of a family's data is audited.
         data = await in_transaction(request, work)
     except CaregiverError as error:
         return render(request, "not_found.html", status_code=404, error=str(error))

@@ -18,11 +18,11 @@ from content.library import DEFAULT_ROOT, Library, Tip, load_library
 from content.render import render_tip
 from content.segments import SegmentInfo, analyze
 from content.sequence import journey
-from sms_service.staff.auth import require_admin
 from sms_service.tips.sync import SyncRefused, sync_library
-from sms_service.web.admin.support import flash, in_transaction, redirect, take_flash
+from sms_service.web.admin.support import flash, redirect, take_flash
 from sms_service.web.admin.templating import render
-from sms_service.web.context import app_context
+from sms_service.web.context import app_context, in_transaction
+from sms_service.web.guards import posted_form, require_admin
 
 SEQUENCE_WEEKS = 12
 
@@ -114,6 +114,7 @@ async def library_page(request: Request) -> Response:
 
 
 async def sync(request: Request) -> Response:
+    await posted_form(request)
     staff = require_admin(request)
 
     def work(session: Session) -> Any:

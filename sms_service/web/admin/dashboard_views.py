@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,13 +12,13 @@ from starlette.routing import Route
 
 from jobs.scheduler import planner_next_run
 from sms_service.core.models import AuditLog, utcnow
-from sms_service.staff.auth import current_staff
 from sms_service.staff.exports import campaign_results_csv, caregivers_csv
 from sms_service.staff.reports import ProgramStats, SchedulerStatus, program_stats, scheduler_status
 from sms_service.web.admin.charts import bar_chart
-from sms_service.web.admin.support import in_transaction, take_flash
+from sms_service.web.admin.support import take_flash
 from sms_service.web.admin.templating import render
-from sms_service.web.context import app_context
+from sms_service.web.context import app_context, in_read_transaction, in_transaction
+from sms_service.web.guards import current_staff
 
 AUDIT_PAGE = 100
 
@@ -33,7 +32,7 @@ async def dashboard(request: Request) -> Response:
         status = scheduler_status(planner_next_run(session), now=now, interval=interval)
         return program_stats(session, now=now, zone=zone), status
 
-    stats, scheduler = await in_transaction(request, work)
+    stats, scheduler = await in_read_transaction(request, work)
     enrollments = bar_chart(
         [(week.strftime("%b %d"), count) for week, count in stats.enrollments_per_week],
         title="Enrollments per week",
@@ -61,7 +60,7 @@ async def audit_log(request: Request) -> Response:
             query = query.where(AuditLog.id < before)
         return list(session.scalars(query))
 
-    entries = await in_transaction(request, work)
+    entries = await in_read_transaction(request, work)
     return render(request, "audit.html", entries=entries, page_size=AUDIT_PAGE)
 
 
@@ -77,7 +76,8 @@ def _csv(content: str, filename: str) -> Response:
 
 async def export_caregivers(request: Request) -> Response:
     actor = current_staff(request).actor
-    content = await in_transaction(request, lambda s: caregivers_csv(s, actor=actor))
+    # Exports are GETs that write: each one is audited.
+    content = await in_transaction(request, caregivers_csv, actor=actor)
     return _csv(content, "caregivers.csv")
 
 
@@ -85,10 +85,8 @@ async def export_campaign(request: Request) -> Response:
     campaign_id: int = request.path_params["campaign_id"]
     actor = current_staff(request).actor
 
-    def work(session: Session) -> Any:
-        return campaign_results_csv(session, campaign_id, actor=actor)
-
-    return _csv(await in_transaction(request, work), f"campaign-{campaign_id}-results.csv")
+    content = await in_transaction(request, campaign_results_csv, campaign_id, actor=actor)
+    return _csv(content, f"campaign-{campaign_id}-results.csv")
 
 
 routes = [

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from sms_service.core.db import transaction
 from sms_service.core.models import utcnow
-from sms_service.staff.auth import LOGIN_PATH, LoginOutcome, authenticate, current_staff, sign_in
+from sms_service.staff.signin import authenticate
 from sms_service.web.admin.forms import text_field
 from sms_service.web.admin.templating import render
-from sms_service.web.context import app_context
+from sms_service.web.context import in_transaction
+from sms_service.web.guards import LOGIN_PATH, current_staff, posted_form, sign_in
 
 
 def _safe_next(target: str) -> str:
@@ -30,16 +29,13 @@ async def login_page(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    async with request.form() as form:
-        email = text_field(form, "email", 254)
-        password = text_field(form, "password", 1024, strip=False)
-        next_path = _safe_next(text_field(form, "next", 2000))
-
-    def attempt() -> LoginOutcome:
-        with transaction(app_context(request).sessions) as session:
-            return authenticate(session, email=email, password=password, now=utcnow())
-
-    outcome = await run_in_threadpool(attempt)
+    form = await posted_form(request)
+    email = text_field(form, "email", 254)
+    password = text_field(form, "password", 1024, strip=False)
+    next_path = _safe_next(text_field(form, "next", 2000))
+    outcome = await in_transaction(
+        request, authenticate, email=email, password=password, now=utcnow()
+    )
     if outcome.user is None:
         return render(
             request,
@@ -54,13 +50,9 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
+    await posted_form(request)
     staff = current_staff(request)
-
-    def record() -> None:
-        with transaction(app_context(request).sessions) as session:
-            staff.actor.audit(session, "staff.logout")
-
-    await run_in_threadpool(record)
+    await in_transaction(request, lambda session: staff.actor.audit(session, "staff.logout"))
     request.session.clear()
     return RedirectResponse(LOGIN_PATH, status_code=303)
 

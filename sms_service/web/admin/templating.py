@@ -12,8 +12,8 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from sms_service.core.phones import mask
-from sms_service.staff.auth import csrf_token
 from sms_service.web.context import app_context
+from sms_service.web.guards import csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 

@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 
 from sms_service.core.db import transaction
 from sms_service.core.models import AuditLog, StaffUser, utcnow
-from sms_service.staff.auth import FREE_ATTEMPTS, lock_duration
+from sms_service.staff.signin import FREE_ATTEMPTS, lock_duration
 from tests.helpers.people import PASSWORD, add_staff
 from tests.web.admin.conftest import csrf_of, sign_in
 

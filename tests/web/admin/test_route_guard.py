@@ -6,14 +6,17 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.testclient import TestClient
 
+from sms_service.core.audit import CLI_ACTOR
 from sms_service.core.db import transaction
-from sms_service.core.models import utcnow
+from sms_service.core.models import StaffUser, utcnow
 from sms_service.core.settings import Settings
-from sms_service.staff.auth import LOGIN_PATH
+from sms_service.staff.tokens import create_api_token
+from sms_service.web.guards import CSRF_REFUSED, LOGIN_PATH, MAX_FORM_BYTES
 from tests.helpers.campaigns import make_campaign
 from tests.helpers.people import add_caregiver
 from tests.web.admin.conftest import csrf_of
@@ -65,6 +68,77 @@ def test_every_admin_and_api_route_requires_sign_in(web: TestClient) -> None:
             assert signed.headers["location"].startswith(LOGIN_PATH)
         checked += 1
     assert checked == len(guarded) - len(PUBLIC) - 1
+
+
+def test_every_admin_post_checks_the_csrf_token_before_anything_else(
+    web: TestClient, admin_csrf: str
+) -> None:
+    # Signed in as an admin, so only the CSRF check can refuse: a view that forgot to read
+    # its form through posted_form would answer something else here.
+    unsafe = [
+        (m, p)
+        for m, p in sorted(set(walk(list(web.app.routes))))  # type: ignore[attr-defined]
+        if p.startswith("/admin") and m not in ("GET", "HEAD", "OPTIONS")
+    ]
+    assert len(unsafe) >= 20
+    for method, path in unsafe:
+        for attempt in (
+            {},
+            {"data": {"csrf_token": "guess"}},
+            {"data": {"csrf_token": admin_csrf}, "headers": {"X-CSRF-Token": "guess"}},
+        ):
+            response = web.request(method, path, follow_redirects=False, **attempt)
+            assert (response.status_code, response.text) == (403, CSRF_REFUSED), (method, path)
+            assert response.headers["x-frame-options"] == "DENY", (method, path)
+
+
+def test_a_form_too_large_is_refused_signed_in_or_not(web: TestClient, staff_csrf: str) -> None:
+    big = {"csrf_token": staff_csrf, "name": "x" * MAX_FORM_BYTES}
+    for path in ("/admin/campaigns/new", "/admin/logout"):
+        response = web.post(path, data=big, follow_redirects=False)
+        assert (response.status_code, response.text) == (413, "The form is too large."), path
+    with TestClient(web.app, base_url="https://testserver") as stranger:
+        csrf = csrf_of(stranger.get(LOGIN_PATH).text)
+        for path in (LOGIN_PATH, "/admin/campaigns/new"):
+            response = stranger.post(path, data={**big, "csrf_token": csrf})
+            assert (response.status_code, response.text) == (413, "The form is too large.")
+
+
+def test_refusals_and_missing_pages_carry_the_security_headers(
+    web: TestClient, staff_csrf: str, sessions: sessionmaker[Session]
+) -> None:
+    with transaction(sessions) as session:
+        staff_id = session.scalars(select(StaffUser.id)).one()
+        token = create_api_token(session, staff_user_id=staff_id, name="t", actor=CLI_ACTOR)
+    for response in (
+        web.get("/admin/no-such-page"),
+        web.post("/admin/campaigns", data={"csrf_token": staff_csrf}),  # GET only: 405
+        web.post("/admin/staff", data={"csrf_token": staff_csrf}),  # admins only: 403
+        web.post("/admin/logout"),  # no CSRF token: 403
+    ):
+        assert response.status_code in (403, 404, 405), response.request.url
+        assert response.headers["cache-control"] == "no-store", response.request.url
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    for response in (
+        web.get("/api/no-such-thing", headers=bearer),
+        web.get("/api/no-such-thing"),
+        web.delete("/api/stats", headers=bearer),
+    ):
+        assert response.status_code in (401, 404, 405), response.request.url
+        assert response.headers["x-content-type-options"] == "nosniff", response.request.url
+        assert response.headers["cache-control"] == "no-store", response.request.url
+
+
+def test_the_webhooks_and_the_health_check_never_see_sessions(
+    web: TestClient, staff_csrf: str
+) -> None:
+    health = web.get("/healthz")
+    assert health.status_code == 200 and "set-cookie" not in health.headers
+    assert "cache-control" not in health.headers
+    unsigned = web.post("/sms/status", data={"MessageSid": "SM1", "MessageStatus": "sent"})
+    assert unsigned.status_code == 403  # Twilio's signature check, not the admin's CSRF check
+    assert unsigned.text == "forbidden" and "set-cookie" not in unsigned.headers
 
 
 def test_public_pieces_are_only_the_login_page_and_the_stylesheet(web: TestClient) -> None:
