@@ -134,23 +134,26 @@ class Dispatcher:
         results: list[tuple[ClaimedMessage, SendOutcome]] = []
         hungry = asyncio.Event()
         busy = [0]  # senders holding a claim, and writer batches not yet committed
-        holding = [0]  # senders holding a claim: with the queue, every claim not yet settled
+        # Claims taken whose outcome is not yet written: rows this dispatcher holds "sending".
+        open_claims = [0]
+
+        def settle(count: int) -> None:
+            open_claims[0] -= count
+            if open_claims[0] < self._limit:
+                hungry.set()
 
         async def sender() -> None:
             while (claim := await queue.get()) is not None:
                 busy[0] += 1
-                holding[0] += 1
                 try:
                     outcome = await self._process(claim)
                 except Exception:  # a bug must not kill the loop; the lease brings it back
                     logger.exception("dispatching outbox row %s failed", claim.id)
+                    settle(1)
                 else:
                     results.append((claim, outcome))
                 finally:
                     busy[0] -= 1
-                    holding[0] -= 1
-                    if queue.qsize() + holding[0] < self._limit:
-                        hungry.set()
 
         async def writer() -> None:
             while not writer_done.is_set() or results:
@@ -165,6 +168,7 @@ class Dispatcher:
                         logger.exception("recording %s outcomes failed", len(batch))
                     finally:
                         busy[0] -= 1
+                        settle(len(batch))
 
         writer_done = asyncio.Event()
         senders = [asyncio.create_task(sender()) for _ in range(self._concurrency)]
@@ -174,13 +178,14 @@ class Dispatcher:
             while not stop.is_set():
                 # Claims stay few (about CLAIM_AHEAD_SECONDS of sending): a claim is a promise
                 # to send soon, and the fewer there are, the less a late STOP has to undo.
-                room = self._limit - queue.qsize() - holding[0]
+                room = self._limit - open_claims[0]
                 if room <= 0:
                     hungry.clear()
                     await _wait(hungry, self._poll)
                     continue
                 try:
                     claims = await asyncio.to_thread(self._claim, room)
+                    open_claims[0] += len(claims)
                 except SQLAlchemyError:  # the database is away: keep going, try again soon
                     logger.exception("claiming due texts failed")
                     await _wait(stop, self._poll)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.claims import ClaimedMessage
-from sms_service.core.db import transaction
+from sms_service.core.db import read_transaction
 from sms_service.core.models import Caregiver, CaregiverStatus, OutboundMessage
 
 
@@ -49,7 +49,7 @@ class LastCheck:
                 future.set_result(verdicts[claim_id])
 
     def _query(self, claims: list[ClaimedMessage], now: datetime) -> dict[int, str | None]:
-        with transaction(self._sessions) as session:
+        with read_transaction(self._sessions) as session:
             rows = {
                 row.id: row
                 for row in session.execute(
