@@ -114,7 +114,7 @@ def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, bo
     """Compliance keywords first, then the program keyword, the conversation, commands."""
     caregiver = turn.caregiver
     if (
-        twilio_kind is None
+        twilio_kind in (None, Kind.OPT_IN)
         and keyword is not None
         and keyword.word in SOFT_OPT_IN_WORDS
         and (
@@ -122,7 +122,9 @@ def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, bo
             or (caregiver.status == Status.ENROLLING and caregiver.conversation_step is not None)
         )
     ):
-        keyword = None
+        # Twilio's Advanced Opt-Out tags YES as START too; from a subscribed (or paused)
+        # parent it is a reply to a tip, and a pause must not end because of it.
+        keyword = twilio_kind = None
     compliance = twilio_kind or (keyword.kind if keyword and keyword.kind in COMPLIANCE else None)
     if compliance is not None:
         word = keyword.word if keyword and keyword.kind is compliance else body[:40].upper()

@@ -402,3 +402,17 @@ def test_yes_from_a_subscribed_parent_is_a_reply_not_an_opt_in(
     assert welcome_back is not None and welcome_back.startswith("Little Moments: Welcome back")
     assert caregiver(sessions, phone.number).status == "active"
     assert [c.kind for c in consents(sessions, phone.number)] == ["opt_in", "opt_out", "opt_in"]
+
+
+def test_yes_tagged_start_by_twilio_does_not_end_a_pause(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    phone = Phone(client)
+    for answer in ("JOIN", "Maya", "8 months", "1"):
+        phone.text(answer)
+    phone.text("PAUSE")
+    # With Advanced Opt-Out on, Twilio marks "Yes!" as an opt-in keyword.
+    phone.text("Yes!", OptOutType="START")
+    person = caregiver(sessions, phone.number)
+    assert (person.status, person.paused_until is not None) == ("paused", True)
+    assert [c.kind for c in consents(sessions, phone.number)] == ["opt_in"]
