@@ -179,9 +179,18 @@ def _write_goodbyes(
 
 
 def _complete(session: Session, rows: list[_ChildRow], now: datetime) -> int:
+    caregiver_ids = sorted({row.caregiver_id for row in rows})
+    # Caregiver rows first, then their children: the order an inbound text (an AGE answer)
+    # takes them, so the two cannot deadlock on PostgreSQL.
+    session.execute(
+        select(Caregiver.id)
+        .where(Caregiver.id.in_(caregiver_ids))
+        .order_by(Caregiver.id)
+        .with_for_update()
+    )
     session.execute(
         update(Child)
         .where(Child.id.in_([row.id for row in rows]))
         .values(status="completed", completed_at=now)
     )
-    return complete_caregivers(session, {row.caregiver_id for row in rows}, now=now)
+    return complete_caregivers(session, caregiver_ids, now=now)
