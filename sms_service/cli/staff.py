@@ -12,7 +12,7 @@ from sms_service.cli.common import CommandError, Subparsers, connect, load_setti
 from sms_service.core.audit import CLI_ACTOR
 from sms_service.core.db import build_sessionmaker, transaction
 from sms_service.core.models import StaffUser
-from sms_service.staff.accounts import StaffError, create_staff_user
+from sms_service.staff.accounts import StaffError, create_staff_user, set_password
 from sms_service.staff.tokens import create_api_token
 
 
@@ -37,6 +37,16 @@ def register(subparsers: Subparsers) -> None:
         help="admin: accounts, content and deletions; staff: campaigns and viewing",
     )
     create.set_defaults(handler=_create_user)
+    reset = commands.add_parser(
+        "set-password",
+        help="give a staff account a new password",
+        description=(
+            "Give a staff account a new password and sign it out everywhere. The password is "
+            "asked for on the terminal, or read from SMS_TIPS_NEW_PASSWORD for scripts."
+        ),
+    )
+    reset.add_argument("email", help="the staff account")
+    reset.set_defaults(handler=_set_password)
     token = commands.add_parser(
         "create-token",
         help="make an API token for a staff account",
@@ -58,6 +68,21 @@ def _create_user(args: argparse.Namespace) -> int:
     except StaffError as error:
         raise CommandError(str(error)) from None
     print(f"created {role} account {email}")
+    return 0
+
+
+def _set_password(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    password = os.environ.get("SMS_TIPS_NEW_PASSWORD") or _ask_password()
+    engine = connect(settings)
+    try:
+        with transaction(build_sessionmaker(engine)) as session:
+            email = set_password(session, email=args.email, password=password).email
+    except StaffError as error:
+        raise CommandError(str(error)) from None
+    finally:
+        engine.dispose()
+    print(f"new password set for {email}; its sessions have ended")
     return 0
 
 

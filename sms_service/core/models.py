@@ -274,8 +274,11 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(10), default="staff")
     is_active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    failed_logins: Mapped[int] = mapped_column(default=0)  # since the last sign-in, anywhere
+    # Failed sign-ins per client address: {address: {failures, last, locked_until}} (ISO times).
+    signin_throttle: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # In every session cookie; bumping it ends all of this person's sessions.
+    session_version: Mapped[int] = mapped_column(default=0)
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -94,9 +94,12 @@ class AdminGuard:
             return
         request = Request(scope, receive)
         staff_id = request.session.get("staff_id")
+        version = request.session.get("session_version")
         staff = None
-        if isinstance(staff_id, int):
-            staff = await in_read_transaction(request, load_staff, staff_id)
+        if isinstance(staff_id, int) and isinstance(version, int):
+            # A cookie of an ended session (signed out, deactivated, new password) carries an
+            # older version than the account's: refused here, however well it is signed.
+            staff = await in_read_transaction(request, load_staff, staff_id, version)
         if staff is None:
             if request.method not in SAFE_METHODS:
                 # The view will not run, so its form is read here: a forged post is refused as
@@ -197,10 +200,12 @@ def csrf_token(request: HTTPConnection) -> str:
     return token
 
 
-def sign_in(request: Request, user: StaffIdentity) -> None:
-    """Start a fresh session for `user` (a new CSRF token too, so an old one cannot be reused)."""
+def sign_in(request: Request, user: StaffIdentity, session_version: int) -> None:
+    """Start a fresh session for `user` (a new CSRF token too, so an old one cannot be reused),
+    valid while their account's session version stays `session_version`."""
     request.session.clear()
     request.session["staff_id"] = user.id
+    request.session["session_version"] = session_version
     csrf_token(request)
 
 

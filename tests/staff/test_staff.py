@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sms_service.core.db import transaction
 from sms_service.core.models import AuditLog, StaffUser
-from sms_service.staff.accounts import StaffError, create_staff_user
+from sms_service.staff.accounts import StaffError, create_staff_user, set_password
 from sms_service.staff.passwords import verify_password
 
 
@@ -47,3 +47,25 @@ def test_duplicate_email_is_refused(sessions: sessionmaker[Session]) -> None:
         create_staff_user(session, email="ana@example.org", password="a long passphrase")
     with pytest.raises(StaffError, match="already exists"), transaction(sessions) as session:
         create_staff_user(session, email="ANA@example.org", password="another passphrase")
+
+
+def test_set_password_ends_the_sessions_and_clears_failures(
+    sessions: sessionmaker[Session],
+) -> None:
+    with transaction(sessions) as session:
+        user = create_staff_user(session, email="ana@example.org", password="a long passphrase")
+        user.failed_logins, user.signin_throttle = 3, {"203.0.113.9": {"failures": 3}}
+        version = user.session_version
+    with transaction(sessions) as session:
+        with pytest.raises(StaffError, match="at least 12"):
+            set_password(session, email="ana@example.org", password="short")
+        with pytest.raises(StaffError, match="no staff account"):
+            set_password(session, email="nobody@example.org", password="a new long passphrase")
+        set_password(session, email=" ANA@example.org", password="a new long passphrase")
+    with sessions() as session:
+        user = session.scalars(select(StaffUser)).one()
+        actions = session.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
+    assert verify_password(user.password_hash, "a new long passphrase")
+    assert user.session_version == version + 1
+    assert (user.failed_logins, user.signin_throttle) == (0, {})
+    assert actions[-1] == "staff.password_set"

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from sms_service.core.models import ApiToken, StaffUser, utcnow
 from sms_service.staff.accounts import StaffError, create_staff_user
+from sms_service.staff.signin import refused_until
 from sms_service.staff.tokens import create_api_token
 from sms_service.web.admin.forms import text_field
 from sms_service.web.admin.support import flash, redirect, take_flash
@@ -25,7 +26,14 @@ async def staff_list(request: Request) -> Response:
     users = await in_read_transaction(
         request, lambda s: list(s.scalars(select(StaffUser).order_by(StaffUser.email)))
     )
-    return render(request, "staff.html", users=users, now=utcnow(), **take_flash(request))
+    now = utcnow()
+    throttled = {
+        user.id: sum(
+            refused_until(user, client, now) is not None for client in user.signin_throttle or {}
+        )
+        for user in users
+    }
+    return render(request, "staff.html", users=users, throttled=throttled, **take_flash(request))
 
 
 async def staff_create(request: Request) -> Response:
@@ -59,11 +67,14 @@ def _staff_action(name: str) -> Any:
             if user is None:
                 return "No such account."
             if name == "unlock":
-                user.failed_logins, user.locked_until = 0, None
+                user.failed_logins, user.signin_throttle = 0, {}
             elif user.id == admin.id:
                 return "You cannot deactivate your own account."
             else:
                 user.is_active = name == "activate"
+                if not user.is_active:
+                    # Its sessions end for good: reactivating does not bring them back.
+                    user.session_version += 1
             admin.actor.audit(session, f"staff.{name}", user)
             return f"{user.email}: {name} done."
 

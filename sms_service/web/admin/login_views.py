@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from sms_service.core.models import utcnow
-from sms_service.staff.signin import authenticate
+from sms_service.staff.signin import authenticate, end_sessions
 from sms_service.web.admin.forms import text_field
 from sms_service.web.admin.templating import render
 from sms_service.web.context import in_transaction
@@ -33,8 +34,10 @@ async def login(request: Request) -> Response:
     email = text_field(form, "email", 254)
     password = text_field(form, "password", 1024, strip=False)
     next_path = _safe_next(text_field(form, "next", 2000))
+    # The address as uvicorn gives it: the peer, or X-Forwarded-For from a trusted proxy.
+    client = request.client.host if request.client is not None else "?"
     outcome = await in_transaction(
-        request, authenticate, email=email, password=password, now=utcnow()
+        request, authenticate, email=email, password=password, client=client, now=utcnow()
     )
     if outcome.user is None:
         return render(
@@ -45,14 +48,20 @@ async def login(request: Request) -> Response:
             email=email,
             error=outcome.message,
         )
-    sign_in(request, outcome.user)
+    sign_in(request, outcome.user, outcome.session_version)
     return RedirectResponse(next_path, status_code=303)
 
 
 async def logout(request: Request) -> Response:
     await posted_form(request)
     staff = current_staff(request)
-    await in_transaction(request, lambda session: staff.actor.audit(session, "staff.logout"))
+
+    def work(session: Session) -> None:
+        # Every session of this person ends, so a copy of the cookie is worthless too.
+        end_sessions(session, staff.id)
+        staff.actor.audit(session, "staff.logout")
+
+    await in_transaction(request, work)
     request.session.clear()
     return RedirectResponse(LOGIN_PATH, status_code=303)
 

@@ -4,12 +4,14 @@ import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from sms_service.core.db import transaction
 from sms_service.core.models import ApiToken, AuditLog, StaffUser
+from sms_service.staff.signin import FREE_ATTEMPTS
 from tests.helpers.people import PASSWORD, add_staff
-from tests.web.admin.conftest import sign_in
+from tests.web.admin.conftest import csrf_of, sign_in
 
 
 def test_admins_manage_accounts_and_staff_cannot(
@@ -92,3 +94,25 @@ def test_admin_pages_are_not_cached_framed_or_open_to_foreign_scripts(
         assert "frame-ancestors 'none'" in headers["content-security-policy"]
         assert "default-src 'self'" in headers["content-security-policy"]
     assert web.get("/healthz").headers.get("content-security-policy") is None
+
+
+def test_the_staff_page_shows_refused_addresses_and_unlock_clears_them(
+    app: Starlette, web: TestClient, admin_csrf: str, sessions: sessionmaker[Session]
+) -> None:
+    with transaction(sessions) as s:
+        sam = add_staff(s, "sam@example.org")
+    with TestClient(app, base_url="https://testserver", client=("203.0.113.9", 1)) as guesser:
+        for _ in range(FREE_ATTEMPTS):
+            page = guesser.get("/admin/login")
+            form = {
+                "email": "sam@example.org",
+                "password": "wrong!",
+                "csrf_token": csrf_of(page.text),
+            }
+            assert guesser.post("/admin/login", data=form).status_code == 400
+    assert "refusing 1 address(es)" in web.get("/admin/staff").text
+    web.post(f"/admin/staff/{sam}/unlock", data={"csrf_token": admin_csrf})
+    assert "refusing" not in web.get("/admin/staff").text
+    with sessions() as s:
+        user = s.get_one(StaffUser, sam)
+        assert (user.failed_logins, user.signin_throttle) == (0, {})
