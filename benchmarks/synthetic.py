@@ -18,13 +18,14 @@ import functools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, text
 
 from content.library import load_library
 from content.sequence import Selector
+from sms_service.core import outbox
 from sms_service.core.db import build_sessionmaker, transaction
 from sms_service.tips.sync import sync_library
 
@@ -60,11 +61,6 @@ class Loaded:
 def _sqlite_time(moment: datetime) -> str:
     # The text form SQLAlchemy's DateTime stores on SQLite.
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-
-
-def _week_label(day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 @functools.cache
@@ -118,10 +114,9 @@ def _generate(
             ):
                 ids["message"] += 1
                 sent = now - timedelta(weeks=back)
-                history.append(
-                    (ids["message"], f"tip:{caregiver_id}:{child_id}:{_week_label(sent.date())}",
-                     caregiver_id, child_id, tip_id, phone, sent)
-                )  # fmt: skip
+                week = outbox.week_label(day=sent.date())
+                key = outbox.tip_key(caregiver_id=caregiver_id, child_id=child_id, week=week)
+                history.append((ids["message"], key, caregiver_id, child_id, tip_id, phone, sent))
     return caregivers, children, history
 
 

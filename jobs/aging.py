@@ -16,16 +16,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Engine, Row, Table, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, Row, select, update
 from sqlalchemy.orm import Session
 
 from content.render import render_tip
 from content.segments import analyze
 from jobs.runtime import runtime
 from sms_service.caregivers.lifecycle import complete_caregivers
+from sms_service.core import outbox
 from sms_service.core.db import build_sessionmaker, transaction
-from sms_service.core.models import Caregiver, CaregiverStatus, Child, OutboundMessage
+from sms_service.core.models import Caregiver, CaregiverStatus, Child
 from sms_service.core.settings import Settings
 from sms_service.delivery.sendwindow import next_send_time
 
@@ -154,7 +154,9 @@ def _write_goodbyes(
         body = goodbye_body(row.language, row.name, settings.program_name)
         values.append(
             {
-                "dedupe_key": f"system:{GOODBYE_NAME}:{row.caregiver_id}:{row.id}",
+                "dedupe_key": outbox.system_key(
+                    name=GOODBYE_NAME, caregiver_id=row.caregiver_id, child_id=row.id
+                ),
                 "kind": "system",
                 "caregiver_id": row.caregiver_id,
                 "child_id": row.id,
@@ -170,10 +172,7 @@ def _write_goodbyes(
         )
     if not values:
         return 0
-    table = OutboundMessage.__table__
-    assert isinstance(table, Table)
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    statement = outbox.insert_ignoring_duplicates(dialect=session.get_bind().dialect.name)
     session.execute(statement, values)
     return len(values)
 

@@ -14,14 +14,14 @@ import logging
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from content.segments import analyze
 from jobs.runtime import runtime
 from sms_service.campaigns.audience import audience_condition
 from sms_service.campaigns.authoring import audience_of, message_body
+from sms_service.core import outbox
 from sms_service.core.db import build_sessionmaker, transaction
 from sms_service.core.models import (
     Campaign,
@@ -150,7 +150,7 @@ def _plan_message(
     groups = session.execute(
         select(Caregiver.language, Caregiver.timezone, Caregiver.region).where(condition).distinct()
     ).all()
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    dialect = session.get_bind().dialect.name
     inserted = 0
     for language, timezone, region in groups:
         text = message.texts.get(language)
@@ -167,7 +167,7 @@ def _plan_message(
             Caregiver.region.is_(None) if region is None else Caregiver.region == region,
         ]
         rows = select(
-            literal(f"campaign:{message.id}:") + cast(Caregiver.id, String),
+            outbox.campaign_key_sql(campaign_message_id=message.id, caregiver_id=Caregiver.id),
             literal("campaign"),
             Caregiver.id,
             literal(campaign.id),
@@ -181,9 +181,8 @@ def _plan_message(
             literal(now, UTCDateTime()),
         ).where(*in_group)
         statement = (
-            insert(OutboundMessage)
+            outbox.insert_ignoring_duplicates(dialect=dialect)
             .from_select(list(_COLUMNS), rows)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
             .returning(OutboundMessage.id)  # rowcount is not reliable for INSERT ... SELECT
         )
         inserted += len(session.execute(statement).all())

@@ -6,7 +6,8 @@ two small temporary tables. One INSERT ... SELECT ... ON CONFLICT DO NOTHING per
 caregiver ids then joins caregivers, children, those tables and the send history, picks the
 next unseen tip per child (content.sequence's rule), renders the body in SQL and writes it.
 Memory stays flat whatever the number of caregivers; running twice (or on two machines) plans
-each tip once because of the dedupe key tip:{caregiver}:{child}:{local ISO week}.
+each tip once because of the dedupe key tip:{caregiver}:{child}:{local ISO week}
+(sms_service.core.outbox).
 
 Calendar decisions:
 - A slot is the caregiver's send_weekday/send_hour on their local wall clock, moved into the
@@ -62,7 +63,6 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
@@ -71,6 +71,7 @@ from content.segments import GSM_BASIC, GSM_EXTENSION, analyze
 from content.sequence import selection_key
 from jobs.runtime import runtime
 from sms_service.caregivers.lifecycle import end_pauses
+from sms_service.core import outbox
 from sms_service.core.models import Caregiver, Child, OutboundMessage, Tip, UTCDateTime
 from sms_service.core.settings import Settings
 from sms_service.delivery.sendwindow import allowed_window, next_send_time
@@ -152,8 +153,7 @@ class DueSlot:
 
     @property
     def week_label(self) -> str:
-        year, week, _ = self.local_date.isocalendar()
-        return f"{year}-W{week:02d}"
+        return outbox.week_label(day=self.local_date)
 
 
 def due_slots(
@@ -426,7 +426,8 @@ def next_choices(dialect: str, low: int, high: int) -> Subquery:
     # Children already planned this week are left out before any ranking work (the unique
     # dedupe key would reject them anyway; this keeps the runs later that day cheap).
     not_yet_planned = ~exists().where(
-        planned.c.dedupe_key == dedupe_key(cg.c.id, ch.c.id, slot.c.week_label)
+        planned.c.dedupe_key
+        == outbox.tip_key_sql(caregiver_id=cg.c.id, child_id=ch.c.id, week=slot.c.week_label)
     )
     return (
         select(
@@ -481,12 +482,6 @@ def next_choices(dialect: str, low: int, high: int) -> Subquery:
     )
 
 
-def _insert_ignoring_duplicates(dialect: str) -> Any:
-    table = OutboundMessage.__table__
-    assert isinstance(table, Table)
-    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-
-
 _OUTBOX_COLUMNS = (
     "dedupe_key",
     "kind",
@@ -514,7 +509,7 @@ def _plan_batch(
     body, segments = body_and_segments(r, r.name, r.name_cap, settings.program_name)
     stamp = literal(now, UTCDateTime())
     rows = select(
-        dedupe_key(r.caregiver_id, r.child_id, r.week_label),
+        outbox.tip_key_sql(caregiver_id=r.caregiver_id, child_id=r.child_id, week=r.week_label),
         literal("tip"),
         r.caregiver_id,
         r.child_id,
@@ -530,9 +525,8 @@ def _plan_batch(
         stamp,
     ).where(true())  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
     statement = (
-        _insert_ignoring_duplicates(dialect)
+        outbox.insert_ignoring_duplicates(dialect=dialect)
         .from_select(list(_OUTBOX_COLUMNS), rows)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
         # SQLAlchemy drops an INSERT's rowcount unless asked to keep it.
         .execution_options(preserve_rowcount=True)
     )
@@ -620,16 +614,3 @@ def _count_remaining_segments(connection: Connection, low: int, high: int, now: 
             .where(OutboundMessage.id == message_id)
             .values(segments=analyze(body).segments)
         )
-
-
-def dedupe_key(caregiver_id: Any, child_id: Any, week_label: Any) -> ColumnElement[str]:
-    """tip:{caregiver}:{child}:{local ISO week} as a SQL expression (CONTRACTS)."""
-    key: ColumnElement[str] = (
-        literal("tip:")
-        + cast(caregiver_id, String)
-        + literal(":")
-        + cast(child_id, String)
-        + literal(":")
-        + week_label
-    )
-    return key

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from content.segments import analyze
 from sms_service.caregivers import lifecycle
 from sms_service.caregivers.lifecycle import Evidence, Status
+from sms_service.core import outbox
 from sms_service.core.models import Caregiver, InboundMessage, OutboundMessage
 from sms_service.core.phones import mask, timezone_for, to_e164, us_state_for
 from sms_service.core.settings import Settings
@@ -209,7 +210,7 @@ def _record_reply(
     """Put the TwiML reply in the outbox as already sent, so every message shows in and out."""
     session.add(
         OutboundMessage(
-            dedupe_key=f"reply:{inbound.message_sid}",
+            dedupe_key=outbox.reply_key(message_sid=inbound.message_sid),
             kind="reply",
             caregiver_id=inbound.caregiver_id,
             to_number=phone,
