@@ -69,18 +69,45 @@ _MORNING = frozenset({"MORNING", "MORNINGS", "AM", "MANANA", "MANANAS"})
 _EVENING = frozenset({"EVENING", "EVENINGS", "PM", "NIGHT", "AFTERNOON", "TARDE", "NOCHE"})
 _FILLER = frozenset({"THE", "IN", "ON", "AT", "EN", "LA", "LAS", "EL", "LOS", "POR", "DE", "Y"})
 
-_NUMERIC_DATE = re.compile(r"^(\d{1,4})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?$")
-_AGE_PART = re.compile(r"(\d+(?:[.,]\d+)?|[A-Z]+)\s+([A-Z]+)")
+# re.ASCII: \d is 0-9 only. fold() has already turned other decimal digits into these, and
+# a digit such as "፩" (a number, but not a decimal digit: int() refuses it) must not match.
+_NUMERIC_DATE = re.compile(r"^(\d{1,4})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?$", re.ASCII)
+# One "<amount> <unit>" of an age, matched where the previous one ended (never searched for:
+# a search over a long run of digits or letters takes quadratic time).
+_AGE_PART = re.compile(r"(\d+(?:[.,]\d+)?|[A-Z]+) ([A-Z]+)(?: |$)", re.ASCII)
+# More digits than this is not a day, year, menu number or week count anyone means.
+_MAX_DIGITS = 4
 
 
 def fold(text: str) -> str:
-    """Upper case without accents, punctuation or repeated spaces: how answers are compared."""
+    """Upper case without accents, punctuation or repeated spaces: how answers are compared.
+
+    Decimal digits of any script become ASCII ones ("٣" -> "3"; NFKD already turns "²" and
+    "①" into "2" and "1"). Digits that are not decimal ("፩") stay as they are, and the
+    parsers below take only ASCII digits for a number.
+    """
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(
-        char for char in decomposed if not unicodedata.combining(char) and char not in "'’"
+        str(unicodedata.decimal(char)) if char.isdecimal() else char
+        for char in decomposed
+        if not unicodedata.combining(char) and char not in "'’"
     )  # "don't" -> DONT
     kept = "".join(char if char.isalnum() or char in "/-." else " " for char in plain.upper())
-    return " ".join(kept.split()).strip(".-")
+    return " ".join(kept.split()).strip(" .-")  # "Stop!." -> STOP, not "STOP "
+
+
+def _number(raw: str, max_digits: int = _MAX_DIGITS) -> int | None:
+    """The value of `raw` when it is ASCII digits, at most `max_digits` of them after any
+    leading zeros, otherwise None: int() then never sees a digit it refuses ("፩") or a
+    number too long to convert (past 4,300 digits)."""
+    if not _is_digits(raw):
+        return None
+    significant = raw.lstrip("0") or "0"
+    return int(significant) if len(significant) <= max_digits else None
+
+
+def _is_digits(raw: str) -> bool:
+    return bool(raw) and raw.isascii() and raw.isdigit()
 
 
 class BirthProblem(Enum):
@@ -135,11 +162,13 @@ def _parse_date(folded: str, *, today: date, language: str, future: bool) -> dat
     words = [word for word in folded.replace(",", " ").split() if word not in {"DE", "DEL"}]
     if not 2 <= len(words) <= 3:
         return None
-    if words[0] in MONTHS and words[1].isdigit():  # March 14 (2025)
-        month, day = MONTHS[words[0]], int(words[1])
-    elif words[1] in MONTHS and words[0].isdigit():  # 14 marzo (2025)
-        month, day = MONTHS[words[1]], int(words[0])
-    else:
+    month: int | None = None
+    day: int | None = None
+    if words[0] in MONTHS:  # March 14 (2025)
+        month, day = MONTHS[words[0]], _number(words[1], 2)
+    elif words[1] in MONTHS:  # 14 marzo (2025)
+        month, day = MONTHS[words[1]], _number(words[0], 2)
+    if month is None or day is None:
         return None
     year = _year(words[2]) if len(words) == 3 else None
     if len(words) == 3 and year is None:
@@ -168,9 +197,10 @@ def _numeric_date(match: re.Match[str], *, today: date, language: str, future: b
 
 
 def _year(raw: str) -> int | None:
-    if not raw.isdigit() or len(raw) not in (2, 4):
+    year = _number(raw) if len(raw) in (2, 4) else None
+    if year is None:
         return None
-    return 2000 + int(raw) if len(raw) == 2 else int(raw)
+    return 2000 + year if len(raw) == 2 else year
 
 
 def _complete(year: int | None, month: int, day: int, *, today: date, future: bool) -> date | None:
@@ -195,7 +225,7 @@ def _complete(year: int | None, month: int, day: int, *, today: date, future: bo
 def _valid(year: int, month: int, day: int) -> date | None:
     try:
         return date(year, month, day)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a number past a C long
         return None
 
 
@@ -216,8 +246,9 @@ def _parse_duration(folded: str) -> _Span | None:
         return None
     span = _Span()
     position = 0
-    for match in _AGE_PART.finditer(text):
-        if text[position : match.start()].strip():
+    while position < len(text):
+        match = _AGE_PART.match(text, position)
+        if match is None:
             return None
         position = match.end()
         amount_raw, unit_raw = match.group(1), match.group(2)
@@ -226,14 +257,14 @@ def _parse_duration(folded: str) -> _Span | None:
         if unit is None or amount is None:
             return None
         span = _add(span, unit, amount)
-    if position == 0 or text[position:].strip():
-        return None
     return span
 
 
 def _amount(raw: str) -> float | None:
     if raw in _NUMBER_WORDS:
         return float(_NUMBER_WORDS[raw])
+    if not raw[:1].isdigit():  # float() would read INF and NAN
+        return None
     try:
         value = float(raw.replace(",", "."))
     except ValueError:
@@ -255,17 +286,23 @@ def _add(span: _Span, unit: str, amount: float) -> _Span:
 
 
 def _shift(today: date, span: _Span, *, forward: bool) -> date:
+    """`today` moved by `span`; past the calendar's ends (1000 years, many times over), its
+    first or last day, which _checked() then finds too old or too far ahead."""
     sign = 1 if forward else -1
     months = today.year * 12 + (today.month - 1) + sign * (span.years * 12 + span.months)
     year, month = divmod(months, 12)
-    year = max(1, min(9999, year))
+    if not date.min.year <= year <= date.max.year:
+        return date.max if forward else date.min
     day = today.day
     while True:  # the 31st of a shorter month becomes its last day
         found = _valid(year, month + 1, day)
         if found is not None:
             break
         day -= 1
-    return found + timedelta(days=sign * span.days)
+    try:
+        return found + timedelta(days=sign * span.days)
+    except OverflowError:
+        return date.max if forward else date.min
 
 
 class Skip:
@@ -299,8 +336,9 @@ def parse_language(text: str) -> str | None:
 def parse_schedule(text: str) -> tuple[int, int] | None:
     """(weekday, hour) of a menu choice, by number or words ('Monday evening', 'lunes mañana')."""
     folded = fold(text)
-    if folded.isdigit():
-        return SCHEDULE_MENU.get(int(folded))
+    if _is_digits(folded):
+        number = _number(folded)
+        return SCHEDULE_MENU.get(number) if number is not None else None
     words = [word for word in folded.split() if word not in _FILLER]
     days = [WEEKDAYS[word] for word in words if word in WEEKDAYS]
     times = {word for word in words if word not in WEEKDAYS}
@@ -315,8 +353,9 @@ def parse_schedule(text: str) -> tuple[int, int] | None:
 def parse_pause_weeks(argument: str) -> int:
     """The weeks of a PAUSE command ('PAUSE 2'); 4 without a number, kept within 1-12."""
     folded = fold(argument)
-    if folded.isdigit():
-        return max(1, min(MAX_PAUSE_WEEKS, int(folded)))
+    if _is_digits(folded):
+        weeks = _number(folded)
+        return max(1, min(MAX_PAUSE_WEEKS, MAX_PAUSE_WEEKS if weeks is None else weeks))
     if folded in _NUMBER_WORDS:
         return max(1, min(MAX_PAUSE_WEEKS, _NUMBER_WORDS[folded]))
     return DEFAULT_PAUSE_WEEKS

@@ -61,32 +61,41 @@ def clean_body(body: str) -> str:
     ).strip()
 
 
+def storable(value: str) -> str:
+    """`value` as a text column can hold it: PostgreSQL refuses NUL in text (SQLite takes it,
+    so both store the same). Only NUL goes; the rest of what Twilio sent is kept whole."""
+    return value.replace("\x00", "")
+
+
 def handle_inbound(
     incoming: IncomingText, *, session: Session, settings: Settings, now: datetime
 ) -> Outcome:
     """Store `incoming` and act on it once; the caller commits (a duplicate MessageSid raises
     IntegrityError at the insert when another request stored it first)."""
-    already = session.scalar(
-        select(InboundMessage.id).where(InboundMessage.message_sid == incoming.message_sid)
-    )
+    # Every field as stored, and read from here on: what is acted on is what is on record
+    # (and a NUL in a query parameter would fail on PostgreSQL before the insert does).
+    sid = storable(incoming.message_sid)
+    sender = storable(incoming.from_number)
+    opt_out_type = storable(incoming.opt_out_type or "") or None
+    already = session.scalar(select(InboundMessage.id).where(InboundMessage.message_sid == sid))
     if already is not None:
-        logger.info("duplicate MessageSid %s ignored", incoming.message_sid)
+        logger.info("duplicate MessageSid %s ignored", sid)
         return Outcome(None, "duplicate")
     body = clean_body(incoming.body)  # what the conversation reads
-    phone = to_e164(incoming.from_number) if incoming.from_number.startswith("+") else None
+    phone = to_e164(sender) if sender.startswith("+") else None
     inbound = InboundMessage(
-        message_sid=incoming.message_sid,
-        from_number=incoming.from_number[:64],
-        to_number=incoming.to_number[:64],
-        body=incoming.body.replace("\x00", ""),  # whole, but PostgreSQL text cannot hold NUL
+        message_sid=sid,
+        from_number=sender[:64],
+        to_number=storable(incoming.to_number)[:64],
+        body=storable(incoming.body),  # whole, but for NUL
         num_media=incoming.num_media,
-        opt_out_type=(incoming.opt_out_type or None) and incoming.opt_out_type[:20],
+        opt_out_type=opt_out_type and opt_out_type[:20],
         received_at=now,
     )
     session.add(inbound)
     session.flush()  # a concurrent duplicate fails here, before anything else is written
     if phone is None:
-        logger.warning("text %s from a sender that is not a phone number", incoming.message_sid)
+        logger.warning("text %s from a sender that is not a phone number", sid)
         inbound.handled_as = "not_a_phone"
         return Outcome(None, "not_a_phone")
     caregiver = session.scalar(select(Caregiver).where(Caregiver.phone == phone).with_for_update())
@@ -98,11 +107,11 @@ def handle_inbound(
         caregiver = _new_caregiver(session, settings, phone, language, now=now)
     inbound.caregiver_id = caregiver.id
     turn = Turn(session=session, settings=settings, caregiver=caregiver, inbound=inbound, now=now)
-    outcome = _decide(turn, keyword, from_opt_out_type(incoming.opt_out_type), body=body)
+    outcome = _decide(turn, keyword, from_opt_out_type(opt_out_type), body=body)
     inbound.handled_as = outcome.handled_as
     logger.info(
         "text %s from %s handled as %s",
-        incoming.message_sid,
+        sid,
         mask(phone),
         outcome.handled_as,
     )

@@ -48,7 +48,7 @@ def incoming_text(form: FormData) -> IncomingText | None:
         from_number=sender,
         to_number=field("To").strip(),
         body=field("Body"),
-        num_media=int(media) if media.isdigit() and len(media) < 4 else 0,
+        num_media=int(media) if media.isascii() and media.isdigit() and len(media) < 4 else 0,
         opt_out_type=field("OptOutType").strip() or None,
     )
 
