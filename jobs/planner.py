@@ -7,7 +7,8 @@ caregiver ids then joins caregivers, children, those tables and the send history
 next unseen tip per child (content.sequence's rule), renders the body in SQL and writes it.
 Memory stays flat whatever the number of caregivers; running twice (or on two machines) plans
 each tip once because of the dedupe key tip:{caregiver}:{child}:{local ISO week}
-(sms_service.core.outbox).
+(sms_service.core.outbox). The parts are in jobs/planning: slots (the calendar), candidates
+(each child's next tip), render_sql, scratch (the temporary tables) and batches (the insert).
 
 Calendar decisions:
 - A slot is the caregiver's send_weekday/send_hour on their local wall clock, moved into the

@@ -15,7 +15,7 @@ from sms_service.core.models import Caregiver, UTCDateTime
 
 # Caregiver ids per INSERT ... SELECT: bounds each transaction (SQLite's single writer lock is
 # released between batches, so webhooks are never held up for long) and the database's
-# working memory for the window function.
+# working memory for the query.
 BATCH_CAREGIVERS = 50_000
 
 
