@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import SQLColumnExpression, func, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from content.segments import analyze
@@ -39,20 +40,6 @@ logger = logging.getLogger(__name__)
 # Local-time messages are planned this long before their wall-clock time reaches UTC, so the
 # earliest zone (UTC+14) gets them on time; each row's due time is its own zone's.
 LOCAL_TIME_LEAD = timedelta(hours=14)
-_COLUMNS = (
-    "dedupe_key",
-    "kind",
-    "caregiver_id",
-    "campaign_id",
-    "to_number",
-    "body",
-    "segments",
-    "state",
-    "due_at",
-    "attempts",
-    "created_at",
-    "updated_at",
-)
 
 
 def plan_due_campaigns(database: str) -> int:
@@ -166,23 +153,26 @@ def _plan_message(
             Caregiver.timezone == timezone,
             Caregiver.region.is_(None) if region is None else Caregiver.region == region,
         ]
-        rows = select(
-            outbox.campaign_key_sql(campaign_message_id=message.id, caregiver_id=Caregiver.id),
-            literal("campaign"),
-            Caregiver.id,
-            literal(campaign.id),
-            Caregiver.phone,
-            literal(body),
-            literal(analyze(body).segments),
-            literal("pending"),
-            literal(due_at, UTCDateTime()),
-            literal(0),
-            literal(now, UTCDateTime()),
-            literal(now, UTCDateTime()),
-        ).where(*in_group)
+        values: dict[str, SQLColumnExpression[Any]] = {
+            "dedupe_key": outbox.campaign_key_sql(
+                campaign_message_id=message.id, caregiver_id=Caregiver.id
+            ),
+            "kind": literal("campaign"),
+            "caregiver_id": Caregiver.id,
+            "campaign_id": literal(campaign.id),
+            "to_number": Caregiver.phone,
+            "body": literal(body),
+            "segments": literal(analyze(body).segments),
+            "state": literal("pending"),
+            "due_at": literal(due_at, UTCDateTime()),
+            "attempts": literal(0),
+            "created_at": literal(now, UTCDateTime()),
+            "updated_at": literal(now, UTCDateTime()),
+        }
+        rows = select(*values.values()).where(*in_group)
         statement = (
             outbox.insert_ignoring_duplicates(dialect=dialect)
-            .from_select(list(_COLUMNS), rows)
+            .from_select(list(values), rows)
             .returning(OutboundMessage.id)  # rowcount is not reliable for INSERT ... SELECT
         )
         inserted += len(session.execute(statement).all())

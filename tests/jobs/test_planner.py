@@ -13,15 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from content.library import load_library
 from content.render import render_tip
 from content.segments import analyze
-from jobs.planner import (
-    body_and_segments,
-    candidate_rows,
-    candidate_table,
-    capitalised,
-    due_slots,
-    plan,
-    reset_scratch_tables,
-)
+from jobs.planner import plan
+from jobs.planning.candidates import candidate_rows
+from jobs.planning.render_sql import body_and_segments, capitalised
+from jobs.planning.scratch import candidate_table, reset_scratch_tables
+from jobs.planning.slots import due_slots
 from sms_service.core.db import transaction
 from sms_service.core.models import Caregiver, Child, OutboundMessage, Tip
 from sms_service.core.settings import Settings
@@ -67,7 +63,12 @@ def test_a_monday_1800_slot_is_due_from_1800_until_the_window_closes() -> None:
     settings = Settings()
 
     def due(moment: datetime) -> set[tuple[int, int]]:
-        return {(s.weekday, s.hour) for s in due_slots(moment, "America/New_York", "NY", settings)}
+        return {
+            (s.weekday, s.hour)
+            for s in due_slots(
+                now=moment, timezone="America/New_York", region="NY", settings=settings
+            )
+        }
 
     assert (0, 18) not in due(local(2026, 3, 2, 17, 55))
     assert (0, 18) in due(local(2026, 3, 2, 18, 0))
@@ -77,7 +78,9 @@ def test_a_monday_1800_slot_is_due_from_1800_until_the_window_closes() -> None:
     # After the autumn change (2026-11-01) Monday 18:00 is 23:00 UTC instead of 22:00.
     [autumn] = [
         s
-        for s in due_slots(local(2026, 11, 2, 18), "America/New_York", "NY", settings)
+        for s in due_slots(
+            now=local(2026, 11, 2, 18), timezone="America/New_York", region="NY", settings=settings
+        )
         if (s.weekday, s.hour) == (0, 18)
     ]
     assert autumn.due_at == datetime(2026, 11, 2, 23, 0, tzinfo=UTC)
@@ -430,9 +433,11 @@ def test_sql_rendering_equals_render_tip_for_every_shipped_tip(
         tips = connection.execute(select(Tip.__table__)).all()
         assert len(tips) > 100
         reset_scratch_tables(connection)
-        connection.execute(cand.insert(), candidate_rows(tips, program))
+        connection.execute(cand.insert(), candidate_rows(tips, program_name=program))
         name_sql = literal(name, String)
-        body, segments = body_and_segments(cand.c, name_sql, capitalised(name_sql), program)
+        body, segments = body_and_segments(
+            cand.c, name=name_sql, name_cap=capitalised(name_sql), program_name=program
+        )
         rows = connection.execute(
             select(cand.c.tip_id, cand.c.language, cand.c.week, cand.c.text, body, segments)
         ).all()

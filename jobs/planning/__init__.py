@@ -1,0 +1,1 @@
+"""The weekly tip planner's parts; jobs.planner runs them."""

@@ -1,0 +1,69 @@
+"""One batch of planning: the outbox rows of a range of caregiver ids, in one INSERT ... SELECT."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, literal, select, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from jobs.planning.candidates import next_choices
+from jobs.planning.render_sql import body_and_segments, count_remaining_segments, learn_names
+from sms_service.core import outbox
+from sms_service.core.models import Caregiver, UTCDateTime
+
+# Caregiver ids per INSERT ... SELECT: bounds each transaction (SQLite's single writer lock is
+# released between batches, so webhooks are never held up for long) and the database's
+# working memory for the query.
+BATCH_CAREGIVERS = 50_000
+
+
+def id_ranges(connection: Connection, *, size: int) -> list[tuple[int, int]]:
+    """Caregiver id ranges (low, high), `size` ids each, covering every caregiver."""
+    low, high = connection.execute(select(func.min(Caregiver.id), func.max(Caregiver.id))).one()
+    if low is None:
+        return []
+    return [(start, start + size - 1) for start in range(int(low), int(high) + 1, size)]
+
+
+def plan_batch(
+    connection: Connection, *, low: int, high: int, now: datetime, program_name: str
+) -> int:
+    """Write the due tips of caregivers low..high to the outbox; returns the rows written."""
+    dialect = connection.dialect.name
+    learn_names(connection, low=low, high=high)
+    r = next_choices(dialect=dialect, low=low, high=high).c
+    body, segments = body_and_segments(
+        r, name=r.name, name_cap=r.name_cap, program_name=program_name
+    )
+    stamp = literal(now, UTCDateTime())
+    values: dict[str, ColumnElement[Any]] = {
+        "dedupe_key": outbox.tip_key_sql(
+            caregiver_id=r.caregiver_id, child_id=r.child_id, week=r.week_label
+        ),
+        "kind": literal("tip"),
+        "caregiver_id": r.caregiver_id,
+        "child_id": r.child_id,
+        "tip_id": r.tip_id,
+        "tip_version": r.tip_version,
+        "to_number": r.phone,
+        "body": body,
+        "segments": segments,
+        "state": literal("pending"),
+        "due_at": r.due_at,
+        "attempts": literal(0),
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+    # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT.
+    rows = select(*values.values()).where(true())
+    statement = (
+        outbox.insert_ignoring_duplicates(dialect=dialect)
+        .from_select(list(values), rows)
+        # SQLAlchemy drops an INSERT's rowcount unless asked to keep it.
+        .execution_options(preserve_rowcount=True)
+    )
+    planned: int = connection.execute(statement).rowcount
+    count_remaining_segments(connection, low=low, high=high, now=now)
+    return planned

@@ -1,0 +1,181 @@
+"""Tip candidates: each age's valid tips in content.sequence's order, and each child's next one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Integer, and_, cast, exists, func, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Subquery
+
+from content.render import fallback_name
+from content.sequence import selection_key
+from jobs.planning.render_sql import capitalised, measure
+from jobs.planning.scratch import candidate_table, due_slot_table, name_table
+from sms_service.core import outbox
+from sms_service.core.models import Caregiver, CaregiverStatus, Child, OutboundMessage, Tip
+
+# Ages are computed with integer division, which truncates towards zero in SQL; shifting the
+# day count by a multiple of 7 first makes it floor division for babies up to 7,000 days
+# before their due date (far beyond any prenatal tip).
+_FLOOR_SHIFT_WEEKS = 1000
+
+
+class TipRow(Protocol):
+    """What planning reads of a tip (a models.Tip or a row of its table)."""
+
+    id: str
+    language: str
+    min_week: int
+    max_week: int
+    text: str
+    version: int
+    retired_at: datetime | None
+
+
+def candidate_rows(tips: Iterable[TipRow], *, program_name: str) -> list[dict[str, Any]]:
+    """The plan_candidate rows: for each language and week, its valid tips ranked by
+    (max_week, min_week, id), the order content.sequence.next_tip picks them in."""
+    prefix = f"{program_name}: "
+    by_language: dict[str, list[TipRow]] = {}
+    for tip in tips:
+        if tip.retired_at is None:
+            by_language.setdefault(tip.language, []).append(tip)
+    rows: list[dict[str, Any]] = []
+    for language, language_tips in by_language.items():
+        by_week: dict[int, list[TipRow]] = {}
+        for tip in language_tips:
+            for week in range(tip.min_week, tip.max_week + 1):
+                by_week.setdefault(week, []).append(tip)
+        measured = {tip.id: measure(prefix=prefix, text=tip.text) for tip in language_tips}
+        for week, valid in sorted(by_week.items()):
+            fallback = fallback_name(language, week)
+            for rank, tip in enumerate(sorted(valid, key=selection_key), 1):
+                units, placeholders, single, multi, exact = measured[tip.id]
+                rows.append(
+                    {
+                        "language": language,
+                        "week": week,
+                        "rank": rank,
+                        "tip_id": tip.id,
+                        "tip_version": tip.version,
+                        "text": tip.text,
+                        "fallback": fallback,
+                        "fallback_cap": fallback[:1].upper() + fallback[1:],
+                        "base_units": units,
+                        "placeholders": placeholders,
+                        "single_limit": single,
+                        "multi_limit": multi,
+                        "exact": exact,
+                    }
+                )
+    return rows
+
+
+def fill_candidates(connection: Connection, *, program_name: str) -> int:
+    """Fill plan_candidate from the tips in use; returns the number of rows."""
+    tips = connection.execute(select(Tip.__table__).where(Tip.retired_at.is_(None)))
+    rows = candidate_rows(tips, program_name=program_name)
+    if rows:
+        connection.execute(candidate_table.insert(), rows)
+    return len(rows)
+
+
+def _age_weeks(
+    *, dialect: str, local_date: ColumnElement[Any], birth: ColumnElement[Any]
+) -> ColumnElement[Any]:
+    if dialect == "sqlite":
+        days = cast(func.julianday(local_date) - func.julianday(birth), Integer)
+    else:
+        days = cast(local_date - birth, Integer)
+    shift = _FLOOR_SHIFT_WEEKS
+    weeks: ColumnElement[Any] = (days + 7 * shift) // 7 - shift
+    return weeks
+
+
+def next_choices(*, dialect: str, low: int, high: int) -> Subquery:
+    """For each due child of caregivers low..high not yet planned this week: its next tip."""
+    cg = Caregiver.__table__
+    ch = Child.__table__
+    slot = due_slot_table
+    cand = candidate_table
+    names = name_table
+    sent = OutboundMessage.__table__
+    planned = sent.alias("planned")
+    option = cand.alias("option")
+    age = _age_weeks(dialect=dialect, local_date=slot.c.local_date, birth=ch.c.birth_date)
+    # The first candidate in rank order that this child has not had: the index on
+    # (language, week, rank) yields them in order and the scan stops at the first unseen one.
+    first_unseen = (
+        select(option.c.rank)
+        .where(
+            option.c.language == cg.c.language,
+            option.c.week == age,
+            ~exists()
+            .where(sent.c.child_id == ch.c.id, sent.c.tip_id == option.c.tip_id)
+            .correlate(ch, option),
+        )
+        .order_by(option.c.rank)
+        .limit(1)
+        .correlate(cg, ch, slot)
+        .scalar_subquery()
+    )
+    # Children already planned this week are left out before any ranking work (the unique
+    # dedupe key would reject them anyway; this keeps the runs later that day cheap).
+    not_yet_planned = ~exists().where(
+        planned.c.dedupe_key
+        == outbox.tip_key_sql(caregiver_id=cg.c.id, child_id=ch.c.id, week=slot.c.week_label)
+    )
+    return (
+        select(
+            cg.c.id.label("caregiver_id"),
+            cg.c.phone,
+            cg.c.language,
+            ch.c.id.label("child_id"),
+            func.coalesce(names.c.clean, ch.c.name).label("name"),
+            func.coalesce(names.c.clean_cap, capitalised(ch.c.name)).label("name_cap"),
+            slot.c.week_label,
+            slot.c.due_at,
+            cand.c.week,
+            cand.c.tip_id,
+            cand.c.tip_version,
+            cand.c.text,
+            cand.c.fallback,
+            cand.c.fallback_cap,
+            cand.c.base_units,
+            cand.c.placeholders,
+            cand.c.single_limit,
+            cand.c.multi_limit,
+            cand.c.exact,
+        )
+        .select_from(
+            cg.join(
+                slot,
+                and_(
+                    slot.c.timezone == cg.c.timezone,
+                    slot.c.region == func.coalesce(cg.c.region, ""),
+                    slot.c.weekday == cg.c.send_weekday,
+                    slot.c.hour == cg.c.send_hour,
+                ),
+            )
+            .join(ch, ch.c.caregiver_id == cg.c.id)
+            .join(
+                cand,
+                and_(
+                    cand.c.language == cg.c.language,
+                    cand.c.week == age,
+                    cand.c.rank == first_unseen,
+                ),
+            )
+            .outerjoin(names, names.c.raw == ch.c.name)
+        )
+        .where(
+            cg.c.id.between(low, high),
+            cg.c.status == CaregiverStatus.ACTIVE,
+            ch.c.status == "active",
+            not_yet_planned,
+        )
+        .subquery("choices")
+    )

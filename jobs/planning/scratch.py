@@ -1,0 +1,80 @@
+"""The planner's temporary tables: due slots, candidate tips, names SQL cannot render."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+
+from sms_service.core.models import UTCDateTime
+
+_scratch = MetaData()
+# The due (weekday, hour) slots of each (time zone, state) at this run's `now`.
+due_slot_table = Table(
+    "plan_due_slot",
+    _scratch,
+    Column("timezone", String(64), nullable=False),
+    Column("region", String(8), nullable=False),  # "" when the state is unknown
+    Column("weekday", SmallInteger, nullable=False),
+    Column("hour", SmallInteger, nullable=False),
+    Column("local_date", Date, nullable=False),
+    Column("week_label", String(10), nullable=False),  # the local ISO week, e.g. 2026-W10
+    Column("due_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("timezone", "region", "weekday", "hour"),
+    prefixes=["TEMPORARY"],
+)
+# For each language and age in weeks, the valid tips in content.sequence's order (rank 1 first).
+candidate_table = Table(
+    "plan_candidate",
+    _scratch,
+    Column("language", String(5), nullable=False),
+    Column("week", Integer, nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("tip_id", String(64), nullable=False),
+    Column("tip_version", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("fallback", String(40), nullable=False),  # {child} without a name, at this age
+    Column("fallback_cap", String(40), nullable=False),  # {Child} without a name
+    Column("base_units", Integer, nullable=False),  # prefix + text without the placeholders
+    Column("placeholders", Integer, nullable=False),
+    Column("single_limit", Integer, nullable=False),  # 160 (GSM-7) or 70 (UCS-2)
+    Column("multi_limit", Integer, nullable=False),  # 153 or 67
+    Column("exact", Boolean, nullable=False),  # False: SQL cannot count its segments
+    PrimaryKeyConstraint("language", "week", "rank"),
+    prefixes=["TEMPORARY"],
+)
+
+# Names that content.render.render_tip would change (accents outside GSM-7, extra spaces,
+# too long), with what it makes of them; filled per batch, distinct names only.
+name_table = Table(
+    "plan_name",
+    _scratch,
+    Column("raw", String(40), primary_key=True),
+    Column("clean", String(40), nullable=False),  # "" means: use the fallback
+    Column("clean_cap", String(40), nullable=False),
+    prefixes=["TEMPORARY"],
+)
+
+
+def reset_scratch_tables(connection: Connection) -> None:
+    """Create the temporary planning tables on this connection if needed, empty."""
+    # Temporary tables live as long as the pooled connection: made once, emptied every run
+    # (creating and dropping them every few minutes would only churn the catalog).
+    _scratch.create_all(connection, checkfirst=True)
+    empty_scratch_tables(connection)
+
+
+def empty_scratch_tables(connection: Connection) -> None:
+    """Delete every row of the temporary planning tables."""
+    for table in _scratch.sorted_tables:
+        connection.execute(table.delete())
