@@ -62,16 +62,20 @@ def search_caregivers(
     statement = select(Caregiver).options(
         selectinload(Caregiver.children), selectinload(Caregiver.tags)
     )
+    # PostgreSQL text cannot hold NUL (a query with one would fail): it is dropped.
+    query, status, language, tag = (
+        value.replace("\x00", "") for value in (query, status, language, tag)
+    )
     query = query.strip()
-    digits = re.sub(r"\D", "", query)
+    digits = re.sub(r"\D", "", query, flags=re.ASCII)
     if query and digits and len(digits) == len(re.sub(r"[\s+()-]", "", query)):
         statement = statement.where(Caregiver.phone.like(f"%{digits}"))
     elif query:
-        pattern = "%" + query.lower().replace("%", "").replace("_", "") + "%"
+        # % and _ are searched for as themselves, not as wildcards.
+        literal = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        name_matches = func.lower(Child.name).like(f"%{literal}%", escape="\\")
         statement = statement.where(
-            select(Child.id)
-            .where(Child.caregiver_id == Caregiver.id, func.lower(Child.name).like(pattern))
-            .exists()
+            select(Child.id).where(Child.caregiver_id == Caregiver.id, name_matches).exists()
         )
     if status in CAREGIVER_STATUSES:
         statement = statement.where(Caregiver.status == status)

@@ -22,7 +22,7 @@ from sms_service.caregivers.records import (
     timeline,
 )
 from sms_service.core.models import Caregiver, utcnow
-from sms_service.web.admin.forms import text_field
+from sms_service.web.admin.forms import query_number, text_field
 from sms_service.web.admin.support import flash, redirect, take_flash
 from sms_service.web.admin.templating import render
 from sms_service.web.context import app_context, in_read_transaction, in_transaction
@@ -37,7 +37,7 @@ async def caregiver_list(request: Request) -> Response:
         "language": params.get("language", "")[:5],
         "tag": params.get("tag", "")[:40].lower(),
     }
-    page = int(params["page"]) if params.get("page", "").isdigit() else 0
+    page = query_number(params.get("page"), maximum=100_000) or 0
     found = await in_read_transaction(request, search_caregivers, page=page, **filters)
     return render(
         request,

@@ -15,6 +15,7 @@ from sms_service.core.models import AuditLog, utcnow
 from sms_service.staff.exports import campaign_results_csv, caregivers_csv
 from sms_service.staff.reports import ProgramStats, SchedulerStatus, program_stats, scheduler_status
 from sms_service.web.admin.charts import bar_chart
+from sms_service.web.admin.forms import query_number
 from sms_service.web.admin.support import take_flash
 from sms_service.web.admin.templating import render
 from sms_service.web.context import app_context, in_read_transaction, in_transaction
@@ -52,7 +53,7 @@ async def dashboard(request: Request) -> Response:
 
 async def audit_log(request: Request) -> Response:
     params = request.query_params
-    before = int(params["before"]) if params.get("before", "").isdigit() else None
+    before = query_number(params.get("before"))
 
     def work(session: Session) -> list[AuditLog]:
         query = select(AuditLog).order_by(AuditLog.id.desc()).limit(AUDIT_PAGE)

@@ -24,6 +24,14 @@ def text_field(form: FormData, name: str, limit: int, *, strip: bool = True) -> 
     return (value.strip() if strip else value)[:limit]
 
 
+def query_number(raw: str | None, *, maximum: int = 2**31 - 1) -> int | None:
+    """A whole number from a query string: ASCII digits only, at most `maximum` (else None)."""
+    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > len(str(maximum)):
+        return None
+    number = int(raw)
+    return number if number <= maximum else None
+
+
 def _int(form: FormData, name: str, label: str) -> int | None:
     raw = text_field(form, name, 12)
     if not raw:

@@ -4,6 +4,7 @@ import csv
 import io
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
@@ -77,6 +78,35 @@ def test_search_by_last_digits_and_child_name(
     assert link not in web.get("/admin/caregivers?q=mateo").text
     assert link in web.get("/admin/caregivers?tag=clinic&status=active").text
     assert link not in web.get("/admin/caregivers?status=opted_out").text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=%E1%8D%A9",  # Ethiopic digit one: isdigit() says yes, int() says no
+        "page=99999999999999999999",
+        "q=%00",
+        "language=%00",
+        "tag=%00",
+        "q=lu%00n",
+    ],
+)
+def test_odd_search_parameters_get_a_page_not_an_error(
+    web: TestClient, staff_csrf: str, sessions: sessionmaker[Session], query: str
+) -> None:
+    _family(sessions)
+    assert web.get(f"/admin/caregivers?{query}").status_code == 200
+    assert web.get(f"/admin/audit?{query.replace('page', 'before')}").status_code == 200
+
+
+def test_percent_and_underscore_are_searched_as_themselves(
+    web: TestClient, staff_csrf: str, sessions: sessionmaker[Session]
+) -> None:
+    caregiver_id = _family(sessions)
+    link = f'href="/admin/caregivers/{caregiver_id}"'
+    assert link not in web.get("/admin/caregivers?q=%25").text
+    assert link not in web.get("/admin/caregivers?q=_").text
+    assert link in web.get("/admin/caregivers?q=lu%00n").text  # the NUL is dropped
 
 
 def test_staff_pause_resume_tag_and_opt_out_on_request_all_audited(
