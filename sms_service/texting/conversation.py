@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content.schedule_menu import DEFAULT_SCHEDULE
 from sms_service.caregivers import lifecycle
 from sms_service.caregivers.consent import record_consent
-from sms_service.caregivers.lifecycle import Evidence, LifecycleRefused, Status
+from sms_service.caregivers.lifecycle import Evidence, Status
 from sms_service.core.models import Caregiver, Child, InboundMessage
 from sms_service.core.settings import Settings
 from sms_service.texting.answers import (
@@ -23,7 +22,6 @@ from sms_service.texting.answers import (
     parse_birth,
     parse_language,
     parse_name,
-    parse_pause_weeks,
     parse_schedule,
 )
 from sms_service.texting.keywords import Keyword, Kind
@@ -64,6 +62,14 @@ class Turn:
         """Move to `step` with fresh data (a new dict, so the JSON column sees the change)."""
         self.caregiver.conversation_step = step
         self.caregiver.conversation_data = data if step is not None else {}
+
+    def when(self) -> str:
+        """The caregiver's tip day and time in words ("every Monday morning")."""
+        weekday, hour = DEFAULT_SCHEDULE
+        caregiver = self.caregiver
+        if caregiver.send_weekday is not None and caregiver.send_hour is not None:
+            weekday, hour = caregiver.send_weekday, caregiver.send_hour
+        return self.texts.when(weekday, hour)
 
     def update(self, **data: Any) -> None:
         self.caregiver.conversation_data = {**self.data, **data}
@@ -253,13 +259,13 @@ def _answer_schedule(turn: Turn, body: str) -> str:
             return retry
         if data.get("mode") != ENROLL:
             turn.go(None)
-            return turn.texts.render("schedule_unchanged", when=_when(turn))
+            return turn.texts.render("schedule_unchanged", when=turn.when())
         choice, fallback = DEFAULT_SCHEDULE, True
     caregiver = turn.caregiver
     caregiver.send_weekday, caregiver.send_hour = choice
     if data.get("mode") != ENROLL:
         turn.go(None)
-        return turn.texts.render("schedule_updated", when=_when(turn))
+        return turn.texts.render("schedule_updated", when=turn.when())
     return _finish_enrollment(turn, data, default_schedule=fallback)
 
 
@@ -269,7 +275,7 @@ def _finish_enrollment(turn: Turn, data: dict[str, Any], *, default_schedule: bo
     _create_child(turn, data.get("name"), birth)
     turn.go(None)
     key = "enrolled_default_schedule" if default_schedule else "enrolled"
-    confirmation = turn.texts.render(key, when=_when(turn))
+    confirmation = turn.texts.render(key, when=turn.when())
     # The confirmation states program, frequency and costs: it is the consent on record.
     evidence = Evidence(
         source="enrollment", keyword=caregiver.enrollment_keyword, text=confirmation
@@ -278,71 +284,7 @@ def _finish_enrollment(turn: Turn, data: dict[str, Any], *, default_schedule: bo
     return confirmation
 
 
-def _when(turn: Turn) -> str:
-    weekday, hour = DEFAULT_SCHEDULE
-    caregiver = turn.caregiver
-    if caregiver.send_weekday is not None and caregiver.send_hour is not None:
-        weekday, hour = caregiver.send_weekday, caregiver.send_hour
-    return turn.texts.when(weekday, hour)
-
-
-def command(turn: Turn, keyword: Keyword) -> str:
-    """Carry out a command of an enrolled caregiver (PAUSE, RESUME, TIME, LANG, AGE, ADD)."""
-    caregiver = turn.caregiver
-    turn.go(None)  # a command ends any question under way
-    if keyword.kind is Kind.PAUSE:
-        until = turn.now + timedelta(weeks=parse_pause_weeks(keyword.argument))
-        try:
-            lifecycle.pause(turn.session, caregiver, until=until, now=turn.now)
-        except LifecycleRefused as refused:
-            return _on_hold(turn, refused)
-        local_end = until.astimezone(ZoneInfo(caregiver.timezone)).date()
-        return turn.texts.render("paused", date=turn.texts.date(local_end))
-    if keyword.kind is Kind.RESUME:
-        return resume(turn)
-    if keyword.kind is Kind.TIME:
-        turn.go(SCHEDULE, mode=TIME)
-        return turn.texts.render("ask_schedule")
-    if keyword.kind is Kind.LANGUAGE:
-        language = parse_language(keyword.argument) if keyword.argument else None
-        if language is not None:
-            caregiver.language = language
-            return turn.texts.render("language_updated")
-        turn.go(LANGUAGE, mode=LANG)
-        return turn.texts.render("choose_language")
-    if keyword.kind is Kind.AGE:
-        child = _latest_child(turn)
-        if child is None:
-            return add_child(turn)
-        turn.go(BIRTH, mode=AGE, child_id=child.id, name=child.name)
-        return turn.texts.render("ask_birth_update", child=child.name)
-    return add_child(turn)
-
-
 def add_child(turn: Turn) -> str:
     """Ask for another child's name (ADD, or AGE with no child on record)."""
     turn.go(NAME, mode=ADD)
     return turn.texts.render("ask_name_add")
-
-
-def resume(turn: Turn) -> str:
-    """End a pause now."""
-    try:
-        lifecycle.resume(turn.session, turn.caregiver, now=turn.now)
-    except LifecycleRefused as refused:
-        return _on_hold(turn, refused)
-    return turn.texts.render("resumed", when=_when(turn))
-
-
-def _on_hold(turn: Turn, refused: LifecycleRefused) -> str:
-    """Why PAUSE or RESUME changes nothing: the tips have ended, or the number was unreachable."""
-    return turn.texts.render("tips_ended" if refused.status is Status.COMPLETED else "tips_on_hold")
-
-
-def _latest_child(turn: Turn) -> Child | None:
-    return turn.session.scalar(
-        select(Child)
-        .where(Child.caregiver_id == turn.caregiver.id, Child.status == "active")
-        .order_by(Child.created_at.desc(), Child.id.desc())
-        .limit(1)
-    )

@@ -17,7 +17,7 @@ from sms_service.core import outbox
 from sms_service.core.models import Caregiver, InboundMessage, OutboundMessage
 from sms_service.core.phones import mask, timezone_for, to_e164, us_state_for
 from sms_service.core.settings import Settings
-from sms_service.texting import conversation
+from sms_service.texting import commands, conversation
 from sms_service.texting.conversation import Turn
 from sms_service.texting.keywords import (
     COMPLIANCE,
@@ -47,7 +47,7 @@ class IncomingText:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Handled:
     """What handling a text came to: the reply to send (if any) and how it was handled."""
 
     reply: str | None
@@ -69,7 +69,7 @@ def storable(value: str) -> str:
 
 def handle_inbound(
     incoming: IncomingText, *, session: Session, settings: Settings, now: datetime
-) -> Outcome:
+) -> Handled:
     """Store `incoming` and act on it once; the caller commits (a duplicate MessageSid raises
     IntegrityError at the insert when another request stored it first)."""
     # Every field as stored, and read from here on: what is acted on is what is on record
@@ -80,7 +80,7 @@ def handle_inbound(
     already = session.scalar(select(InboundMessage.id).where(InboundMessage.message_sid == sid))
     if already is not None:
         logger.info("duplicate MessageSid %s ignored", sid)
-        return Outcome(None, "duplicate")
+        return Handled(None, "duplicate")
     body = clean_body(incoming.body)  # what the conversation reads
     phone = to_e164(sender) if sender.startswith("+") else None
     inbound = InboundMessage(
@@ -97,7 +97,7 @@ def handle_inbound(
     if phone is None:
         logger.warning("text %s from a sender that is not a phone number", sid)
         inbound.handled_as = "not_a_phone"
-        return Outcome(None, "not_a_phone")
+        return Handled(None, "not_a_phone")
     caregiver = session.scalar(select(Caregiver).where(Caregiver.phone == phone).with_for_update())
     keyword = classify(body, settings)
     if caregiver is None:
@@ -120,7 +120,7 @@ def handle_inbound(
     return outcome
 
 
-def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, body: str) -> Outcome:
+def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, body: str) -> Handled:
     """Compliance keywords first, then the program keyword, the conversation, commands."""
     caregiver = turn.caregiver
     if (
@@ -147,55 +147,55 @@ def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, bo
             evidence = Evidence(
                 source="keyword", text=body, keyword=keyword.word, inbound=turn.inbound
             )
-            return Outcome(conversation.begin_enrollment(turn, keyword, evidence), "keyword")
-        return Outcome(None, "ignored_opted_out")
+            return Handled(conversation.begin_enrollment(turn, keyword, evidence), "keyword")
+        return Handled(None, "ignored_opted_out")
     if keyword is not None and keyword.kind is Kind.ENROLL:
         if caregiver.status in {Status.ACTIVE, Status.PAUSED}:
-            return Outcome(turn.texts.render("already_enrolled"), "keyword")
-        return Outcome(conversation.begin_enrollment(turn, keyword), "keyword")
+            return Handled(turn.texts.render("already_enrolled"), "keyword")
+        return Handled(conversation.begin_enrollment(turn, keyword), "keyword")
     if caregiver.status == Status.ENROLLING:
         if caregiver.conversation_step is None:
-            return Outcome(conversation.begin_enrollment(turn, None), "welcome")
-        return Outcome(conversation.answer(turn, body, keyword=keyword), "answer")
+            return Handled(conversation.begin_enrollment(turn, None), "welcome")
+        return Handled(conversation.answer(turn, body, keyword=keyword), "answer")
     if keyword is not None:  # only commands are left
-        return Outcome(conversation.command(turn, keyword), f"command:{keyword.kind.value}")
+        return Handled(commands.command(turn, keyword), f"command:{keyword.kind.value}")
     if caregiver.conversation_step is not None:
-        return Outcome(conversation.answer(turn, body), "answer")
+        return Handled(conversation.answer(turn, body), "answer")
     return _acknowledge(turn)
 
 
-def _compliance(turn: Turn, kind: Kind, evidence: Evidence, *, twilio_answered: bool) -> Outcome:
+def _compliance(turn: Turn, kind: Kind, evidence: Evidence, *, twilio_answered: bool) -> Handled:
     """STOP, START and HELP families. With Twilio's Advanced Opt-Out (OptOutType set) Twilio
     has already sent its own confirmation, so ours would be a second one: stay quiet."""
     session, caregiver, now = turn.session, turn.caregiver, turn.now
     if kind is Kind.OPT_OUT:
         first_time = lifecycle.opt_out(session, caregiver, evidence=evidence, now=now)
         if first_time and not twilio_answered:
-            return Outcome(turn.texts.render("opted_out"), "opt_out")
-        return Outcome(None, "opt_out")
+            return Handled(turn.texts.render("opted_out"), "opt_out")
+        return Handled(None, "opt_out")
     if kind is Kind.HELP:
         turn.record_consent("help", evidence)
-        return Outcome(None if twilio_answered else turn.texts.render("help"), "help")
+        return Handled(None if twilio_answered else turn.texts.render("help"), "help")
     was = caregiver.status
     if was == Status.ENROLLING and caregiver.conversation_step is not None:
         turn.record_consent("opt_in", evidence)
-        return Outcome(conversation.prompt(turn), "opt_in")
+        return Handled(conversation.prompt(turn), "opt_in")
     if lifecycle.opt_in(session, caregiver, evidence=evidence, now=now) is Status.ACTIVE:
         if twilio_answered:
-            return Outcome(None, "opt_in")
-        return Outcome(
+            return Handled(None, "opt_in")
+        return Handled(
             turn.texts.render("already_in" if was == Status.ACTIVE else "opted_in"), "opt_in"
         )
     # Nothing to resume (never enrolled, or every child aged out): enroll afresh.
-    return Outcome(conversation.begin_enrollment(turn, None), "opt_in")
+    return Handled(conversation.begin_enrollment(turn, None), "opt_in")
 
 
-def _acknowledge(turn: Turn) -> Outcome:
+def _acknowledge(turn: Turn) -> Handled:
     caregiver = turn.caregiver
     if caregiver.last_ack_at is not None and turn.now - caregiver.last_ack_at < ACK_INTERVAL:
-        return Outcome(None, "reply")
+        return Handled(None, "reply")
     caregiver.last_ack_at = turn.now
-    return Outcome(turn.texts.render("reply_ack"), "reply")
+    return Handled(turn.texts.render("reply_ack"), "reply")
 
 
 def _new_caregiver(

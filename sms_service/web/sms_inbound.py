@@ -14,7 +14,7 @@ from starlette.routing import Route
 from twilio.twiml.messaging_response import MessagingResponse
 
 from sms_service.core.models import utcnow
-from sms_service.texting.inbound import IncomingText, Outcome, handle_inbound
+from sms_service.texting.inbound import Handled, IncomingText, handle_inbound
 from sms_service.web.context import AppContext, app_context, in_transaction
 from sms_service.web.twilio_signature import ForbiddenWebhook, verified_form
 
@@ -53,12 +53,12 @@ def incoming_text(form: FormData) -> IncomingText | None:
     )
 
 
-async def receive(incoming: IncomingText, *, context: AppContext, now: datetime) -> Outcome:
+async def receive(incoming: IncomingText, *, context: AppContext, now: datetime) -> Handled:
     """Handle one text in one transaction. A unique-constraint clash means a concurrent request
     stored the same MessageSid (or created the same caregiver) first: run once more, and the
     second run sees that committed row."""
 
-    def work(session: Session) -> Outcome:
+    def work(session: Session) -> Handled:
         return handle_inbound(incoming, session=session, settings=context.settings, now=now)
 
     try:

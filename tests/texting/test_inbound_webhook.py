@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from sms_service.core.db import transaction
 from sms_service.core.models import InboundMessage, OutboundMessage, utcnow
 from sms_service.core.settings import Settings
-from sms_service.texting.inbound import IncomingText, Outcome, handle_inbound
+from sms_service.texting.inbound import Handled, IncomingText, handle_inbound
 from sms_service.texting.keywords import Kind, compliance_words
 from sms_service.web.app import create_app
 from sms_service.web.context import AppContext
@@ -124,9 +124,9 @@ def _race(
     engine: Engine,
     first: IncomingText,
     second: IncomingText,
-) -> tuple[Outcome, list[Outcome]]:
+) -> tuple[Handled, list[Handled]]:
     """Handle `first` in an open transaction while `second` arrives; commit once it waits."""
-    results: list[Outcome] = []
+    results: list[Handled] = []
     context = AppContext(settings=settings, sessions=sessions)
     with transaction(sessions) as session:
         outcome = handle_inbound(first, session=session, settings=settings, now=utcnow())
