@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from jobs.claims import ClaimedMessage, claim_batch
 from jobs.last_check import LastCheck, not_subscribed
 from jobs.outcomes import CaregiverChange, SendOutcome, record_outcomes
-from jobs.ratelimit import TokenBucket
+from jobs.ratelimit import SharedPacer
 from sms_service.core.db import build_engine, build_sessionmaker, transaction
 from sms_service.core.errors import PermanentSend, RetryableSend
 from sms_service.core.models import utcnow
@@ -120,7 +120,7 @@ class Dispatcher:
         self._flush_every = flush_seconds
         self._clock = clock
         self._rng = rng or random.Random()
-        self._bucket = TokenBucket(settings.send_rate)
+        self._pacer = SharedPacer.for_settings(sessions, settings)
         self._last_check = LastCheck(sessions)
         self._status_callback = settings.url_for("/sms/status")
         self.stats = DispatchStats()
@@ -240,7 +240,7 @@ class Dispatcher:
                 due_at=self._next_window(claim, now),
                 attempts=claim.attempts - 1,
             )
-        await self._bucket.acquire(claim.segments)
+        await self._pacer.acquire(claim.segments)
         now = self._clock()
         if now >= claim.claimed_at + self._lease * 0.8:
             # Waited so long for the rate limit that another dispatcher may take the row over
@@ -296,7 +296,7 @@ class Dispatcher:
             )
         if error.retry_after:
             # Everyone slows down, but briefly: claimed rows must go out well within their lease.
-            self._bucket.hold(min(error.retry_after, self._lease.total_seconds() / 10))
+            self._pacer.hold(min(error.retry_after, self._lease.total_seconds() / 10))
         now = self._clock()
         delay = self._retry.delay(claim.attempts, error.retry_after, self._rng)
         due = self._next_window(claim, now + timedelta(seconds=delay))

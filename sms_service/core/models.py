@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -416,6 +417,20 @@ class EarlyDeliveryReport(Base):
 
     def __repr__(self) -> str:
         return f"EarlyDeliveryReport(status={self.status!r})"
+
+
+class SendPacer(Base):
+    """The shared send schedule of one sender (jobs.ratelimit): every dispatcher on this
+    database reserves its sending time here, so together they keep to SMS_TIPS_SEND_RATE."""
+
+    __tablename__ = "send_pacer"
+
+    sender: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Wall-clock epoch seconds (time.time()) at which the next segment may go.
+    next_free_at: Mapped[float] = mapped_column(Double)
+
+    def __repr__(self) -> str:
+        return f"SendPacer(sender={self.sender!r}, next_free_at={self.next_free_at!r})"
 
 
 class Suppression(Base):

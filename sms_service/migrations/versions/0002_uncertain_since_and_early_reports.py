@@ -1,4 +1,4 @@
-"""outbox: uncertain_since; early_delivery_report
+"""outbox: uncertain_since; early_delivery_report; send_pacer
 
 Revision ID: 0002
 Revises: 0001
@@ -33,9 +33,15 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('provider_sid', name=op.f('pk_early_delivery_report'))
     )
     op.create_index(op.f('ix_early_delivery_report_received_at'), 'early_delivery_report', ['received_at'], unique=False)
+    op.create_table('send_pacer',
+    sa.Column('sender', sa.String(length=64), nullable=False),
+    sa.Column('next_free_at', sa.Double(), nullable=False),
+    sa.PrimaryKeyConstraint('sender', name=op.f('pk_send_pacer'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('send_pacer')
     op.drop_index(op.f('ix_early_delivery_report_received_at'), table_name='early_delivery_report')
     op.drop_table('early_delivery_report')
     with op.batch_alter_table('outbound_message') as batch:
