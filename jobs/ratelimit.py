@@ -130,7 +130,7 @@ class SharedPacer:
                 await self._sleep(self._not_before - now)
                 continue
             if not self._blocks:
-                await self._refilled(need)
+                await self._refilled(need, started=first is not None)
                 continue
             block = self._blocks[0]
             moment = max(block[0], now)
@@ -150,13 +150,14 @@ class SharedPacer:
         assert first is not None
         return first
 
-    async def _refilled(self, need: float) -> None:
+    async def _refilled(self, need: float, *, started: bool) -> None:
         """Wait for the next block (reserving it if nobody has yet) and add it."""
         if self._refill is None:
             # Reserve no further ahead than about a block past what is already reserved here:
-            # a hold elsewhere then reaches this dispatcher within a block or two.
+            # a hold elsewhere then reaches this dispatcher within a block or two. A text that
+            # has its first segment (`started`) does not wait: it goes at that moment.
             wait = self._horizon - self._block_seconds - self._clock()
-            if wait > 0:
+            if wait > 0 and not started:
                 await self._sleep(wait)
                 return
             self._start_refill(need)
@@ -180,7 +181,7 @@ class SharedPacer:
         cost = units / self.rate
         while True:
             try:
-                end = await asyncio.to_thread(self._push, self._clock(), cost)
+                end = await asyncio.to_thread(self._push, None, cost)
             except SQLAlchemyError:  # the database is away: send nothing until it is back
                 logger.exception("reserving sending time failed; trying again")
                 await self._sleep(RETRY_SECONDS)
@@ -194,10 +195,17 @@ class SharedPacer:
         except SQLAlchemyError:  # this dispatcher still holds; the others may not know
             logger.exception("sharing a hold until %s failed", until)
 
-    def _push(self, earliest: float, cost: float) -> float:
-        """next_free_at = max(next_free_at, earliest) + cost, atomically; the new value."""
-        values = {"sender": self.sender, "next_free_at": earliest + cost}
+    def _push(self, earliest: float | None, cost: float) -> float:
+        """next_free_at = max(next_free_at, earliest) + cost, atomically; the new value.
+
+        `earliest` None: now, read once the transaction has begun (on SQLite, once it has the
+        write lock), so a slow start costs no sending time at the front of the block.
+        """
         with transaction(self._sessions) as session:
+            session.connection()  # begins
+            if earliest is None:
+                earliest = self._clock()
+            values = {"sender": self.sender, "next_free_at": earliest + cost}
             if session.get_bind().dialect.name == "postgresql":
                 on_postgres = postgresql.insert(SendPacer).values(values)
                 statement = on_postgres.on_conflict_do_update(
