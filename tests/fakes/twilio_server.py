@@ -238,6 +238,12 @@ class FakeTwilio:
         with self._lock:
             self._rules.append(_Rule(fault=fault, to=to, remaining=times))
 
+    def clear_faults(self) -> None:
+        """Answer every later create and list normally."""
+        with self._lock:
+            self._rules.clear()
+            self._list_faults.clear()
+
     def fail_lists(self, fault: Fault, *, times: int = 1) -> None:
         """Answer the next `times` message list queries with `fault` (kind "error" only)."""
         with self._lock:
