@@ -25,12 +25,21 @@ from content.render import render_tip
 from content.segments import SegmentInfo, analyze
 from sms_service.campaigns.audience import Audience, audience_condition
 from sms_service.core.audit import Actor
-from sms_service.core.models import Campaign, CampaignMessage, Caregiver, OutboundMessage
+from sms_service.core.models import (
+    Campaign,
+    CampaignMessage,
+    Caregiver,
+    OutboundMessage,
+    utcnow,
+)
 from sms_service.core.phones import mask
 from sms_service.core.settings import Settings
 
 MAX_MESSAGES = 10
 MAX_TEXT_LENGTH = 480
+# Staff plan seasons and school years, not decades: a send time further out is a typo (9999 for
+# 2029), and dates near year 9999 cannot even be converted between time zones.
+MAX_DAYS_AHEAD = 5 * 366
 PAST_GRACE = timedelta(minutes=10)  # "now" typed into a form is a little in the past on submit
 PAUSED_NOTE = "campaign paused"
 CANCELLED_NOTE = "campaign cancelled"
@@ -105,8 +114,13 @@ def _validate(
         raise CampaignError("the campaign needs at least one message")
     if len(messages) > MAX_MESSAGES:
         raise CampaignError(f"a campaign has at most {MAX_MESSAGES} messages")
+    latest = utcnow().replace(tzinfo=None) + timedelta(days=MAX_DAYS_AHEAD)
     cleaned: list[MessageDraft] = []
     for number, message in enumerate(messages, start=1):
+        if message.send_at.replace(tzinfo=None) > latest:
+            raise CampaignError(
+                f"message {number} is more than five years ahead: check the year of its send time"
+            )
         texts = {lang: " ".join(text.split()) for lang, text in message.texts.items() if text}
         texts = {lang: text for lang, text in texts.items() if text}
         for language in audience.target_languages:

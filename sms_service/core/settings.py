@@ -53,6 +53,8 @@ class Settings:
     twilio_auth_token: Secret | None = None
     twilio_messaging_service_sid: str | None = None
     twilio_from_number: str | None = None
+    # Another Messages API (a staging stand-in, the fake Twilio for drills); None is Twilio.
+    twilio_api_base_url: str | None = None
     public_base_url: str = "http://127.0.0.1:8000"
     secret_key: Secret = field(default_factory=lambda: Secret(LOCAL_SECRET_KEY))
     program_name: str = "Little Moments"
@@ -132,7 +134,10 @@ class Settings:
             if secret_key is None:
                 raise ConfigError("SECRET_KEY", "is required with Twilio or in production")
         if public_base_url is not None:
-            _check_base_url(public_base_url)
+            _check_base_url("PUBLIC_BASE_URL", public_base_url)
+        api_base_url = get("TWILIO_API_BASE_URL")
+        if api_base_url is not None:
+            _check_base_url("TWILIO_API_BASE_URL", api_base_url)
         if secret_key is not None and len(secret_key) < 32:
             raise ConfigError("SECRET_KEY", "must be at least 32 characters long")
 
@@ -157,6 +162,7 @@ class Settings:
             twilio_auth_token=Secret(auth_token) if auth_token else None,
             twilio_messaging_service_sid=service_sid,
             twilio_from_number=from_number,
+            twilio_api_base_url=api_base_url.rstrip("/") if api_base_url else None,
             public_base_url=(public_base_url or cls.public_base_url).rstrip("/"),
             secret_key=Secret(secret_key or LOCAL_SECRET_KEY),
             program_name=program_name,
@@ -228,12 +234,10 @@ def _check_twilio(
         raise ConfigError("TWILIO_FROM_NUMBER", "must be an E.164 number such as +15551234567")
 
 
-def _check_base_url(value: str) -> None:
+def _check_base_url(name: str, value: str) -> None:
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ConfigError(
-            "PUBLIC_BASE_URL", "must be an http(s) URL such as https://tips.example.org"
-        )
+        raise ConfigError(name, "must be an http(s) URL such as https://tips.example.org")
 
 
 def _quiet_hours(raw: str) -> QuietHours:

@@ -16,7 +16,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from sms_service.core.models import utcnow
 from sms_service.texting.inbound import Handled, IncomingText, handle_inbound
 from sms_service.web.context import AppContext, app_context, in_transaction
-from sms_service.web.twilio_signature import ForbiddenWebhook, verified_form
+from sms_service.web.twilio_signature import MAX_WEBHOOK_BYTES, ForbiddenWebhook, verified_form
 
 logger = logging.getLogger(__name__)
 
@@ -87,4 +87,4 @@ async def inbound_sms(request: Request) -> Response:
     return twiml(outcome.reply)
 
 
-routes = [Route(INBOUND_PATH, inbound_sms, methods=["POST"])]
+routes = [Route(INBOUND_PATH, inbound_sms, methods=["POST"], max_body_size=MAX_WEBHOOK_BYTES)]

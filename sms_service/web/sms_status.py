@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from sms_service.delivery.status import record_status
 from sms_service.web.context import app_context, in_transaction
-from sms_service.web.twilio_signature import ForbiddenWebhook, verified_form
+from sms_service.web.twilio_signature import MAX_WEBHOOK_BYTES, ForbiddenWebhook, verified_form
 
 logger = logging.getLogger(__name__)
 
@@ -39,4 +39,4 @@ async def status_callback(request: Request) -> Response:
     return Response(status_code=200)
 
 
-routes = [Route("/sms/status", status_callback, methods=["POST"])]
+routes = [Route("/sms/status", status_callback, methods=["POST"], max_body_size=MAX_WEBHOOK_BYTES)]

@@ -44,6 +44,7 @@ def test_full_twilio_configuration_is_accepted() -> None:
         ),
         ({"PUBLIC_BASE_URL": ""}, "PUBLIC_BASE_URL"),
         ({"PUBLIC_BASE_URL": "tips.example.org"}, "PUBLIC_BASE_URL"),
+        ({"TWILIO_API_BASE_URL": "127.0.0.1:8787"}, "TWILIO_API_BASE_URL"),
         ({"SECRET_KEY": ""}, "SECRET_KEY"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
         ({"SMS_TIPS_TIMEZONE": "Mars/Olympus"}, "SMS_TIPS_TIMEZONE"),

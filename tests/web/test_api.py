@@ -78,6 +78,11 @@ def test_create_show_and_control_a_campaign(
         (b'{"name": "x", "messages": [{"texts": {}}]}', "messages must be"),
         (b'{"name": "x", "audience": {"languages": ["fr"]}, "messages": []}', "languages"),
         (b'{"name": "x", "messages": []}', "at least one message"),
+        (
+            b'{"name": "x", "messages": [{"send_at": "9999-12-31T23:00", '
+            b'"texts": {"en": "Hi", "es": "Hola"}}]}',
+            "more than five years ahead",
+        ),
     ],
 )
 def test_bad_requests_get_a_400_and_save_nothing(

@@ -184,8 +184,10 @@ class TwilioTransport:
         self._client = Client(
             settings.twilio_account_sid, str(settings.twilio_auth_token), http_client=self._http
         )
+        api_base_url = api_base_url or settings.twilio_api_base_url
         if api_base_url is not None:
             self._client.api.base_url = api_base_url.rstrip("/")
+            logger.warning("texts go to the Messages API at %s, not to Twilio", api_base_url)
         self._account_sid = settings.twilio_account_sid
         self._sender: dict[str, str] = (
             {"MessagingServiceSid": settings.twilio_messaging_service_sid}

@@ -150,3 +150,20 @@ def test_build_transport_picks_twilio_only_when_configured(database_url: str) ->
     transport = build_transport(make_settings(database_url))
     assert isinstance(transport, TwilioTransport)
     asyncio.run(transport.aclose())
+
+
+def test_the_api_base_url_setting_sends_to_another_messages_api(database_url: str) -> None:
+    """Operators point the service at a stand-in (staging, drills) with one setting."""
+    with FakeTwilio() as fake:
+        transport = build_transport(make_settings(database_url, TWILIO_API_BASE_URL=fake.url))
+
+        async def send() -> str:
+            try:
+                result = await transport.send(to="+12125550100", body="drill", status_callback=None)
+            finally:
+                await transport.aclose()
+            return result.sid
+
+        sid = asyncio.run(send())
+        assert [(m["sid"], m["body"]) for m in fake.messages] == [(sid, "drill")]
+    assert make_settings(database_url).twilio_api_base_url is None  # Twilio unless set
