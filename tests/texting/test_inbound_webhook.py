@@ -325,12 +325,3 @@ def test_missing_form_fields_get_empty_twiml_and_write_nothing(
 
 def test_only_post_is_allowed(client: TestClient) -> None:
     assert client.get("/sms/inbound").status_code == 405
-
-
-def test_an_oversized_request_is_refused(
-    client: TestClient, sessions: sessionmaker[Session]
-) -> None:
-    phone = Phone(client)
-    response = phone.post(phone.form("x" * 70_000))
-    assert response.status_code == 403
-    assert counts(sessions) == NOTHING
