@@ -52,7 +52,9 @@ CAREGIVER_STATUSES: tuple[str, ...] = tuple(status.value for status in Caregiver
 CHILD_STATUSES = ("active", "completed", "removed")
 CONSENT_KINDS = ("opt_in", "opt_out", "help")
 CONSENT_SOURCES = ("keyword", "twilio_opt_out_type", "carrier", "staff", "enrollment")
-OUTBOUND_KINDS = ("tip", "campaign", "system", "reply")
+# "reply" answers a parent's text at once (TwiML); "staff" is a staff member's answer from the
+# inbox, sent by the dispatcher like any other text.
+OUTBOUND_KINDS = ("tip", "campaign", "system", "reply", "staff")
 OUTBOUND_STATES = (
     "pending",  # planned; the dispatcher may claim it once due_at has come
     "sending",  # claimed by a dispatcher holding a lease until lease_expires_at
@@ -62,6 +64,8 @@ OUTBOUND_STATES = (
     "failed",
     "cancelled",  # will never be sent (opted out, paused, campaign cancelled)
 )
+# Where a parent's own text (not a command, not an enrollment answer) is in the staff inbox.
+INBOX_STATES = ("unread", "needs_reply", "done")
 CAMPAIGN_STATUSES = ("draft", "scheduled", "sending", "paused", "done", "cancelled")
 CAMPAIGN_KINDS = ("one_off", "series")
 STAFF_ROLES = ("admin", "staff")
@@ -220,6 +224,10 @@ class InboundMessage(Base):
     """Every text received from Twilio, kept whole; MessageSid makes webhooks idempotent."""
 
     __tablename__ = "inbound_message"
+    __table_args__ = (
+        CheckConstraint(_one_of("inbox_state", INBOX_STATES), name="inbox_state"),
+        Index("ix_inbound_message_inbox", "inbox_state", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_sid: Mapped[str] = mapped_column(String(64), unique=True)
@@ -233,6 +241,12 @@ class InboundMessage(Base):
     opt_out_type: Mapped[str | None] = mapped_column(String(20))
     handled_as: Mapped[str | None] = mapped_column(String(40))  # keyword, answer, reply, ...
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # In the staff inbox (None: a command or an answer the service handled by itself).
+    inbox_state: Mapped[str | None] = mapped_column(String(12))
+    urgent: Mapped[bool] = mapped_column(default=False)  # content.urgent matched a phrase
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
 
     def __repr__(self) -> str:
         return f"InboundMessage(id={self.id!r}, handled_as={self.handled_as!r})"

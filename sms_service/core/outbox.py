@@ -70,6 +70,11 @@ def reply_key(*, message_sid: str) -> str:
     return f"reply:{message_sid}"
 
 
+def staff_key(*, inbound_id: int, number: int) -> str:
+    """staff:{inbound message}:{n}: a staff member's n-th answer to one parent text."""
+    return f"staff:{inbound_id}:{number}"
+
+
 def insert_ignoring_duplicates(*, dialect: str) -> Insert:
     """INSERT INTO outbound_message ... ON CONFLICT (dedupe_key) DO NOTHING, in `dialect`'s
     own INSERT construct (PostgreSQL's, else SQLite's)."""

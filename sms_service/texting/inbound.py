@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content.segments import analyze
+from content.urgent import is_urgent
 from sms_service.caregivers import lifecycle
 from sms_service.caregivers.lifecycle import Evidence, Status
 from sms_service.core import outbox
@@ -32,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 # A chatty parent gets one "thank you, we read every message" a day at most.
 ACK_INTERVAL = timedelta(days=1)
+# A parent's own words, not a command or an enrollment answer: they go to the staff inbox
+# (an opted-out parent's too: staff read it, though they may not text back).
+INBOX_HANDLINGS = ("reply", "ignored_opted_out")
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,10 @@ def handle_inbound(
     turn = Turn(session=session, settings=settings, caregiver=caregiver, inbound=inbound, now=now)
     outcome = _decide(turn, keyword, from_opt_out_type(opt_out_type), body=body)
     inbound.handled_as = outcome.handled_as
+    if outcome.handled_as in INBOX_HANDLINGS:
+        # Nothing automatic answers these: a person reads them (the acknowledgement says so).
+        inbound.inbox_state = "unread"
+        inbound.urgent = is_urgent(body)
     logger.info(
         "text %s from %s handled as %s",
         sid,

@@ -72,3 +72,53 @@ def test_0002_anchors_the_uncertainty_of_rows_already_sending(engine: Engine) ->
         with engine.begin() as connection:
             connection.execute(text("DELETE FROM caregiver WHERE id = 900"))
         upgrade(engine)
+
+
+def test_0004_puts_unanswered_texts_in_the_inbox_and_keeps_answers_as_replies(
+    engine: Engine,
+) -> None:
+    at = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    try:
+        downgrade(engine, "0003")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO caregiver (id, phone, language, timezone, status, "
+                    "conversation_data, created_at, updated_at) VALUES (901, '+12125550101', "
+                    "'en', 'America/New_York', 'active', '{}', :at, :at)"
+                ),
+                {"at": at},
+            )
+            for sid, handled_as in (("SMa", "reply"), ("SMb", "command:pause")):
+                connection.execute(
+                    text(
+                        "INSERT INTO inbound_message (message_sid, caregiver_id, from_number,"
+                        " to_number, body, num_media, handled_as, received_at) VALUES (:sid,"
+                        " 901, '+12125550101', '', 'hi', 0, :handled_as, :at)"
+                    ),
+                    {"sid": sid, "handled_as": handled_as, "at": at},
+                )
+        upgrade(engine, "0004")
+        with engine.begin() as connection:
+            rows = connection.execute(text("SELECT message_sid, inbox_state FROM inbound_message"))
+            states = {sid: state for sid, state in rows}
+            connection.execute(
+                text(
+                    "INSERT INTO outbound_message (dedupe_key, kind, caregiver_id, to_number,"
+                    " body, segments, state, due_at, attempts, created_at, updated_at) VALUES"
+                    " ('staff:1:1', 'staff', 901, '+12125550101', 'Yes!', 1, 'pending', :at, 0,"
+                    " :at, :at)"
+                ),
+                {"at": at},
+            )
+        assert states == {"SMa": "unread", "SMb": None}
+        downgrade(engine, "0003")
+        with engine.connect() as connection:
+            kinds = connection.execute(text("SELECT kind FROM outbound_message")).scalars().all()
+        assert kinds == ["reply"]
+        columns = {column["name"] for column in inspect(engine).get_columns("inbound_message")}
+        assert not columns & {"inbox_state", "urgent", "assigned_to_id"}
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM caregiver WHERE id = 901"))
+        upgrade(engine)

@@ -1,0 +1,172 @@
+"""Reading the inbox: filtered lists, one text with what it answers, states and assignment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from content.urgent import support_lines
+from sms_service.core.audit import Actor
+from sms_service.core.models import (
+    INBOX_STATES,
+    Caregiver,
+    Child,
+    InboundMessage,
+    OutboundMessage,
+    StaffUser,
+)
+
+PAGE_SIZE = 50
+# What a family "received" before writing: texts that went out, whatever became of them later.
+RECEIVED_STATES = ("sent", "delivered", "undelivered")
+OPEN_STATES = ("unread", "needs_reply")
+
+
+class InboxError(Exception):
+    """An inbox action that cannot be carried out, with the reason (shown to staff)."""
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """What staff narrow the inbox to; empty values mean any."""
+
+    state: str = "open"  # "open" (unread or needs reply), one of INBOX_STATES, or "all"
+    language: str = ""
+    tag: str = ""
+    urgent_only: bool = False
+    assigned_to_id: int | None = None
+    since: date | None = None
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One parent text with what staff need to answer it well."""
+
+    message: InboundMessage
+    caregiver: Caregiver
+    children: list[Child]
+    answered_text: OutboundMessage | None  # the last text the family received before writing
+    answers: list[OutboundMessage]  # staff answers to this text, oldest first
+    support_lines: str | None  # for an urgent text
+
+
+def open_message(session: Session, message_id: int, *, lock: bool = False) -> InboundMessage:
+    """The inbox text with this id (locked for update when `lock`), or InboxError."""
+    statement = select(InboundMessage).where(
+        InboundMessage.id == message_id, InboundMessage.inbox_state.is_not(None)
+    )
+    message = session.scalar(statement.with_for_update() if lock else statement)
+    if message is None:
+        raise InboxError(f"there is no inbox message {message_id}")
+    return message
+
+
+def list_inbox(
+    session: Session, filters: InboxFilters, *, page: int = 0
+) -> list[tuple[InboundMessage, Caregiver]]:
+    """A page of inbox texts: urgent first, then newest first."""
+    statement = select(InboundMessage, Caregiver).join(
+        Caregiver, Caregiver.id == InboundMessage.caregiver_id
+    )
+    if filters.state in INBOX_STATES:
+        statement = statement.where(InboundMessage.inbox_state == filters.state)
+    elif filters.state == "open":
+        statement = statement.where(InboundMessage.inbox_state.in_(OPEN_STATES))
+    else:
+        statement = statement.where(InboundMessage.inbox_state.is_not(None))
+    if filters.language:
+        statement = statement.where(Caregiver.language == filters.language)
+    if filters.tag:
+        statement = statement.where(Caregiver.tags.any(tag=filters.tag))
+    if filters.urgent_only:
+        statement = statement.where(InboundMessage.urgent.is_(True))
+    if filters.assigned_to_id is not None:
+        statement = statement.where(InboundMessage.assigned_to_id == filters.assigned_to_id)
+    if filters.since is not None:
+        statement = statement.where(
+            InboundMessage.received_at >= datetime.combine(filters.since, datetime.min.time())
+        )
+    statement = statement.order_by(
+        InboundMessage.urgent.desc(), InboundMessage.received_at.desc(), InboundMessage.id.desc()
+    )
+    rows = session.execute(statement.limit(PAGE_SIZE).offset(page * PAGE_SIZE))
+    return [(message, caregiver) for message, caregiver in rows]
+
+
+def open_count(session: Session) -> int:
+    """How many texts wait for staff (the navigation shows it)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(InboundMessage)
+            .where(InboundMessage.inbox_state.in_(OPEN_STATES))
+        )
+        or 0
+    )
+
+
+def inbox_item(session: Session, message_id: int) -> InboxItem:
+    """One inbox text, its family and what it answers."""
+    message = open_message(session, message_id)
+    caregiver = session.scalar(
+        select(Caregiver)
+        .where(Caregiver.id == message.caregiver_id)
+        .options(selectinload(Caregiver.children))
+    )
+    if caregiver is None:  # the inbox holds only texts of known caregivers
+        raise InboxError(f"there is no inbox message {message_id}")
+    answered = session.scalar(
+        select(OutboundMessage)
+        .where(
+            OutboundMessage.caregiver_id == caregiver.id,
+            OutboundMessage.kind.in_(("tip", "campaign", "staff")),
+            OutboundMessage.state.in_(RECEIVED_STATES),
+            OutboundMessage.sent_at <= message.received_at,
+        )
+        .order_by(OutboundMessage.sent_at.desc(), OutboundMessage.id.desc())
+        .limit(1)
+    )
+    answers = session.scalars(
+        select(OutboundMessage)
+        .where(OutboundMessage.dedupe_key.startswith(f"staff:{message.id}:"))
+        .order_by(OutboundMessage.id)
+    )
+    return InboxItem(
+        message=message,
+        caregiver=caregiver,
+        children=[child for child in caregiver.children if child.status == "active"],
+        answered_text=answered,
+        answers=list(answers),
+        support_lines=support_lines(caregiver.language) if message.urgent else None,
+    )
+
+
+def set_state(session: Session, message_id: int, state: str, *, actor: Actor) -> None:
+    """Mark an inbox text unread, needing a reply, or done; audited."""
+    if state not in INBOX_STATES:
+        raise InboxError(f"{state!r} is not an inbox state")
+    message = open_message(session, message_id, lock=True)
+    if message.inbox_state != state:
+        message.inbox_state = state
+        actor.audit(session, "inbox.state", message, state=state)
+
+
+def assign(session: Session, message_id: int, staff_user_id: int | None, *, actor: Actor) -> None:
+    """Give an inbox text to a staff member (None: to nobody); audited."""
+    message = open_message(session, message_id, lock=True)
+    if staff_user_id is not None:
+        staff = session.get(StaffUser, staff_user_id)
+        if staff is None or not staff.is_active:
+            raise InboxError("pick an active staff member")
+    message.assigned_to_id = staff_user_id
+    actor.audit(session, "inbox.assign", message, staff_user_id=staff_user_id)
+
+
+def read(session: Session, message_id: int) -> None:
+    """Opening an unread text moves it to "needs reply" (not audited: nothing was decided)."""
+    message = open_message(session, message_id, lock=True)
+    if message.inbox_state == "unread":
+        message.inbox_state = "needs_reply"
