@@ -163,10 +163,3 @@ def assign(session: Session, message_id: int, staff_user_id: int | None, *, acto
             raise InboxError("pick an active staff member")
     message.assigned_to_id = staff_user_id
     actor.audit(session, "inbox.assign", message, staff_user_id=staff_user_id)
-
-
-def read(session: Session, message_id: int) -> None:
-    """Opening an unread text moves it to "needs reply" (not audited: nothing was decided)."""
-    message = open_message(session, message_id, lock=True)
-    if message.inbox_state == "unread":
-        message.inbox_state = "needs_reply"

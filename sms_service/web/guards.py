@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Sequence
 from urllib.parse import quote
 
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -26,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sms_service.core.models import utcnow
 from sms_service.core.settings import Settings
+from sms_service.inbox.items import open_count
 from sms_service.staff.signin import StaffIdentity, load_staff
 from sms_service.staff.tokens import record_token_use, token_holder
 from sms_service.web.context import in_read_transaction, in_transaction
@@ -97,11 +99,11 @@ class AdminGuard:
         request = Request(scope, receive)
         staff_id = request.session.get("staff_id")
         version = request.session.get("session_version")
-        staff = None
+        staff, waiting = None, 0
         if isinstance(staff_id, int) and isinstance(version, int):
             # A cookie of an ended session (signed out, deactivated, new password) carries an
             # older version than the account's: refused here, however well it is signed.
-            staff = await in_read_transaction(request, load_staff, staff_id, version)
+            staff, waiting = await in_read_transaction(request, _visitor, staff_id, version)
         if staff is None:
             if request.method not in SAFE_METHODS:
                 # The view will not run, so its form is read here: a forged post is refused as
@@ -112,8 +114,14 @@ class AdminGuard:
             location = f"{LOGIN_PATH}?next={quote(target, safe='')}"
             await RedirectResponse(location, status_code=303)(scope, receive, send)
             return
-        scope.setdefault("state", {})["staff"] = staff
+        scope.setdefault("state", {}).update(staff=staff, inbox_waiting=waiting)
         await self.app(scope, receive, send)
+
+
+def _visitor(session: Session, staff_id: int, version: int) -> tuple[StaffIdentity | None, int]:
+    """Who is signed in, and how many family texts wait in the inbox (every page shows it)."""
+    staff = load_staff(session, staff_id, version)
+    return staff, open_count(session) if staff is not None else 0
 
 
 class BearerGuard:

@@ -7,7 +7,14 @@ from itertools import count
 
 from sqlalchemy.orm import Session
 
-from sms_service.core.models import Caregiver, CaregiverTag, Child, Suppression, utcnow
+from sms_service.core.models import (
+    Caregiver,
+    CaregiverTag,
+    Child,
+    InboundMessage,
+    Suppression,
+    utcnow,
+)
 from sms_service.core.phones import phone_hash
 from sms_service.staff.accounts import create_staff_user
 
@@ -62,3 +69,18 @@ def add_staff(session: Session, email: str, role: str = "staff") -> int:
 def is_suppressed(session: Session, phone: str) -> bool:
     """Whether this number is on the do-not-text list of erased numbers."""
     return session.get(Suppression, phone_hash(phone)) is not None
+
+
+def add_inbox_text(session: Session, caregiver: Caregiver, body: str) -> InboundMessage:
+    """A text from `caregiver` waiting, unread, in the staff inbox."""
+    message = InboundMessage(
+        message_sid=f"SMinbox{next(_numbers):026d}",
+        caregiver_id=caregiver.id,
+        from_number=caregiver.phone,
+        body=body,
+        handled_as="reply",
+        inbox_state="unread",
+    )
+    session.add(message)
+    session.flush()
+    return message

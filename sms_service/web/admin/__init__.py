@@ -14,6 +14,7 @@ from sms_service.web.admin import (
     caregiver_views,
     content_views,
     dashboard_views,
+    inbox_views,
     login_views,
 )
 from sms_service.web.guards import admin_middleware
@@ -30,6 +31,7 @@ def mount(settings: Settings) -> Mount:
             *dashboard_views.routes,
             *campaign_views.routes,
             *caregiver_views.routes,
+            *inbox_views.routes,
             *content_views.routes,
             *account_views.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="admin-static"),

@@ -29,6 +29,7 @@ def _context(request: Request) -> dict[str, Any]:
     return {
         "csrf_token": csrf_token(request),
         "staff": getattr(request.state, "staff", None),
+        "inbox_waiting": getattr(request.state, "inbox_waiting", 0),
         "program_name": settings.program_name,
         "program_zone": settings.timezone,
     }
