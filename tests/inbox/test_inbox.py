@@ -73,6 +73,13 @@ def test_questions_reach_the_inbox_and_commands_do_not(
     later = NOON_NEW_YORK + timedelta(minutes=5)
     follow_up = text_in(sessions, settings, phone, "He is 8 months", later)
     command = text_in(sessions, settings, phone, "PAUSE 2", later + timedelta(minutes=1))
+    with sessions() as session:
+        acknowledgements = session.scalars(
+            select(OutboundMessage.body).where(OutboundMessage.kind == "reply")
+        ).all()
+    # The promise the acknowledgement makes is what the inbox keeps: every such text waits there.
+    promised = [body for body in acknowledgements if "reads every message" in body]
+    assert len(promised) == 1  # once a day; the PAUSE got its own answer
     assert state_of(sessions, question) == "unread"
     assert state_of(sessions, follow_up) == "unread"
     assert state_of(sessions, command) is None
