@@ -46,7 +46,7 @@ from sms_service.core.db import build_engine, build_sessionmaker, transaction
 from sms_service.core.errors import PermanentSend, RetryableSend
 from sms_service.core.models import utcnow
 from sms_service.core.phones import mask
-from sms_service.core.settings import Settings
+from sms_service.core.settings import STATUS_PATH, Settings
 from sms_service.delivery.sendwindow import is_sendable_now, next_send_time
 from sms_service.delivery.transports import build_transport
 from sms_service.delivery.transports.base import (
@@ -122,7 +122,7 @@ class Dispatcher:
         self._rng = rng or random.Random()
         self._pacer = SharedPacer.for_settings(sessions, settings)
         self._last_check = LastCheck(sessions)
-        self._status_callback = settings.url_for("/sms/status")
+        self._status_callback = settings.url_for(STATUS_PATH)
         self.stats = DispatchStats()
 
     # -- the loop ---------------------------------------------------------------------------

@@ -7,12 +7,12 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from sms_service.cli import campaign, content, db, jobs, server, simulate, staff, stats
+from sms_service.cli import campaign, content, db, doctor, jobs, server, simulate, staff, stats
 from sms_service.cli.common import CommandError
 from sms_service.core.errors import ConfigError
 
 # Each module adds its subcommands with register(subparsers); later areas append theirs here.
-COMMAND_MODULES = [server, db, staff, content, jobs, simulate, campaign, stats]
+COMMAND_MODULES = [server, db, staff, content, jobs, simulate, campaign, stats, doctor]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,9 +12,8 @@ from twilio.request_validator import RequestValidator
 
 from sms_service.core.db import build_sessionmaker
 from sms_service.core.models import OutboundMessage
-from sms_service.core.settings import Settings
+from sms_service.core.settings import INBOUND_PATH, Settings
 from sms_service.web.app import create_app
-from sms_service.web.sms_inbound import INBOUND_PATH
 
 # What a simulated text arrives at when no Twilio number is configured.
 SIMULATED_SERVICE_NUMBER = "+15005550006"

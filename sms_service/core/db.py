@@ -9,6 +9,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -114,3 +116,9 @@ def downgrade(engine: Engine, revision: str) -> None:
     """Migrate the database down to `revision` ("base" removes every table)."""
     with engine.begin() as connection:
         command.downgrade(alembic_config(connection), revision)
+
+
+def schema_revisions(connection: Connection) -> tuple[str | None, str | None]:
+    """(the revision the database is at, the latest the code has); None: not migrated at all."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return MigrationContext.configure(connection).get_current_revision(), head

@@ -32,6 +32,11 @@ _KEYWORD = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,29}$")
 _Getter = Callable[[str, str | None], str | None]
 
 
+# The webhook routes Twilio calls, below PUBLIC_BASE_URL (url_for builds their public URLs).
+INBOUND_PATH = "/sms/inbound"
+STATUS_PATH = "/sms/status"
+
+
 @dataclass(frozen=True)
 class QuietHours:
     """The daily window in which no message may be sent, in the recipient's local time."""

@@ -14,13 +14,12 @@ from starlette.routing import Route
 from twilio.twiml.messaging_response import MessagingResponse
 
 from sms_service.core.models import utcnow
+from sms_service.core.settings import INBOUND_PATH
 from sms_service.texting.inbound import Handled, IncomingText, handle_inbound
 from sms_service.web.context import AppContext, app_context, in_transaction
 from sms_service.web.twilio_signature import MAX_WEBHOOK_BYTES, ForbiddenWebhook, verified_form
 
 logger = logging.getLogger(__name__)
-
-INBOUND_PATH = "/sms/inbound"
 
 
 def twiml(reply: str | None) -> Response:

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sms_service.core.settings import STATUS_PATH
 from sms_service.delivery.status import record_status
 from sms_service.web.context import app_context, in_transaction
 from sms_service.web.twilio_signature import MAX_WEBHOOK_BYTES, ForbiddenWebhook, verified_form
@@ -39,4 +40,4 @@ async def status_callback(request: Request) -> Response:
     return Response(status_code=200)
 
 
-routes = [Route("/sms/status", status_callback, methods=["POST"], max_body_size=MAX_WEBHOOK_BYTES)]
+routes = [Route(STATUS_PATH, status_callback, methods=["POST"], max_body_size=MAX_WEBHOOK_BYTES)]

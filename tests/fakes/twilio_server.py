@@ -163,6 +163,11 @@ class FakeTwilio:
         self.record = record
         # Called in the server thread right after a message is created, before the answer.
         self.on_create: Callable[[dict[str, Any]], None] | None = None
+        # The account's setup as `sms-tips doctor` reads it: numbers (E.164 -> SmsUrl) and
+        # Messaging Services (SID -> their fields).
+        self.account_status = "active"
+        self.numbers: dict[str, str] = {}
+        self.services: dict[str, dict[str, Any]] = {}
         self._port = port
         self._spec = load_spec()
         self._lock = threading.Lock()
@@ -500,6 +505,39 @@ class FakeTwilio:
             }
         )
 
+    async def fetch_account(self, request: web.Request) -> web.Response:
+        """GET Accounts/{sid}.json: the account, if these are its credentials."""
+        problem = self._check_auth(request, request.match_info["account"])
+        if problem is not None:
+            return _error(401, 20003, f"Authenticate ({problem})")
+        account = {"sid": self.account_sid, "friendly_name": "Fake account"}
+        return web.json_response({**account, "status": self.account_status})
+
+    async def list_numbers(self, request: web.Request) -> web.Response:
+        """GET IncomingPhoneNumbers.json, filtered by PhoneNumber."""
+        problem = self._check_auth(request, request.match_info["account"])
+        if problem is not None:
+            return _error(401, 20003, f"Authenticate ({problem})")
+        wanted = request.query.get("PhoneNumber")
+        numbers = [
+            {"sid": "PN" + f"{index:032x}", "phone_number": number, "sms_url": url}
+            for index, (number, url) in enumerate(sorted(self.numbers.items()))
+            if wanted in (None, number)
+        ]
+        return web.json_response(
+            {"incoming_phone_numbers": numbers, "page": 0, "page_size": 50, "next_page_uri": None}
+        )
+
+    async def fetch_service(self, request: web.Request) -> web.Response:
+        """GET messaging v1 Services/{sid}."""
+        problem = self._check_auth(request, self.account_sid)  # no account in the path
+        if problem is not None:
+            return _error(401, 20003, f"Authenticate ({problem})")
+        service = self.services.get(request.match_info["sid"])
+        if service is None:
+            return _error(404, 20404, "The requested resource was not found")
+        return web.json_response({"sid": request.match_info["sid"], **service})
+
     async def stats_view(self, request: web.Request) -> web.Response:
         return web.json_response(self.stats())
 
@@ -523,6 +561,10 @@ def build_runner(fake: FakeTwilio) -> web.AppRunner:
     app.router.add_post(path, fake.create_message)
     app.router.add_get(path, fake.list_messages)
     app.router.add_get("/_fake/stats", fake.stats_view)
+    app.router.add_get("/2010-04-01/Accounts/{account}.json", fake.fetch_account)
+    numbers = "/2010-04-01/Accounts/{account}/IncomingPhoneNumbers.json"
+    app.router.add_get(numbers, fake.list_numbers)
+    app.router.add_get("/v1/Services/{sid}", fake.fetch_service)
     return web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
 
 
