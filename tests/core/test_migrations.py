@@ -74,12 +74,12 @@ def test_0002_anchors_the_uncertainty_of_rows_already_sending(engine: Engine) ->
         upgrade(engine)
 
 
-def test_0004_puts_unanswered_texts_in_the_inbox_and_keeps_answers_as_replies(
+def test_0005_puts_unanswered_texts_in_the_inbox_and_keeps_answers_as_replies(
     engine: Engine,
 ) -> None:
     at = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
     try:
-        downgrade(engine, "0003")
+        downgrade(engine, "0004")
         with engine.begin() as connection:
             connection.execute(
                 text(
@@ -98,7 +98,7 @@ def test_0004_puts_unanswered_texts_in_the_inbox_and_keeps_answers_as_replies(
                     ),
                     {"sid": sid, "handled_as": handled_as, "at": at},
                 )
-        upgrade(engine, "0004")
+        upgrade(engine, "0005")
         with engine.begin() as connection:
             rows = connection.execute(text("SELECT message_sid, inbox_state FROM inbound_message"))
             states = {sid: state for sid, state in rows}
@@ -112,7 +112,7 @@ def test_0004_puts_unanswered_texts_in_the_inbox_and_keeps_answers_as_replies(
                 {"at": at},
             )
         assert states == {"SMa": "unread", "SMb": None}
-        downgrade(engine, "0003")
+        downgrade(engine, "0004")
         with engine.connect() as connection:
             kinds = connection.execute(text("SELECT kind FROM outbound_message")).scalars().all()
         assert kinds == ["reply"]
