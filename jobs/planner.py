@@ -103,6 +103,7 @@ def plan(
                                 high=high,
                                 now=now,
                                 program_name=settings.program_name,
+                                messages_per_week=settings.messages_per_week,
                             )
                     except Exception:
                         logger.exception("planning caregivers %s..%s failed", low, high)

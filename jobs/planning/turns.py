@@ -1,0 +1,49 @@
+"""Siblings' turns: of a household's due children, only as many as its weekly cap has room for.
+
+A phone gets at most messages_per_week texts a week, tips and campaigns together
+(sms_service.core.weekly_cap), so siblings share the week's tip slots. They take turns rather
+than share one combined text: each tip keeps its own wording, age and segment count, and each
+child's tip sequence (candidates.py) stays as it is; a child simply gets its next tip on its
+turn. The child whose last tip is oldest goes first (a child never tipped before first of
+all), ties by child id, so with three children and one text a week each child gets a tip
+every third week. Texts already planned for the week (a campaign, or a tip planned by an
+earlier run) use up room first: they were promised earlier, and a tip that waits loses
+nothing but one week of a sequence that goes on.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.sql.selectable import Subquery
+
+from sms_service.core.models import OutboundMessage
+from sms_service.core.weekly_cap import NOT_COUNTED_STATES, texts_in_week_sql
+
+
+def within_cap(choices: Subquery, *, messages_per_week: int) -> Subquery:
+    """The rows of `choices` (one per due child: caregiver_id, child_id, week_label, ...) whose
+    turn it is this week, at most the room left in each caregiver's week."""
+    c = choices.c
+    earlier = OutboundMessage.__table__.alias("earlier")
+    last_tip = (
+        select(func.max(earlier.c.due_at))
+        .where(
+            earlier.c.child_id == c.child_id,
+            earlier.c.kind == "tip",
+            earlier.c.state.not_in(NOT_COUNTED_STATES),
+        )
+        .scalar_subquery()
+    )
+    used = texts_in_week_sql(caregiver_id=c.caregiver_id, week=c.week_label)
+    measured = select(choices, last_tip.label("last_tip"), used.label("used")).subquery("measured")
+    m = measured.c
+    turn = func.row_number().over(
+        partition_by=m.caregiver_id, order_by=(m.last_tip.nulls_first(), m.child_id)
+    )
+    ranked = select(measured, turn.label("turn")).subquery("ranked")
+    r = ranked.c
+    return (
+        select(*(r[column.name] for column in c))
+        .where(r.turn <= messages_per_week - r.used)
+        .subquery("turns")
+    )
