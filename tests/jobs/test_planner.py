@@ -22,17 +22,11 @@ from sms_service.core.db import transaction
 from sms_service.core.models import Caregiver, Child, OutboundMessage, Tip
 from sms_service.core.settings import Settings
 from sms_service.tips.sync import sync_library
-from tests.jobs.factories import add_caregiver, make_tip, tip_library
+from tests.jobs.factories import add_caregiver, make_tip
 
 NEW_YORK = ZoneInfo("America/New_York")
 MIAMI = ZoneInfo("America/New_York")  # Florida's east coast shares New York's zone
 FIVE_MINUTES = timedelta(minutes=5)
-
-
-@pytest.fixture
-def tips(sessions: sessionmaker[Session]) -> None:
-    with transaction(sessions) as session:
-        session.add_all(tip_library())
 
 
 def ticks(start: datetime, end: datetime, step: timedelta = FIVE_MINUTES) -> Iterator[datetime]:

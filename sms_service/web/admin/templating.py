@@ -31,6 +31,7 @@ def _context(request: Request) -> dict[str, Any]:
         "staff": getattr(request.state, "staff", None),
         "program_name": settings.program_name,
         "program_zone": settings.timezone,
+        "messages_per_week": settings.messages_per_week,
     }
 
 
