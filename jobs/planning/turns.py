@@ -5,8 +5,10 @@ A phone gets at most messages_per_week texts a week, tips and campaigns together
 than share one combined text: each tip keeps its own wording, age and segment count, and each
 child's tip sequence (candidates.py) stays as it is; a child simply gets its next tip on its
 turn. The child whose last tip is oldest goes first (a child never tipped before first of
-all), ties by child id, so with three children and one text a week each child gets a tip
-every third week. Texts already planned for the week (a campaign, or a tip planned by an
+all), then the one with fewer tips, then the lower child id: with three children and one text
+a week each child gets a tip every third week, and with two a week each gets two in three
+(the last-tip rule alone would favour the lowest id on every tie). A sibling added later
+waits its turn like the others rather than catching up on its own. Texts already planned for the week (a campaign, or a tip planned by an
 earlier run) use up room first: they were promised earlier, and a tip that waits loses
 nothing but one week of a sequence that goes on.
 """
@@ -25,20 +27,21 @@ def within_cap(choices: Subquery, *, messages_per_week: int) -> Subquery:
     turn it is this week, at most the room left in each caregiver's week."""
     c = choices.c
     earlier = OutboundMessage.__table__.alias("earlier")
-    last_tip = (
-        select(func.max(earlier.c.due_at))
-        .where(
-            earlier.c.child_id == c.child_id,
-            earlier.c.kind == "tip",
-            earlier.c.state.not_in(NOT_COUNTED_STATES),
-        )
-        .scalar_subquery()
+    had = (
+        earlier.c.child_id == c.child_id,
+        earlier.c.kind == "tip",
+        earlier.c.state.not_in(NOT_COUNTED_STATES),
     )
+    last_tip = select(func.max(earlier.c.due_at)).where(*had).scalar_subquery()
+    tip_count = select(func.count()).where(*had).scalar_subquery()
     used = texts_in_week_sql(caregiver_id=c.caregiver_id, week=c.week_label)
-    measured = select(choices, last_tip.label("last_tip"), used.label("used")).subquery("measured")
+    measured = select(
+        choices, last_tip.label("last_tip"), tip_count.label("tip_count"), used.label("used")
+    ).subquery("measured")
     m = measured.c
     turn = func.row_number().over(
-        partition_by=m.caregiver_id, order_by=(m.last_tip.nulls_first(), m.child_id)
+        partition_by=m.caregiver_id,
+        order_by=(m.last_tip.nulls_first(), m.tip_count, m.child_id),
     )
     ranked = select(measured, turn.label("turn")).subquery("ranked")
     r = ranked.c
