@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -71,4 +72,52 @@ def test_0002_anchors_the_uncertainty_of_rows_already_sending(engine: Engine) ->
     finally:
         with engine.begin() as connection:
             connection.execute(text("DELETE FROM caregiver WHERE id = 900"))
+        upgrade(engine)
+
+
+def test_0004_counts_existing_tips_and_this_weeks_campaign_texts(engine: Engine) -> None:
+    recent = datetime.now(UTC).replace(microsecond=0)
+    year, week, _ = recent.astimezone(ZoneInfo("America/New_York")).isocalendar()
+    try:
+        downgrade(engine, "0003")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO caregiver (id, phone, language, timezone, status, "
+                    "conversation_data, created_at, updated_at) VALUES (901, '+12125550101', "
+                    "'en', 'America/New_York', 'active', '{}', :at, :at)"
+                ),
+                {"at": recent},
+            )
+            for key, kind, due in (
+                ("tip:901:1:2026-W10", "tip", datetime(2026, 3, 2, 23, 0, tzinfo=UTC)),
+                ("campaign:1:901", "campaign", recent),
+                ("campaign:2:901", "campaign", recent - timedelta(days=30)),
+                ("reply:SM1", "reply", recent),
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO outbound_message (dedupe_key, kind, caregiver_id, to_number,"
+                        " body, segments, state, due_at, attempts, created_at, updated_at)"
+                        " VALUES (:key, :kind, 901, '+12125550101', 'hi', 1, 'pending', :due, 0,"
+                        " :due, :due)"
+                    ),
+                    {"key": key, "kind": kind, "due": due},
+                )
+        upgrade(engine, "0004")
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT dedupe_key, cap_week FROM outbound_message"))
+            found = {key: week for key, week in rows}
+        assert found == {
+            "tip:901:1:2026-W10": "2026-W10",
+            "campaign:1:901": f"{year}-W{week:02d}",
+            "campaign:2:901": None,  # a week long over needs no count
+            "reply:SM1": None,
+        }
+        downgrade(engine, "0003")
+        columns = {column["name"] for column in inspect(engine).get_columns("outbound_message")}
+        assert "cap_week" not in columns
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM caregiver WHERE id = 901"))
         upgrade(engine)

@@ -21,6 +21,7 @@ depends_on: str | Sequence[str] | None = None
 
 _outbox = sa.table(
     'outbound_message',
+    sa.column('id', sa.Integer),
     sa.column('kind', sa.String),
     sa.column('caregiver_id', sa.Integer),
     sa.column('due_at', sa.DateTime(timezone=True)),
@@ -57,24 +58,22 @@ def _backfill_recent_campaign_texts() -> None:
     due_at in the caregiver's zone (older weeks are over and need no count)."""
     since = datetime.now(UTC) - timedelta(days=8)
     connection = op.get_bind()
-    groups = connection.execute(
-        sa.select(_caregiver.c.timezone, _outbox.c.due_at)
-        .distinct()
+    rows = connection.execute(
+        sa.select(_outbox.c.id, _caregiver.c.timezone, _outbox.c.due_at)
         .select_from(_outbox.join(_caregiver, _caregiver.c.id == _outbox.c.caregiver_id))
         .where(_outbox.c.kind == 'campaign', _outbox.c.due_at >= since)
     ).all()
-    for timezone, due_at in groups:
-        aware = due_at if due_at.tzinfo else due_at.replace(tzinfo=UTC)
+    weeks = []
+    for row_id, timezone, due_at in rows:
+        aware = due_at if due_at.tzinfo else due_at.replace(tzinfo=UTC)  # SQLite drops the zone
         year, week, _ = aware.astimezone(ZoneInfo(timezone)).date().isocalendar()
-        in_zone = sa.select(_caregiver.c.id).where(_caregiver.c.timezone == timezone)
+        weeks.append({'row_id': row_id, 'week': f"{year}-W{week:02d}"})
+    if weeks:
         connection.execute(
             _outbox.update()
-            .where(
-                _outbox.c.kind == 'campaign',
-                _outbox.c.due_at == due_at,
-                _outbox.c.caregiver_id.in_(in_zone),
-            )
-            .values(cap_week=f"{year}-W{week:02d}")
+            .where(_outbox.c.id == sa.bindparam('row_id'))
+            .values(cap_week=sa.bindparam('week')),
+            weeks,
         )
 
 
