@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from alembic import op
@@ -65,8 +65,12 @@ def _backfill_recent_campaign_texts() -> None:
     ).all()
     weeks = []
     for row_id, timezone, due_at in rows:
+        try:
+            zone = ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue  # the planners skip such caregivers too
         aware = due_at if due_at.tzinfo else due_at.replace(tzinfo=UTC)  # SQLite drops the zone
-        year, week, _ = aware.astimezone(ZoneInfo(timezone)).date().isocalendar()
+        year, week, _ = aware.astimezone(zone).date().isocalendar()
         weeks.append({'row_id': row_id, 'week': f"{year}-W{week:02d}"})
     if weeks:
         connection.execute(
