@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 from jobs.scheduler import JOBS_TABLE
 from sms_service.core.db import downgrade, include_object, upgrade
@@ -33,20 +33,25 @@ def test_downgrade_to_base_and_back(engine: Engine) -> None:
     assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
 
 
+def _add_caregiver_row(connection: Connection, caregiver_id: int, *, at: datetime) -> None:
+    """A caregiver in New York with the number +1212555{id:04d}, written in plain SQL."""
+    connection.execute(
+        text(
+            "INSERT INTO caregiver (id, phone, language, timezone, status, conversation_data, "
+            "created_at, updated_at) VALUES (:id, :phone, 'en', 'America/New_York', 'active', "
+            "'{}', :at, :at)"
+        ),
+        {"id": caregiver_id, "phone": f"+1212555{caregiver_id:04d}", "at": at},
+    )
+
+
 def test_0002_anchors_the_uncertainty_of_rows_already_sending(engine: Engine) -> None:
     claimed = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-    row = {"to_number": "+12125550100", "body": "hi", "segments": 1, "attempts": 1}
+    row = {"to_number": "+12125550900", "body": "hi", "segments": 1, "attempts": 1}
     try:
         downgrade(engine, "0001")
         with engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO caregiver (id, phone, language, timezone, status, "
-                    "conversation_data, created_at, updated_at) VALUES (900, '+12125550100', "
-                    "'en', 'America/New_York', 'active', '{}', :at, :at)"
-                ),
-                {"at": claimed},
-            )
+            _add_caregiver_row(connection, 900, at=claimed)
             for key, state in (("m:sending", "sending"), ("m:pending", "pending")):
                 connection.execute(
                     text(
@@ -81,14 +86,7 @@ def test_0004_counts_existing_tips_and_this_weeks_campaign_texts(engine: Engine)
     try:
         downgrade(engine, "0003")
         with engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO caregiver (id, phone, language, timezone, status, "
-                    "conversation_data, created_at, updated_at) VALUES (901, '+12125550101', "
-                    "'en', 'America/New_York', 'active', '{}', :at, :at)"
-                ),
-                {"at": recent},
-            )
+            _add_caregiver_row(connection, 901, at=recent)
             for key, kind, due in (
                 ("tip:901:1:2026-W10", "tip", datetime(2026, 3, 2, 23, 0, tzinfo=UTC)),
                 ("campaign:1:901", "campaign", recent),
@@ -99,7 +97,7 @@ def test_0004_counts_existing_tips_and_this_weeks_campaign_texts(engine: Engine)
                     text(
                         "INSERT INTO outbound_message (dedupe_key, kind, caregiver_id, to_number,"
                         " body, segments, state, due_at, attempts, created_at, updated_at)"
-                        " VALUES (:key, :kind, 901, '+12125550101', 'hi', 1, 'pending', :due, 0,"
+                        " VALUES (:key, :kind, 901, '+12125550901', 'hi', 1, 'pending', :due, 0,"
                         " :due, :due)"
                     ),
                     {"key": key, "kind": kind, "due": due},

@@ -136,7 +136,10 @@ def test_a_campaign_in_a_full_week_waits_a_week_and_then_that_weeks_tip_waits(
             session, phone="+12125550211", weekday=4, children=[("Ben", BABY)]
         ).id
         make_campaign(
-            session, settings, times=[datetime(2026, 3, 4, 12, 0)], now=FIRST_MONDAY - timedelta(1)
+            session,
+            settings,
+            times=[datetime(2026, 3, 4, 12, 0)],
+            now=FIRST_MONDAY - timedelta(days=1),
         )
     wednesday = datetime(2026, 3, 4, 12, 0, tzinfo=NEW_YORK)
     for week in range(3):
@@ -167,7 +170,7 @@ def test_a_campaign_marked_as_an_exception_goes_out_on_time_beyond_the_cap(
             session,
             settings,
             times=[datetime(2026, 3, 4, 12, 0)],
-            now=FIRST_MONDAY - timedelta(1),
+            now=FIRST_MONDAY - timedelta(days=1),
             exceeds_weekly_cap=True,
         ).id
     plan(engine, now=FIRST_MONDAY, settings=settings)
@@ -271,7 +274,10 @@ def test_families_get_what_the_consent_text_promised(
             for size in (2, 3)
         ]
         make_campaign(
-            session, settings, times=[datetime(2026, 3, 4, 12, 0)], now=FIRST_MONDAY - timedelta(1)
+            session,
+            settings,
+            times=[datetime(2026, 3, 4, 12, 0)],
+            now=FIRST_MONDAY - timedelta(days=1),
         )
     for week, monday in enumerate(mondays(4)):
         plan(engine, now=monday, settings=settings)
