@@ -8,14 +8,14 @@ turn. The child whose last tip is oldest goes first (a child never tipped before
 all), then the one with fewer tips, then the lower child id: with three children and one text
 a week each child gets a tip every third week, and with two a week each gets two in three
 (the last-tip rule alone would favour the lowest id on every tie). A sibling added later
-waits its turn like the others rather than catching up on its own. Texts already planned for the week (a campaign, or a tip planned by an
-earlier run) use up room first: they were promised earlier, and a tip that waits loses
-nothing but one week of a sequence that goes on.
+waits its turn like the others rather than catching up on its own. Texts already planned for
+the week (a campaign, or a tip planned by an earlier run) use up room first: they were
+promised earlier, and a tip that waits loses nothing but one week of a sequence that goes on.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.sql.selectable import Subquery
 
 from sms_service.core.models import OutboundMessage
@@ -25,28 +25,30 @@ from sms_service.core.weekly_cap import NOT_COUNTED_STATES, texts_in_week_sql
 def within_cap(choices: Subquery, *, messages_per_week: int) -> Subquery:
     """The rows of `choices` (one per due child: caregiver_id, child_id, week_label, ...) whose
     turn it is this week, at most the room left in each caregiver's week."""
-    c = choices.c
+    # Most households have one due child: counting siblings first lets CASE skip the history
+    # lookups for them (SQLite evaluates a CASE branch only when it is taken).
+    counted = select(
+        choices, func.count().over(partition_by=choices.c.caregiver_id).label("siblings")
+    ).subquery("siblings")
+    c = counted.c
     earlier = OutboundMessage.__table__.alias("earlier")
     had = (
         earlier.c.child_id == c.child_id,
         earlier.c.kind == "tip",
         earlier.c.state.not_in(NOT_COUNTED_STATES),
     )
-    last_tip = select(func.max(earlier.c.due_at)).where(*had).scalar_subquery()
-    tip_count = select(func.count()).where(*had).scalar_subquery()
+    shared = c.siblings > 1
+    last_tip = case((shared, select(func.max(earlier.c.due_at)).where(*had).scalar_subquery()))
+    tip_count = case((shared, select(func.count()).where(*had).scalar_subquery()))
     used = texts_in_week_sql(caregiver_id=c.caregiver_id, week=c.week_label)
-    measured = select(
-        choices, last_tip.label("last_tip"), tip_count.label("tip_count"), used.label("used")
-    ).subquery("measured")
-    m = measured.c
     turn = func.row_number().over(
-        partition_by=m.caregiver_id,
-        order_by=(m.last_tip.nulls_first(), m.tip_count, m.child_id),
+        partition_by=c.caregiver_id,
+        order_by=(last_tip.nulls_first(), tip_count, c.child_id),
     )
-    ranked = select(measured, turn.label("turn")).subquery("ranked")
+    ranked = select(counted, turn.label("turn"), used.label("used")).subquery("ranked")
     r = ranked.c
     return (
-        select(*(r[column.name] for column in c))
+        select(*(r[column.name] for column in choices.c))
         .where(r.turn <= messages_per_week - r.used)
         .subquery("turns")
     )
