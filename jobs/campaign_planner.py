@@ -138,6 +138,18 @@ def _due_at(
     return next_send_time(local, region, settings).astimezone(UTC)
 
 
+def _weekly_cap(
+    campaign: Campaign, *, due_at: datetime, timezone: str, settings: Settings
+) -> tuple[SQLColumnExpression[Any], list[SQLColumnExpression[bool]]]:
+    """The cap_week of texts due at `due_at` in `timezone`, and the condition that the
+    caregiver's week has room (none, and no week, for an exception staff chose)."""
+    if campaign.exceeds_weekly_cap:
+        return null(), []
+    week = literal(outbox.week_label(day=due_at.astimezone(ZoneInfo(timezone)).date()))
+    used = texts_in_week_sql(caregiver_id=Caregiver.id, week=week)
+    return week, [used < settings.messages_per_week]
+
+
 def _plan_message(
     session: Session,
     campaign: Campaign,
@@ -177,14 +189,9 @@ def _plan_message(
                 now=now,
                 weeks_later=weeks_later,
             )
-            if campaign.exceeds_weekly_cap:
-                cap_week: SQLColumnExpression[Any] = null()
-                room: list[SQLColumnExpression[bool]] = []
-            else:
-                week = outbox.week_label(day=due_at.astimezone(ZoneInfo(timezone)).date())
-                cap_week = literal(week)
-                used = texts_in_week_sql(caregiver_id=Caregiver.id, week=cap_week)
-                room = [used < settings.messages_per_week]
+            cap_week, room = _weekly_cap(
+                campaign, due_at=due_at, timezone=timezone, settings=settings
+            )
             values: dict[str, SQLColumnExpression[Any]] = {
                 "dedupe_key": key,
                 "kind": literal("campaign"),
