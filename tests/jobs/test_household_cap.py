@@ -161,6 +161,26 @@ def test_a_campaign_in_a_full_week_waits_a_week_and_then_that_weeks_tip_waits(
     assert per_week(friday_rows) == dict.fromkeys(labels(3), 1)
 
 
+def test_a_series_in_one_full_week_goes_out_one_week_at_a_time(
+    engine: Engine, sessions: sessionmaker[Session], settings: Settings, tips: None
+) -> None:
+    days = [datetime(2026, 3, day, 12, 0) for day in (3, 4, 5)]  # Tuesday to Thursday
+    with transaction(sessions) as session:
+        family = add_caregiver(session, phone="+12125550214", children=[("Ana", BABY)]).id
+        make_campaign(session, settings, times=days, now=FIRST_MONDAY - timedelta(days=1))
+    for week in range(4):
+        plan(engine, now=FIRST_MONDAY + timedelta(weeks=week), settings=settings)
+        if week == 0:
+            for day in days:
+                plan_campaigns(sessions, settings=settings, now=day.replace(tzinfo=NEW_YORK))
+    rows = texts_of(sessions, family)
+    assert [row.kind for row in rows] == ["tip", "campaign", "campaign", "campaign"]
+    assert [row.due_at.astimezone(NEW_YORK).replace(tzinfo=None) for row in rows[1:]] == [
+        day + timedelta(weeks=week) for week, day in enumerate(days, start=1)
+    ]
+    assert per_week(rows) == dict.fromkeys(labels(4), 1)
+
+
 def test_a_campaign_marked_as_an_exception_goes_out_on_time_beyond_the_cap(
     engine: Engine, sessions: sessionmaker[Session], settings: Settings, tips: None
 ) -> None:
