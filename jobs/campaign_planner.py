@@ -6,16 +6,25 @@ quiet hours. The dedupe key campaign:{campaign_message_id}:{caregiver_id} with i
 makes planning idempotent: a campaign never reaches anyone twice. Opted-out, paused and
 undeliverable caregivers are not in the audience (only active ones are), and the dispatcher
 checks again right before sending.
+
+The household cap (sms_service.core.weekly_cap): a caregiver whose local week already holds
+messages_per_week texts gets the campaign text at the same local time a week later, or the
+first later week with room. Texts already planned keep their week (a planned text is never
+withdrawn, so a tip sent on Monday is not undone by Friday's campaign); a text deferred to a
+later week holds its room there, and that week's tip waits (a campaign is about its date, a
+tip loses nothing by waiting). A campaign staff marked `exceeds_weekly_cap` goes out on time
+to everyone and is not counted against anyone's cap.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from itertools import count
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import SQLColumnExpression, func, literal, select
+from sqlalchemy import SQLColumnExpression, exists, func, literal, null, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from content.segments import analyze
@@ -33,6 +42,7 @@ from sms_service.core.models import (
     utcnow,
 )
 from sms_service.core.settings import Settings
+from sms_service.core.weekly_cap import texts_in_week_sql
 from sms_service.delivery.sendwindow import next_send_time
 
 logger = logging.getLogger(__name__)
@@ -114,6 +124,7 @@ def _due_at(
     region: str | None,
     settings: Settings,
     now: datetime,
+    weeks_later: int,
 ) -> datetime:
     zone = ZoneInfo(timezone)
     if campaign.local_time:
@@ -121,8 +132,22 @@ def _due_at(
         local = wall.replace(tzinfo=zone)
     else:
         local = message.send_at.astimezone(zone)
+    # Adding to a zoneinfo time keeps the wall clock: a week later is the same local hour.
+    local += timedelta(weeks=weeks_later)
     local = max(local, now.astimezone(zone))  # late planning must still respect quiet hours
     return next_send_time(local, region, settings).astimezone(UTC)
+
+
+def _weekly_cap(
+    campaign: Campaign, *, due_at: datetime, timezone: str, settings: Settings
+) -> tuple[SQLColumnExpression[Any], list[SQLColumnExpression[bool]]]:
+    """The cap_week of texts due at `due_at` in `timezone`, and the condition that the
+    caregiver's week has room (none, and no week, for an exception staff chose)."""
+    if campaign.exceeds_weekly_cap:
+        return null(), []
+    week = literal(outbox.week_label(day=due_at.astimezone(ZoneInfo(timezone)).date()))
+    used = texts_in_week_sql(caregiver_id=Caregiver.id, week=week)
+    return week, [used < settings.messages_per_week]
 
 
 def _plan_message(
@@ -144,36 +169,52 @@ def _plan_message(
         if not text:
             continue
         body = message_body(text, language=language, settings=settings)
-        due_at = _due_at(
-            campaign, message, timezone=timezone, region=region, settings=settings, now=now
-        )
         in_group = [
             condition,
             Caregiver.language == language,
             Caregiver.timezone == timezone,
             Caregiver.region.is_(None) if region is None else Caregiver.region == region,
         ]
-        values: dict[str, SQLColumnExpression[Any]] = {
-            "dedupe_key": outbox.campaign_key_sql(
-                campaign_message_id=message.id, caregiver_id=Caregiver.id
-            ),
-            "kind": literal("campaign"),
-            "caregiver_id": Caregiver.id,
-            "campaign_id": literal(campaign.id),
-            "to_number": Caregiver.phone,
-            "body": literal(body),
-            "segments": literal(analyze(body).segments),
-            "state": literal("pending"),
-            "due_at": literal(due_at, UTCDateTime()),
-            "attempts": literal(0),
-            "created_at": literal(now, UTCDateTime()),
-            "updated_at": literal(now, UTCDateTime()),
-        }
-        rows = select(*values.values()).where(*in_group)
-        statement = (
-            outbox.insert_ignoring_duplicates(dialect=dialect)
-            .from_select(list(values), rows)
-            .returning(OutboundMessage.id)  # rowcount is not reliable for INSERT ... SELECT
-        )
-        inserted += len(session.execute(statement).all())
+        key = outbox.campaign_key_sql(campaign_message_id=message.id, caregiver_id=Caregiver.id)
+        not_planned = ~exists().where(OutboundMessage.dedupe_key == key)
+        # Week after week until everyone has it; it ends, as a week after every text already
+        # planned has room.
+        for weeks_later in count():
+            due_at = _due_at(
+                campaign,
+                message,
+                timezone=timezone,
+                region=region,
+                settings=settings,
+                now=now,
+                weeks_later=weeks_later,
+            )
+            cap_week, room = _weekly_cap(
+                campaign, due_at=due_at, timezone=timezone, settings=settings
+            )
+            values: dict[str, SQLColumnExpression[Any]] = {
+                "dedupe_key": key,
+                "kind": literal("campaign"),
+                "caregiver_id": Caregiver.id,
+                "campaign_id": literal(campaign.id),
+                "to_number": Caregiver.phone,
+                "body": literal(body),
+                "segments": literal(analyze(body).segments),
+                "state": literal("pending"),
+                "due_at": literal(due_at, UTCDateTime()),
+                "cap_week": cap_week,
+                "attempts": literal(0),
+                "created_at": literal(now, UTCDateTime()),
+                "updated_at": literal(now, UTCDateTime()),
+            }
+            rows = select(*values.values()).where(*in_group, not_planned, *room)
+            statement = (
+                outbox.insert_ignoring_duplicates(dialect=dialect)
+                .from_select(list(values), rows)
+                .returning(OutboundMessage.id)  # rowcount is not reliable for INSERT ... SELECT
+            )
+            inserted += len(session.execute(statement).all())
+            waiting = select(Caregiver.id).where(*in_group, not_planned).limit(1)
+            if session.execute(waiting).first() is None:
+                break
     return inserted

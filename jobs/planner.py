@@ -4,11 +4,13 @@ Planning is set-based. Python works out, for each (time zone, state) in use, whi
 slots are due right now and which tips are the candidates for each age in weeks; both go into
 two small temporary tables. One INSERT ... SELECT ... ON CONFLICT DO NOTHING per range of
 caregiver ids then joins caregivers, children, those tables and the send history, picks the
-next unseen tip per child (content.sequence's rule), renders the body in SQL and writes it.
+next unseen tip per child (content.sequence's rule), keeps the children whose turn it is
+within the household's weekly cap, renders the body in SQL and writes it.
 Memory stays flat whatever the number of caregivers; running twice (or on two machines) plans
 each tip once because of the dedupe key tip:{caregiver}:{child}:{local ISO week}
 (sms_service.core.outbox). The parts are in jobs/planning: slots (the calendar), candidates
-(each child's next tip), render_sql, scratch (the temporary tables) and batches (the insert).
+(each child's next tip), turns (siblings sharing the weekly cap), render_sql, scratch (the
+temporary tables) and batches (the insert).
 
 Calendar decisions:
 - A slot is the caregiver's send_weekday/send_hour on their local wall clock, moved into the
@@ -18,7 +20,8 @@ Calendar decisions:
   slot) is planned late while that day's window is still open. A slot missed on an earlier day
   waits for next week: a tip on a day the caregiver did not choose is worse than one week less.
 - The dedupe key uses the local ISO week of the day the tip is planned for, so a caregiver who
-  changes time zone or send day mid-week gets at most one tip per child that week.
+  changes time zone or send day mid-week gets at most one tip per child that week, and at
+  most messages_per_week texts in all (the cap counts the outbox rows of that local week).
 - Age in weeks = (local date - birth_date) // 7, negative while the baby is expected (prenatal
   tips); updating the birth date on arrival switches to baby tips by itself. Weeks >= 156 have
   no tips: jobs.aging says goodbye and completes the child.
@@ -103,6 +106,7 @@ def plan(
                                 high=high,
                                 now=now,
                                 program_name=settings.program_name,
+                                messages_per_week=settings.messages_per_week,
                             )
                     except Exception:
                         logger.exception("planning caregivers %s..%s failed", low, high)

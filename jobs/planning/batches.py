@@ -10,6 +10,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from jobs.planning.candidates import next_choices
 from jobs.planning.render_sql import body_and_segments, count_remaining_segments, learn_names
+from jobs.planning.turns import within_cap
 from sms_service.core import outbox
 from sms_service.core.models import Caregiver, UTCDateTime
 
@@ -28,12 +29,20 @@ def id_ranges(connection: Connection, *, size: int) -> list[tuple[int, int]]:
 
 
 def plan_batch(
-    connection: Connection, *, low: int, high: int, now: datetime, program_name: str
+    connection: Connection,
+    *,
+    low: int,
+    high: int,
+    now: datetime,
+    program_name: str,
+    messages_per_week: int,
 ) -> int:
-    """Write the due tips of caregivers low..high to the outbox; returns the rows written."""
+    """Write the due tips of caregivers low..high, within each household's weekly cap, to the
+    outbox; returns the rows written."""
     dialect = connection.dialect.name
     learn_names(connection, low=low, high=high)
-    r = next_choices(dialect=dialect, low=low, high=high).c
+    choices = next_choices(dialect=dialect, low=low, high=high)
+    r = within_cap(choices, messages_per_week=messages_per_week).c
     body, segments = body_and_segments(
         r, name=r.name, name_cap=r.name_cap, program_name=program_name
     )
@@ -52,6 +61,7 @@ def plan_batch(
         "segments": segments,
         "state": literal("pending"),
         "due_at": r.due_at,
+        "cap_week": r.week_label,
         "attempts": literal(0),
         "created_at": stamp,
         "updated_at": stamp,

@@ -170,6 +170,7 @@ def create_campaign(
     messages: list[MessageDraft],
     actor: Actor,
     settings: Settings,
+    exceeds_weekly_cap: bool = False,
 ) -> Campaign:
     """A new draft campaign; the caller commits."""
     name, messages = _validate(name, audience, messages)
@@ -184,6 +185,7 @@ def create_campaign(
     _set_messages(session, campaign, messages, zone=settings.zone)
     session.flush()
     actor.audit(session, "campaign.create", campaign, name=name)
+    _set_cap_exception(session, campaign, exceeds_weekly_cap, actor=actor)
     return campaign
 
 
@@ -197,6 +199,7 @@ def update_campaign(
     messages: list[MessageDraft],
     actor: Actor,
     settings: Settings,
+    exceeds_weekly_cap: bool = False,
 ) -> Campaign:
     """Replace a draft's name, audience, schedule and texts; the caller commits."""
     _require(campaign, EDITABLE, "edited")
@@ -207,7 +210,17 @@ def update_campaign(
     _set_messages(session, campaign, messages, zone=settings.zone)
     session.flush()
     actor.audit(session, "campaign.update", campaign)
+    _set_cap_exception(session, campaign, exceeds_weekly_cap, actor=actor)
     return campaign
+
+
+def _set_cap_exception(session: Session, campaign: Campaign, wanted: bool, *, actor: Actor) -> None:
+    # Going past the "about N messages a week" families agreed to is a decision someone
+    # answers for, so turning it on or off is audited on its own.
+    if campaign.exceeds_weekly_cap == wanted:
+        return
+    campaign.exceeds_weekly_cap = wanted
+    actor.audit(session, "campaign.weekly_cap_exception", campaign, exceeds_weekly_cap=wanted)
 
 
 def get_campaign(session: Session, campaign_id: int, *, for_update: bool = False) -> Campaign:

@@ -23,6 +23,7 @@ def campaign_json(campaign: Campaign, *, settings: Settings) -> dict[str, Any]:
         "kind": campaign.kind,
         "status": campaign.status,
         "local_time": campaign.local_time,
+        "exceeds_weekly_cap": campaign.exceeds_weekly_cap,
         "audience": campaign.audience,
         "messages": [
             {
@@ -39,9 +40,10 @@ def campaign_json(campaign: Campaign, *, settings: Settings) -> dict[str, Any]:
     }
 
 
-def campaign_input(data: Any) -> tuple[str, Audience, bool, list[MessageDraft]]:
+def campaign_input(data: Any) -> tuple[str, Audience, bool, list[MessageDraft], bool]:
     """Read a campaign from JSON: {name, local_time, audience: {...}, messages: [{send_at,
-    texts}]}; send_at is a wall-clock time such as 2026-05-04T10:00."""
+    texts}], exceeds_weekly_cap} as (name, audience, local_time, messages, exceeds_weekly_cap);
+    send_at is a wall-clock time such as 2026-05-04T10:00."""
     if not isinstance(data, dict):
         raise CampaignJsonError("send a JSON object")
     try:
@@ -60,4 +62,11 @@ def campaign_input(data: Any) -> tuple[str, Audience, bool, list[MessageDraft]]:
         raise CampaignJsonError(
             "messages must be a list of {send_at: '2026-05-04T10:00', texts: {en: ..., es: ...}}"
         ) from None
-    return str(data.get("name") or ""), audience, bool(data.get("local_time")), messages
+    name = str(data.get("name") or "")
+    return (
+        name,
+        audience,
+        bool(data.get("local_time")),
+        messages,
+        data.get("exceeds_weekly_cap") is True,
+    )

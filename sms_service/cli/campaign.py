@@ -68,6 +68,11 @@ def register(subparsers: Subparsers) -> None:
     create.add_argument(
         "--local-time", action="store_true", help="send at that time in each caregiver's own zone"
     )
+    create.add_argument(
+        "--exceeds-weekly-cap",
+        action="store_true",
+        help="send even to families whose weekly limit is used up (audited)",
+    )
     create.add_argument("--age-min", type=int, help="youngest child age (in --age-unit)")
     create.add_argument("--age-max", type=int, help="oldest child age (in --age-unit)")
     create.add_argument("--age-unit", choices=["weeks", "months"], default="weeks")
@@ -130,6 +135,7 @@ def _from_options(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "name": args.name,
         "local_time": args.local_time,
+        "exceeds_weekly_cap": args.exceeds_weekly_cap,
         "audience": {
             "languages": args.language,
             "age_min": args.age_min,
@@ -152,7 +158,7 @@ def _create(args: argparse.Namespace) -> int:
         data = _from_options(args)
 
     def work(session: Session, settings: Settings) -> tuple[int, str]:
-        name, audience, local_time, messages = campaign_input(data)
+        name, audience, local_time, messages, exceeds_cap = campaign_input(data)
         campaign = create_campaign(
             session,
             name=name,
@@ -161,6 +167,7 @@ def _create(args: argparse.Namespace) -> int:
             messages=messages,
             actor=CLI_ACTOR,
             settings=settings,
+            exceeds_weekly_cap=exceeds_cap,
         )
         if args.schedule:
             schedule_campaign(session, campaign, actor=CLI_ACTOR, settings=settings, now=utcnow())

@@ -316,6 +316,8 @@ class Campaign(Base):
     status: Mapped[str] = mapped_column(String(12), default="draft")
     audience: Mapped[dict[str, Any]] = mapped_column(default=dict)  # filters, see the admin
     local_time: Mapped[bool] = mapped_column(default=False)  # each caregiver's own clock
+    # Staff chose to send it even to families whose weekly limit is already used up.
+    exceeds_weekly_cap: Mapped[bool] = mapped_column(default=False)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL")
     )
@@ -363,6 +365,7 @@ class OutboundMessage(Base):
         CheckConstraint("segments >= 0", name="segments"),
         Index("ix_outbound_message_state_due_at", "state", "due_at"),
         Index("ix_outbound_message_caregiver_created", "caregiver_id", "created_at"),
+        Index("ix_outbound_message_caregiver_cap_week", "caregiver_id", "cap_week"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -382,6 +385,9 @@ class OutboundMessage(Base):
     segments: Mapped[int] = mapped_column(default=1)
     state: Mapped[str] = mapped_column(String(12), default="pending")
     due_at: Mapped[datetime]
+    # The caregiver's local ISO week whose cap this text counts against (core/weekly_cap.py);
+    # None for texts outside the cap.
+    cap_week: Mapped[str | None] = mapped_column(String(10))
     attempts: Mapped[int] = mapped_column(default=0)
     lease_expires_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]

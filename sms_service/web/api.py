@@ -92,6 +92,9 @@ async def campaigns_create(request: Request) -> Response:
             properties:
               name: {type: string}
               local_time: {type: boolean}
+              exceeds_weekly_cap:
+                type: boolean
+                description: send even to families whose weekly limit is used up (audited)
               audience: {type: object}
               messages:
                 type: array
@@ -107,7 +110,7 @@ async def campaigns_create(request: Request) -> Response:
     settings = app_context(request).settings
     actor = current_staff(request).actor
     try:
-        name, audience, local_time, messages = campaign_input(await _body(request))
+        name, audience, local_time, messages, exceeds_cap = campaign_input(await _body(request))
         created = await in_transaction(
             request,
             lambda s: campaign_json(
@@ -119,6 +122,7 @@ async def campaigns_create(request: Request) -> Response:
                     messages=messages,
                     actor=actor,
                     settings=settings,
+                    exceeds_weekly_cap=exceeds_cap,
                 ),
                 settings=settings,
             ),

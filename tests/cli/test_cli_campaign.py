@@ -103,6 +103,24 @@ def test_campaign_commands_cover_the_whole_life(
     ]
 
 
+def test_a_campaign_past_the_weekly_limit_is_asked_for_by_name(run_cli: Runner) -> None:
+    created = run_cli(
+        "campaign",
+        "create",
+        "--name",
+        "Clinic closed",
+        "--at",
+        "2031-04-07T10:00",
+        "--en",
+        EN,
+        "--es",
+        ES,
+        "--exceeds-weekly-cap",
+    )
+    assert created.returncode == 0, created.stderr
+    assert json.loads(run_cli("campaign", "show", "1", "--json").stdout)["exceeds_weekly_cap"]
+
+
 def test_bad_campaigns_are_refused_with_one_line(run_cli: Runner) -> None:
     result = run_cli(
         "campaign",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 from jobs.scheduler import JOBS_TABLE
 from sms_service.core.db import downgrade, include_object, upgrade
@@ -32,20 +33,25 @@ def test_downgrade_to_base_and_back(engine: Engine) -> None:
     assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
 
 
+def _add_caregiver_row(connection: Connection, caregiver_id: int, *, at: datetime) -> None:
+    """A caregiver in New York with the number +1212555{id:04d}, written in plain SQL."""
+    connection.execute(
+        text(
+            "INSERT INTO caregiver (id, phone, language, timezone, status, conversation_data, "
+            "created_at, updated_at) VALUES (:id, :phone, 'en', 'America/New_York', 'active', "
+            "'{}', :at, :at)"
+        ),
+        {"id": caregiver_id, "phone": f"+1212555{caregiver_id:04d}", "at": at},
+    )
+
+
 def test_0002_anchors_the_uncertainty_of_rows_already_sending(engine: Engine) -> None:
     claimed = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-    row = {"to_number": "+12125550100", "body": "hi", "segments": 1, "attempts": 1}
+    row = {"to_number": "+12125550900", "body": "hi", "segments": 1, "attempts": 1}
     try:
         downgrade(engine, "0001")
         with engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO caregiver (id, phone, language, timezone, status, "
-                    "conversation_data, created_at, updated_at) VALUES (900, '+12125550100', "
-                    "'en', 'America/New_York', 'active', '{}', :at, :at)"
-                ),
-                {"at": claimed},
-            )
+            _add_caregiver_row(connection, 900, at=claimed)
             for key, state in (("m:sending", "sending"), ("m:pending", "pending")):
                 connection.execute(
                     text(
@@ -74,6 +80,47 @@ def test_0002_anchors_the_uncertainty_of_rows_already_sending(engine: Engine) ->
         upgrade(engine)
 
 
+def test_0004_counts_existing_tips_and_this_weeks_campaign_texts(engine: Engine) -> None:
+    recent = datetime.now(UTC).replace(microsecond=0)
+    year, week, _ = recent.astimezone(ZoneInfo("America/New_York")).isocalendar()
+    try:
+        downgrade(engine, "0003")
+        with engine.begin() as connection:
+            _add_caregiver_row(connection, 901, at=recent)
+            for key, kind, due in (
+                ("tip:901:1:2026-W10", "tip", datetime(2026, 3, 2, 23, 0, tzinfo=UTC)),
+                ("campaign:1:901", "campaign", recent),
+                ("campaign:2:901", "campaign", recent - timedelta(days=30)),
+                ("reply:SM1", "reply", recent),
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO outbound_message (dedupe_key, kind, caregiver_id, to_number,"
+                        " body, segments, state, due_at, attempts, created_at, updated_at)"
+                        " VALUES (:key, :kind, 901, '+12125550901', 'hi', 1, 'pending', :due, 0,"
+                        " :due, :due)"
+                    ),
+                    {"key": key, "kind": kind, "due": due},
+                )
+        upgrade(engine, "0004")
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT dedupe_key, cap_week FROM outbound_message"))
+            found = {key: week for key, week in rows}
+        assert found == {
+            "tip:901:1:2026-W10": "2026-W10",
+            "campaign:1:901": f"{year}-W{week:02d}",
+            "campaign:2:901": None,  # a week long over needs no count
+            "reply:SM1": None,
+        }
+        downgrade(engine, "0003")
+        columns = {column["name"] for column in inspect(engine).get_columns("outbound_message")}
+        assert "cap_week" not in columns
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM caregiver WHERE id = 901"))
+        upgrade(engine)
+
+
 def test_0005_puts_unanswered_texts_in_the_inbox_and_keeps_answers_as_replies(
     engine: Engine,
 ) -> None:
@@ -81,20 +128,13 @@ def test_0005_puts_unanswered_texts_in_the_inbox_and_keeps_answers_as_replies(
     try:
         downgrade(engine, "0004")
         with engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO caregiver (id, phone, language, timezone, status, "
-                    "conversation_data, created_at, updated_at) VALUES (901, '+12125550101', "
-                    "'en', 'America/New_York', 'active', '{}', :at, :at)"
-                ),
-                {"at": at},
-            )
+            _add_caregiver_row(connection, 902, at=at)
             for sid, handled_as in (("SMa", "reply"), ("SMb", "command:pause")):
                 connection.execute(
                     text(
                         "INSERT INTO inbound_message (message_sid, caregiver_id, from_number,"
                         " to_number, body, num_media, handled_as, received_at) VALUES (:sid,"
-                        " 901, '+12125550101', '', 'hi', 0, :handled_as, :at)"
+                        " 902, '+12125550902', '', 'hi', 0, :handled_as, :at)"
                     ),
                     {"sid": sid, "handled_as": handled_as, "at": at},
                 )
@@ -106,7 +146,7 @@ def test_0005_puts_unanswered_texts_in_the_inbox_and_keeps_answers_as_replies(
                 text(
                     "INSERT INTO outbound_message (dedupe_key, kind, caregiver_id, to_number,"
                     " body, segments, state, due_at, attempts, created_at, updated_at) VALUES"
-                    " ('staff:1:1', 'staff', 901, '+12125550101', 'Yes!', 1, 'pending', :at, 0,"
+                    " ('staff:1:1', 'staff', 902, '+12125550902', 'Yes!', 1, 'pending', :at, 0,"
                     " :at, :at)"
                 ),
                 {"at": at},
@@ -120,5 +160,5 @@ def test_0005_puts_unanswered_texts_in_the_inbox_and_keeps_answers_as_replies(
         assert not columns & {"inbox_state", "urgent", "assigned_to_id"}
     finally:
         with engine.begin() as connection:
-            connection.execute(text("DELETE FROM caregiver WHERE id = 901"))
+            connection.execute(text("DELETE FROM caregiver WHERE id = 902"))
         upgrade(engine)

@@ -27,6 +27,7 @@ def make_campaign(
     audience: Audience | None = None,
     local_time: bool = False,
     schedule: bool = True,
+    exceeds_weekly_cap: bool = False,
 ) -> Campaign:
     """A campaign with one message per wall-clock time in `times`, scheduled unless told."""
     campaign = create_campaign(
@@ -37,6 +38,7 @@ def make_campaign(
         messages=[MessageDraft(send_at=time, texts=dict(TEXTS)) for time in times],
         actor=TESTER,
         settings=settings,
+        exceeds_weekly_cap=exceeds_weekly_cap,
     )
     if schedule:
         schedule_campaign(session, campaign, actor=TESTER, settings=settings, now=now)

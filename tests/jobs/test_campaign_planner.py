@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine, select, update
@@ -71,6 +72,8 @@ def test_plans_each_language_once_and_reaches_done(
 def test_quiet_hours_hold_for_program_time_and_local_time(
     sessions: sessionmaker[Session], settings: Settings
 ) -> None:
+    # Two campaigns in one week: families told "2 messages a week" get both on time.
+    settings = replace(settings, messages_per_week=2)
     with transaction(sessions) as s:
         new_york = add_caregiver(s, today=TODAY).id
         los_angeles = add_caregiver(s, timezone="America/Los_Angeles", region="CA", today=TODAY).id

@@ -70,6 +70,21 @@ def test_create_show_and_control_a_campaign(
         assert session.scalars(select(ApiToken.last_used_at)).one() is not None
 
 
+def test_a_campaign_can_be_sent_past_the_weekly_limit_on_purpose(
+    api: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    usual = api.post("/api/campaigns", json=CAMPAIGN).json()
+    urgent = api.post("/api/campaigns", json={**CAMPAIGN, "exceeds_weekly_cap": True}).json()
+    assert (usual["exceeds_weekly_cap"], urgent["exceeds_weekly_cap"]) == (False, True)
+    with sessions() as session:
+        audited = session.execute(
+            select(AuditLog.actor, AuditLog.target_id).where(
+                AuditLog.action == "campaign.weekly_cap_exception"
+            )
+        ).all()
+    assert audited == [("sam@example.org", str(urgent["id"]))]
+
+
 @pytest.mark.parametrize(
     ("body", "problem"),
     [

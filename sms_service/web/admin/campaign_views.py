@@ -40,6 +40,7 @@ def _campaign_values(campaign: Campaign, request: Request) -> dict[str, Any]:
     values: dict[str, Any] = {
         "name": campaign.name,
         "timing": "local" if campaign.local_time else "program",
+        "exceeds_weekly_cap": "on" if campaign.exceeds_weekly_cap else "",
         "age_min": "" if audience.age_min is None else str(audience.age_min),
         "age_max": "" if audience.age_max is None else str(audience.age_max),
         "age_unit": audience.age_unit,
@@ -114,6 +115,7 @@ async def create(request: Request) -> Response:
             messages=data.messages,
             actor=actor,
             settings=settings,
+            exceeds_weekly_cap=data.exceeds_weekly_cap,
         ).id
 
     try:
@@ -159,6 +161,7 @@ async def update(request: Request) -> Response:
             messages=data.messages,
             actor=actor,
             settings=settings,
+            exceeds_weekly_cap=data.exceeds_weekly_cap,
         )
 
     try:

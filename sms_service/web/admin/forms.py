@@ -81,6 +81,7 @@ class CampaignForm:
     audience: Audience
     local_time: bool
     messages: list[MessageDraft]
+    exceeds_weekly_cap: bool
 
 
 def campaign_from_form(form: FormData) -> CampaignForm:
@@ -102,6 +103,7 @@ def campaign_from_form(form: FormData) -> CampaignForm:
         audience=audience_from_form(form),
         local_time=form.get("timing") == "local",
         messages=messages,
+        exceeds_weekly_cap=form.get("exceeds_weekly_cap") == "on",
     )
 
 

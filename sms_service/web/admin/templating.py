@@ -32,6 +32,7 @@ def _context(request: Request) -> dict[str, Any]:
         "inbox_waiting": getattr(request.state, "inbox_waiting", 0),
         "program_name": settings.program_name,
         "program_zone": settings.timezone,
+        "messages_per_week": settings.messages_per_week,
     }
 
 

@@ -138,3 +138,33 @@ def test_admins_sync_the_tip_files_into_the_database(
         assert s.scalars(
             select(AuditLog.action).where(AuditLog.action == "sms_service.tips.sync")
         ).one()
+
+
+def test_sending_past_the_weekly_limit_is_a_choice_that_is_shown_and_audited(
+    web: TestClient, staff_csrf: str, sessions: sessionmaker[Session]
+) -> None:
+    created = web.post(
+        "/admin/campaigns/new",
+        data=_form(staff_csrf, exceeds_weekly_cap="on"),
+        follow_redirects=False,
+    )
+    campaign_id = int(created.headers["location"].rsplit("/", 1)[1])
+    page = web.get(f"/admin/campaigns/{campaign_id}")
+    assert "sent even if over the weekly limit of 1" in page.text
+    edit = web.get(f"/admin/campaigns/{campaign_id}/edit")
+    assert re.search(r'name="exceeds_weekly_cap" checked', edit.text)
+    web.post(f"/admin/campaigns/{campaign_id}/edit", data=_form(staff_csrf))  # unticked
+    page = web.get(f"/admin/campaigns/{campaign_id}")
+    assert "within the weekly limit of 1" in page.text
+    with sessions() as s:
+        campaign = s.get(Campaign, campaign_id)
+        assert campaign is not None and campaign.exceeds_weekly_cap is False
+        entries = s.execute(
+            select(AuditLog.actor, AuditLog.detail)
+            .where(AuditLog.action == "campaign.weekly_cap_exception")
+            .order_by(AuditLog.id)
+        ).all()
+    assert entries == [
+        ("sam@example.org", {"exceeds_weekly_cap": True}),
+        ("sam@example.org", {"exceeds_weekly_cap": False}),
+    ]
