@@ -10,6 +10,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from tests.fakes.twilio_server import FakeTwilio
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,9 +28,15 @@ def seeded(proof: str) -> tuple[int, random.Random]:
     return seed, random.Random(seed)
 
 
-def record_figures(proof: str, **figures: object) -> None:
+def record_figures(proof: str, database_url: str, seed: int, **figures: object) -> None:
     """Print one run's figures and append them, stamped, as a JSON line to FIGURES."""
-    line = {"proof": proof, "at": datetime.now(UTC).isoformat(timespec="seconds"), **figures}
+    line = {
+        "proof": proof,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "database": make_url(database_url).get_backend_name(),
+        "seed": seed,
+        **figures,
+    }
     print(json.dumps(line))
     FIGURES.parent.mkdir(exist_ok=True)
     with FIGURES.open("a") as out:
@@ -48,3 +56,8 @@ def creates(fake: FakeTwilio) -> Counter[str]:
 def lookups(fake: FakeTwilio) -> Counter[str]:
     """Message list queries per recipient: reconciliations."""
     return Counter(r.query["To"] for r in fake.requests if r.method == "GET" and "To" in r.query)
+
+
+def duplicates(fake: FakeTwilio) -> int:
+    """Texts Twilio created beyond the first for their recipient."""
+    return sum(count - 1 for count in received(fake).values() if count > 1)

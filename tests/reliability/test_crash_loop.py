@@ -19,7 +19,15 @@ from sms_service.core.db import transaction
 from tests.fakes.twilio_server import FakeTwilio, Fault
 from tests.jobs.outbox import add_message, add_recipient, outbox
 from tests.reliability.scale import scaled
-from tests.reliability.sending import ROOT, creates, lookups, received, record_figures, seeded
+from tests.reliability.sending import (
+    ROOT,
+    creates,
+    duplicates,
+    lookups,
+    received,
+    record_figures,
+    seeded,
+)
 
 MESSAGES = scaled(300, 5000)
 KILLS = scaled(5, 20)
@@ -102,12 +110,12 @@ def test_dispatchers_killed_again_and_again_lose_nothing_and_send_each_text_once
         assert fake.violations == []
 
     final = outbox(sessions)
-    duplicates = sum(count - 1 for count in got.values() if count > 1)
+    doubled = duplicates(fake)
     lost = [row.id for row in final.values() if row.state != "sent"]
     record_figures(
         "crash_loop",
-        database=database_url.split(":")[0].split("+")[0],
-        seed=seed,
+        database_url,
+        seed,
         messages=MESSAGES,
         kills=kills,
         list_fault_rounds=list_fault_rounds,
@@ -115,11 +123,11 @@ def test_dispatchers_killed_again_and_again_lose_nothing_and_send_each_text_once
         creates=sum(posts.values()),
         lists=sum(lists.values()),
         attempts_max=max(row.attempts for row in final.values()),
-        duplicates=duplicates,
+        duplicates=doubled,
         lost=len(lost),
         seconds=round(time.monotonic() - started, 1),
     )
     assert kills == KILLS
-    assert duplicates == 0 and lost == []
+    assert doubled == 0 and lost == []
     assert set(got) == set(numbers)
     assert all(row.provider_sid == sids[row.to_number] for row in final.values())

@@ -123,8 +123,8 @@ def test_no_text_reaches_a_family_after_its_stop_was_committed(
     rows = {row.to_number: row for row in outbox(sessions).values() if row.kind == "tip"}
     record_figures(
         "stop_storm",
-        database=database_url.split(":")[0].split("+")[0],
-        seed=seed,
+        database_url,
+        seed,
         families=FAMILIES,
         stops=len(stops),
         rate=RATE,
