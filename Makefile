@@ -1,5 +1,5 @@
 # Shortcuts for the scripts in scripts/ (which work without make).
-.PHONY: run test lint check bench
+.PHONY: run test lint check bench reliability
 
 run:
 	scripts/run
@@ -18,3 +18,7 @@ check: lint test
 bench:
 	.venv/bin/python -m benchmarks.bench_planning --caregivers 100000
 	.venv/bin/python -m benchmarks.bench_sending
+
+# The reliability proofs at the issue's full scale (minutes; figures in .reliability/).
+reliability:
+	SMS_TIPS_RELIABILITY=long .venv/bin/python -m pytest -n 0 tests/reliability -q

@@ -1,10 +1,10 @@
 """Claiming due outbox rows for one dispatcher, with a lease, so no two dispatchers send a row.
 
-A claim selects due rows and marks them "sending" (attempts + 1, claimed_at, lease_expires_at)
-in one transaction. On PostgreSQL the SELECT takes row locks with FOR UPDATE SKIP LOCKED, so
-concurrent dispatchers each get different rows without waiting on each other. On SQLite the
-transaction starts with BEGIN IMMEDIATE (sms_service.core.db), which holds the database's single
-write lock from the SELECT to the COMMIT: a claim is atomic and claims simply queue.
+A claim selects due rows and marks them "sending" (attempts + 1 for a pending row, claimed_at,
+lease_expires_at) in one transaction. On PostgreSQL the SELECT takes row locks with FOR UPDATE
+SKIP LOCKED, so concurrent dispatchers each get different rows without waiting on each other.
+On SQLite the transaction starts with BEGIN IMMEDIATE (sms_service.core.db), which holds the
+database's single write lock from the SELECT to the COMMIT: a claim is atomic and claims queue.
 
 Rows still "sending" whose lease has expired belonged to a dispatcher that died (or that is
 waiting to retry an ambiguous send). They are claimed again with `previous_claim` set to the
@@ -96,7 +96,13 @@ def claim_batch(
         .where(OutboundMessage.id.in_([row.id for row in rows]))
         .values(
             state="sending",
-            attempts=OutboundMessage.attempts + 1,
+            # A takeover continues the attempt of the claim it takes over (the dispatcher
+            # counts it once it asks Twilio in vain or sends again), so dispatchers killed
+            # while holding a row do not use up its retries.
+            attempts=case(
+                (OutboundMessage.state == "pending", OutboundMessage.attempts + 1),
+                else_=OutboundMessage.attempts,
+            ),
             claimed_at=now,
             lease_expires_at=now + lease,
             # A dead claim's send may have reached the provider: remember the first such moment
@@ -115,7 +121,7 @@ def claim_batch(
         ClaimedMessage(
             id=row.id,
             claimed_at=now,
-            attempts=row.attempts + 1,
+            attempts=row.attempts + (1 if row.state == "pending" else 0),
             to_number=row.to_number,
             body=row.body,
             segments=max(row.segments, 1),

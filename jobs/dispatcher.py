@@ -30,7 +30,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -146,12 +146,10 @@ class Dispatcher:
             while (claim := await queue.get()) is not None:
                 busy[0] += 1
                 try:
-                    outcome = await self._process(claim)
+                    results.append(await self._process(claim))
                 except Exception:  # a bug must not kill the loop; the lease brings it back
                     logger.exception("dispatching outbox row %s failed", claim.id)
                     settle(1)
-                else:
-                    results.append((claim, outcome))
                 finally:
                     busy[0] -= 1
 
@@ -223,11 +221,26 @@ class Dispatcher:
 
     # -- one message ------------------------------------------------------------------------
 
-    async def _process(self, claim: ClaimedMessage) -> SendOutcome:
+    async def _process(self, claim: ClaimedMessage) -> tuple[ClaimedMessage, SendOutcome]:
+        """The claim as it is to be recorded (a takeover may count an attempt) and its outcome."""
         if claim.previous_claim is not None:
-            found = await self._reconcile(claim)
+            # A takeover becomes an attempt of its own when Twilio cannot be asked (it uses up
+            # retries like any failed send) or says the text never came (it is sent again).
+            counted = replace(claim, attempts=claim.attempts + 1)
+            try:
+                found = await self._reconcile(claim)
+            except (RetryableSend, PermanentSend) as error:
+                # Not knowing whether it went out, sending again could double it: ask later.
+                logger.warning("cannot reconcile outbox row %s yet: %s", claim.id, error)
+                return counted, self._retry_later(
+                    counted, AmbiguousSend(str(error), code=error.code)
+                )
             if found is not None:
-                return found
+                return claim, found
+            claim = counted
+        return claim, await self._attempt(claim)
+
+    async def _attempt(self, claim: ClaimedMessage) -> SendOutcome:
         now = self._clock()
         reason = not_subscribed(claim.caregiver_status, claim.paused_until, now)
         if reason is not None:
@@ -270,14 +283,9 @@ class Dispatcher:
 
     async def _reconcile(self, claim: ClaimedMessage) -> SendOutcome | None:
         assert claim.previous_claim is not None
-        try:
-            sid = await self._transport.find_sent(
-                to=claim.to_number, body=claim.body, since=claim.previous_claim
-            )
-        except (RetryableSend, PermanentSend) as error:
-            # Not knowing whether it went out, sending again could double it: ask again later.
-            logger.warning("cannot reconcile outbox row %s yet: %s", claim.id, error)
-            return self._retry_later(claim, AmbiguousSend(str(error), code=error.code))
+        sid = await self._transport.find_sent(
+            to=claim.to_number, body=claim.body, since=claim.previous_claim
+        )
         if sid is None:
             logger.info("outbox row %s was not sent before its lease expired: sending", claim.id)
             return None

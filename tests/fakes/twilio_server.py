@@ -19,8 +19,9 @@ import base64
 import json
 import re
 import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
@@ -39,6 +40,7 @@ _GSM7 = re.compile(
     r"^[A-Za-z0-9 \r\n@£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ!\"#¤%&'()*+,\-./:;<=>?¡ÄÖÑÜ§¿äöñüà"
     r"\^{}\\\[~\]|€]*$"
 )
+_RECEIVED = web.RequestKey("received", float)
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,9 @@ class RecordedRequest:
     form: dict[str, str]
     status: int
     at: datetime
+    # time.monotonic() when the request arrived, before latency or faults: the moment it
+    # reached Twilio, comparable with moments the test takes in its own process.
+    received: float = 0.0
 
 
 @dataclass
@@ -178,6 +183,7 @@ class FakeTwilio:
         self._violations: list[str] = []
         self._segments = 0
         self._created = 0
+        self._in_flight = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -289,6 +295,20 @@ class FakeTwilio:
         """The messages created for one recipient."""
         return [message for message in self.messages if message["to"] == number]
 
+    @property
+    def in_flight(self) -> int:
+        """Requests received and not yet answered (hanging, slow, or being reset)."""
+        with self._lock:
+            return self._in_flight
+
+    def wait_until_answered(self, timeout: float = 30.0) -> None:
+        """Block until every request received has been answered (or dropped)."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.in_flight} requests still unanswered")
+            time.sleep(0.01)
+
     def stats(self) -> dict[str, int]:
         """Counts, cheap even when recording is off (benchmarks)."""
         with self._lock:
@@ -377,6 +397,7 @@ class FakeTwilio:
                 form=form,
                 status=status,
                 at=datetime.now(UTC),
+                received=request.get(_RECEIVED, time.monotonic()),
             )
             with self._lock:
                 self._requests.append(entry)
@@ -541,6 +562,20 @@ class FakeTwilio:
     async def stats_view(self, request: web.Request) -> web.Response:
         return web.json_response(self.stats())
 
+    @web.middleware
+    async def tracking(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """Stamps each request's arrival and counts it in flight until it is answered."""
+        request[_RECEIVED] = time.monotonic()
+        with self._lock:
+            self._in_flight += 1
+        try:
+            return await handler(request)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
 
 def _error(
     status: int, code: int | None, message: str, headers: dict[str, str] | None = None
@@ -556,7 +591,7 @@ def _error(
 
 def build_runner(fake: FakeTwilio) -> web.AppRunner:
     """The aiohttp app of `fake`, ready to bind."""
-    app = web.Application()
+    app = web.Application(middlewares=[fake.tracking])
     path = "/2010-04-01/Accounts/{account}/Messages.json"
     app.router.add_post(path, fake.create_message)
     app.router.add_get(path, fake.list_messages)

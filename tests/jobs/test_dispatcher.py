@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from jobs.claims import claim_batch
 from sms_service.core.db import transaction
 from sms_service.core.models import AuditLog, Caregiver, ConsentEvent
 from sms_service.core.settings import Settings
@@ -398,3 +399,28 @@ def test_a_failed_reconciliation_keeps_searching_from_the_first_uncertain_send(
     assert len(fake_twilio.sent_to(person.phone)) == 1, "sent twice"
     assert (row.state, row.provider_sid) == ("sent", fake_twilio.sent_to(person.phone)[0]["sid"])
     assert row.uncertain_since is None
+
+
+def test_dispatchers_killed_while_holding_a_row_do_not_use_up_its_retries(
+    sessions: sessionmaker[Session], settings: Settings, fake_twilio: FakeTwilio
+) -> None:
+    # Found by tests/reliability/test_crash_loop.py: every takeover counted as an attempt, so a
+    # text whose dispatchers kept dying was given up at the first failed reconciliation.
+    lease = timedelta(minutes=5)
+    with transaction(sessions) as session:
+        person = add_recipient(session)
+        message = add_message(session, person)
+    for death in range(5):  # five dispatchers claim the text and die before calling Twilio
+        with transaction(sessions) as session:
+            claim_batch(session=session, now=NOON_NEW_YORK + lease * death, limit=5, lease=lease)
+    # The next cannot ask Twilio whether the text went: one failed try, not the last of four.
+    fake_twilio.fail_lists(Fault(status=503, code=20503, message="Service unavailable"))
+
+    dispatch(sessions, settings, fake_twilio, now=NOON_NEW_YORK + lease * 5)
+
+    row = outbox(sessions)[message.id]
+    assert (row.state, row.attempts) == ("sending", 2)
+    dispatch(sessions, settings, fake_twilio, now=row.lease_expires_at)
+    row = outbox(sessions)[message.id]
+    assert (row.state, row.attempts) == ("sent", 3)
+    assert [m["sid"] for m in fake_twilio.sent_to(person.phone)] == [row.provider_sid]
