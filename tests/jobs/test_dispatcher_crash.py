@@ -22,7 +22,7 @@ from jobs.dispatcher import Dispatcher
 from sms_service.core.db import build_engine, build_sessionmaker, transaction
 from sms_service.core.settings import Settings
 from sms_service.delivery.transports import TwilioTransport
-from tests.fakes.twilio_server import Fault, FakeTwilio
+from tests.fakes.twilio_server import FakeTwilio, Fault
 from tests.helpers.settings import make_settings
 from tests.jobs.outbox import NOON_NEW_YORK, add_message, add_recipient, dispatch, outbox
 
