@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sms_service.delivery.status import record_status
+from sms_service.texting.inbound import storable
 from sms_service.web.context import app_context, in_transaction
 from sms_service.web.twilio_signature import ForbiddenWebhook, verified_form
 
@@ -26,9 +27,10 @@ async def status_callback(request: Request) -> Response:
         form = await verified_form(request, context.settings)
     except ForbiddenWebhook:
         return Response("forbidden", status_code=403, media_type="text/plain")
-    sid = str(form.get("MessageSid") or form.get("SmsSid") or "")
-    status = str(form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
-    error_code = str(form.get("ErrorCode") or "") or None
+    # As a text column holds them: a NUL in a query parameter fails on PostgreSQL (a 500).
+    sid = storable(str(form.get("MessageSid") or form.get("SmsSid") or ""))
+    status = storable(str(form.get("MessageStatus") or form.get("SmsStatus") or "")).lower()
+    error_code = storable(str(form.get("ErrorCode") or "")) or None
     if not sid or not status:
         return Response("missing MessageSid or MessageStatus", status_code=400)
 

@@ -170,6 +170,20 @@ def test_forged_signature_is_refused_and_nothing_changes(
     assert outbox(sessions)[row_id].state == "sent"
 
 
+def test_a_nul_in_a_report_is_dropped_not_a_500(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    """Found by tests/reliability/test_signed_fuzz.py: PostgreSQL refused the NUL (a 500)."""
+    sid = "SM" + "5" * 32
+    row_id, _ = sent_message(sessions, sid)
+
+    assert report(client, sid + "\x00", "undelivered\x00", "30003\x00") == 200
+    assert report(client, "\x00", "delivered") == 400
+
+    row = outbox(sessions)[row_id]
+    assert (row.state, row.error_code) == ("undelivered", "30003")
+
+
 def test_report_without_sid_or_status_is_a_clear_400(client: TestClient) -> None:
     form = {"AccountSid": TEST_ACCOUNT_SID}
     headers = {"X-Twilio-Signature": twilio_signature(URL, form, TEST_AUTH_TOKEN)}
