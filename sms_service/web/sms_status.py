@@ -1,13 +1,14 @@
 """`POST /sms/status`: Twilio's signed delivery reports, applied by sms_service.delivery.status.
 
 Every signed report is answered 200 (Twilio retries anything else), also for SIDs not yet
-known: those are kept until the dispatcher stores the SID.
+known: those are kept until the dispatcher stores the SID; 503 while the database is away.
 """
 
 from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -34,9 +35,14 @@ async def status_callback(request: Request) -> Response:
     if not sid or not status:
         return Response("missing MessageSid or MessageStatus", status_code=400)
 
-    changed = await in_transaction(
-        context, record_status, sid=sid, status=status, error_code=error_code
-    )
+    try:
+        changed = await in_transaction(
+            context, record_status, sid=sid, status=status, error_code=error_code
+        )
+    except SQLAlchemyError as error:
+        # The database is away: nothing was written, and a 503 says so (a 500 would say bug).
+        logger.error("status %s for %s not recorded: %s", status, sid, type(error).__name__)
+        return Response("service unavailable", status_code=503, media_type="text/plain")
     logger.debug("status %s for %s: %s", status, sid, "recorded" if changed else "ignored")
     return Response(status_code=200)
 
