@@ -18,10 +18,10 @@ from starlette.testclient import TestClient
 
 from sms_service.core.models import OutboundMessage, utcnow
 from sms_service.web.twilio_signature import MAX_WEBHOOK_BYTES as LIMIT
-from tests.helpers.people import add_caregiver
 from tests.reliability.figures import percentiles, record
 from tests.reliability.invariants import breaches
 from tests.reliability.scale import scaled
+from tests.reliability.subscribers import add_subscriber
 from tests.reliability.traffic import Traffic, phone_numbers
 
 
@@ -37,7 +37,7 @@ def seed_subscribers(sessions: sessionmaker[Session], phones: list[str]) -> list
     now, sids = utcnow(), []
     with sessions.begin() as session:
         for index, phone in enumerate(phones[::2]):
-            caregiver = add_caregiver(session, phone=phone)
+            caregiver = add_subscriber(session, phone=phone)
             for state in ("pending", "sending", "sent"):
                 sid = f"SMreal{index:06d}{state}" if state == "sent" else None
                 session.add(
