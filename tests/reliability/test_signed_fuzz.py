@@ -1,28 +1,31 @@
 """Thousands of validly signed generated webhooks: never a 5xx, and the records stay whole.
 
 Each database gets scaled(5,000, 50,000) requests from a seeded generator (the seed is printed;
-SMS_TIPS_RELIABILITY_SEED replays one), driven in-process through starlette's TestClient.
+SMS_TIPS_RELIABILITY_SEED replays one), posted in-process straight into the ASGI app.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.testclient import TestClient
+from starlette.applications import Starlette
 
 from sms_service.core.models import OutboundMessage, utcnow
-from sms_service.web.twilio_signature import MAX_WEBHOOK_BYTES as LIMIT
+from sms_service.web.twilio_signature import MAX_WEBHOOK_BYTES
 from tests.reliability.figures import percentiles, record
 from tests.reliability.invariants import breaches
 from tests.reliability.scale import scaled
 from tests.reliability.subscribers import add_subscriber
-from tests.reliability.traffic import Traffic, phone_numbers
+from tests.reliability.traffic import Traffic, Webhook, phone_numbers
 
 
 def seed() -> int:
@@ -59,8 +62,45 @@ def seed_subscribers(sessions: sessionmaker[Session], phones: list[str]) -> list
     return sids
 
 
+@dataclass
+class Tally:
+    """What the requests came to: answers by status, failures, and the texts taken."""
+
+    statuses: Counter[int] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    accepted: set[str] = field(default_factory=set)
+
+    def count(self, webhook: Webhook, response: httpx.Response) -> None:
+        self.statuses[response.status_code] += 1
+        refused = not webhook.valid or len(webhook.content) > MAX_WEBHOOK_BYTES
+        if response.status_code >= 500:
+            self.failures.append(f"{response.status_code} for {webhook.content[:300]!r}")
+        elif (response.status_code == 403) != refused:
+            self.failures.append(f"{response.status_code} for a valid={webhook.valid} signature")
+        elif response.is_success and webhook.stored_sid is not None:
+            self.accepted.add(webhook.stored_sid)
+
+
+async def drive(app: Starlette, traffic: Traffic, total: int) -> Tally:
+    """Post `total` requests one after another straight into the ASGI app (no socket, and no
+    thread hop per message as starlette's TestClient makes: about twice as fast)."""
+    tally = Tally()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        for _ in range(total):
+            webhook = traffic.next()
+            sent = time.perf_counter()
+            response = await client.post(
+                webhook.path, content=webhook.content, headers=webhook.headers
+            )
+            tally.latencies.append(time.perf_counter() - sent)
+            tally.count(webhook, response)
+    return tally
+
+
 def test_signed_generated_requests_never_fail(
-    client: TestClient, sessions: sessionmaker[Session], engine: Engine
+    app: Starlette, sessions: sessionmaker[Session], engine: Engine
 ) -> None:
     run_seed = seed()
     print(f"\nSMS_TIPS_RELIABILITY_SEED={run_seed}")
@@ -69,38 +109,23 @@ def test_signed_generated_requests_never_fail(
     usual = [phone for phone in phones if phone.startswith("+1") and len(phone) == 12]
     traffic = Traffic(rng, phones=phones, real_sids=seed_subscribers(sessions, usual))
     total = scaled(5_000, 50_000)
-    accepted: set[str] = set()
-    statuses: Counter[int] = Counter()
-    failures: list[str] = []
-    latencies: list[float] = []
     started = time.perf_counter()
-    for _ in range(total):
-        webhook = traffic.next()
-        sent = time.perf_counter()
-        response = client.post(webhook.path, content=webhook.content, headers=webhook.headers)
-        latencies.append(time.perf_counter() - sent)
-        statuses[response.status_code] += 1
-        if response.status_code >= 500:
-            failures.append(f"{response.status_code} for {webhook.path} {webhook.content[:300]!r}")
-        elif (response.status_code == 403) != (not webhook.valid or len(webhook.content) > LIMIT):
-            failures.append(f"{response.status_code} for a signature valid={webhook.valid}")
-        elif response.is_success and webhook.stored_sid is not None:
-            accepted.add(webhook.stored_sid)
+    tally = asyncio.run(drive(app, traffic, total))
     wall = time.perf_counter() - started
-    found = breaches(sessions, accepted_sids=accepted)
+    found = breaches(sessions, accepted_sids=tally.accepted)
     record(
         "signed_fuzz",
         database=engine.dialect.name,
         seed=run_seed,
         requests=total,
         phones=len(phones),
-        texts_stored=len(accepted),
-        answers={str(code): count for code, count in sorted(statuses.items())},
-        errors_5xx=len(failures),
+        texts_stored=len(tally.accepted),
+        answers={str(code): count for code, count in sorted(tally.statuses.items())},
+        errors_5xx=sum(code >= 500 for code in tally.statuses.elements()),
         breaches=len(found),
         wall_s=round(wall, 1),
         requests_per_s=round(total / wall),
-        **percentiles(latencies),
+        **percentiles(tally.latencies),
     )
-    assert failures == [], failures[:5]
+    assert tally.failures == [], tally.failures[:5]
     assert found == [], found[:20]
