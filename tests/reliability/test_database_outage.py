@@ -31,7 +31,7 @@ from tests.reliability.invariants import breaches
 from tests.reliability.private_postgres import PrivatePostgres, can_run, initdb
 from tests.reliability.processes import sms_tips, web_server
 from tests.reliability.scale import scaled
-from tests.reliability.subscribers import add_subscriber
+from tests.reliability.subscribers import add_subscriber, add_tip
 from tests.reliability.traffic import INBOUND_PATH, STATUS_PATH, sign, text_form
 
 OUTAGE_SECONDS = scaled(5, 20)
@@ -67,23 +67,14 @@ def noon_zone() -> str:
 
 def queue_tips(sessions: sessionmaker[Session], name: str, count: int, *, due_in: float) -> None:
     """`count` subscribers with a tip each (dedupe key `name:n`), due `due_in` seconds from now."""
-    now = utcnow()
+    due = utcnow() + timedelta(seconds=due_in)
     with sessions.begin() as session:
         first = session.scalar(select(func.count()).select_from(Caregiver)) or 0
         for n in range(count):
             caregiver = add_subscriber(
                 session, phone=f"+1907555{first + n:04d}", timezone=noon_zone(), region=None
             )
-            session.add(
-                OutboundMessage(
-                    dedupe_key=f"{name}:{n}",
-                    kind="tip",
-                    caregiver_id=caregiver.id,
-                    to_number=caregiver.phone,
-                    body="A tip",
-                    due_at=now + timedelta(seconds=due_in),
-                )
-            )
+            add_tip(session, caregiver, key=f"{name}:{n}", due_at=due)
 
 
 def all_sent(sessions: sessionmaker[Session], name: str, count: int) -> Callable[[], bool]:

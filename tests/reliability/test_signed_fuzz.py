@@ -19,12 +19,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 
-from sms_service.core.models import OutboundMessage, utcnow
+from sms_service.core.models import utcnow
 from sms_service.web.twilio_signature import MAX_WEBHOOK_BYTES
 from tests.reliability.figures import percentiles, record
 from tests.reliability.invariants import breaches
 from tests.reliability.scale import scaled
-from tests.reliability.subscribers import add_subscriber
+from tests.reliability.subscribers import add_subscriber, add_tip
 from tests.reliability.traffic import Traffic, Webhook, phone_numbers
 
 
@@ -37,26 +37,14 @@ def seed() -> int:
 def seed_subscribers(sessions: sessionmaker[Session], phones: list[str]) -> list[str]:
     """Make every other phone an enrolled subscriber with a tip on its way and one sent (whose
     SID the delivery reports use), so STOP and PAUSE have queued texts to cancel."""
-    now, sids = utcnow(), []
+    due, sids = utcnow() + timedelta(hours=1), []
     with sessions.begin() as session:
         for index, phone in enumerate(phones[::2]):
             caregiver = add_subscriber(session, phone=phone)
             for state in ("pending", "sending", "sent"):
                 sid = f"SMreal{index:06d}{state}" if state == "sent" else None
-                session.add(
-                    OutboundMessage(
-                        dedupe_key=f"fuzz:{index}:{state}",
-                        kind="tip",
-                        caregiver_id=caregiver.id,
-                        to_number=phone,
-                        body="A tip",
-                        state=state,
-                        due_at=now + timedelta(hours=1),
-                        lease_expires_at=now + timedelta(minutes=5) if state == "sending" else None,
-                        provider_sid=sid,
-                        sent_at=now if sid else None,
-                    )
-                )
+                key = f"fuzz:{index}:{state}"
+                add_tip(session, caregiver, key=key, due_at=due, state=state, provider_sid=sid)
                 if sid:
                     sids.append(sid)
     return sids
