@@ -197,9 +197,9 @@ class Traffic:
         parent.sent.append(webhook)
         return webhook
 
-    def _sid(self, prefix: str = "SM") -> str:
+    def _sid(self) -> str:
         self._sids += 1
-        return f"{prefix}{self.rng.getrandbits(96):024x}{self._sids:08x}"
+        return f"SM{self.rng.getrandbits(96):024x}{self._sids:08x}"
 
     def _text_fields(self, parent: Parent) -> list[tuple[str, str]]:
         rng = self.rng
