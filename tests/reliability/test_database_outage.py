@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from jobs.leadership import ADVISORY_KEY
 from sms_service.core.db import build_engine, build_sessionmaker
 from sms_service.core.models import Caregiver, CaregiverStatus, OutboundMessage, utcnow
 from tests.helpers.settings import service_environ
@@ -89,11 +90,16 @@ def all_sent(sessions: sessionmaker[Session], name: str, count: int) -> Callable
 
 
 def leading(sessions: sessionmaker[Session]) -> Callable[[], bool]:
-    """Whether a scheduler holds the leader's advisory lock."""
+    """Whether a scheduler holds the leader's advisory lock (a bigint key shows in pg_locks
+    as its high and low 32 bits)."""
+    key = ADVISORY_KEY & 0xFFFF_FFFF_FFFF_FFFF
+    held = text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        " AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 1"
+    ).bindparams(high=key >> 32, low=key & 0xFFFF_FFFF)
 
     def probe() -> bool:
         with sessions() as session:
-            held = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
             return bool(session.scalar(held))
 
     return probe
@@ -106,7 +112,9 @@ class Twilio:
     client: httpx.AsyncClient
     answers: Counter[tuple[str, int]] = field(default_factory=Counter)
     accepted: set[str] = field(default_factory=set)
+    answered_at: list[float] = field(default_factory=list)  # when each 200 came
     transport_errors: int = 0
+    rng: random.Random = field(default_factory=lambda: random.Random(20261202))
 
     async def deliver(self, path: str, fields: list[tuple[str, str]], *, until: float) -> bool:
         webhook = sign(path, fields)
@@ -120,6 +128,7 @@ class Twilio:
             else:
                 self.answers[path, response.status_code] += 1
                 if response.status_code == 200:
+                    self.answered_at.append(time.monotonic())
                     if webhook.stored_sid is not None:
                         self.accepted.add(webhook.stored_sid)
                     return True
@@ -133,7 +142,7 @@ class Twilio:
                 INBOUND_PATH, text_form(number, body, new_sid()), until=until
             ):
                 return False
-            await asyncio.sleep(random.uniform(0.1, 0.6))
+            await asyncio.sleep(self.rng.uniform(0.1, 0.6))
         return True
 
     async def reports(self, *, every: float, stop_at: float, until: float) -> None:
@@ -145,15 +154,14 @@ class Twilio:
             await asyncio.sleep(every)
 
 
-async def outage(cluster: PrivatePostgres, *, after: float) -> tuple[float, float]:
+async def outage(cluster: PrivatePostgres, *, after: float) -> float:
     """Crash the server `after` seconds from now and start it OUTAGE_SECONDS later; returns
-    (down at, up at) on the monotonic clock."""
+    when it was up again, on the monotonic clock."""
     await asyncio.sleep(after)
     await asyncio.to_thread(cluster.crash)
-    down = time.monotonic()
     await asyncio.sleep(OUTAGE_SECONDS)
     await asyncio.to_thread(cluster.start)
-    return down, time.monotonic()
+    return time.monotonic()
 
 
 async def run_through_outage(base_url: str, cluster: PrivatePostgres) -> tuple[Twilio, float]:
@@ -170,7 +178,7 @@ async def run_through_outage(base_url: str, cluster: PrivatePostgres) -> tuple[T
         ]
         reporting = twilio.reports(every=0.3, stop_at=time.monotonic() + spread, until=until)
         finished = await asyncio.gather(*texting, reporting)
-        _, up = await crashing
+        up = await crashing
     assert all(done for done in finished[:-1]), "some texts were never answered 200"
     return twilio, up
 
@@ -213,6 +221,8 @@ def test_the_service_rides_out_a_database_outage(
         dispatcher_s = wait_for("the dispatcher", all_sent(sessions, "outage", queued), since=up)
         scheduler_s = wait_for("the scheduler", leading(sessions), since=up)
         assert dispatcher.poll() is None and scheduler.poll() is None, "a process died"
+    # The scheduler did lose the lock with its connection, and took it again by itself.
+    assert "scheduler lost its leadership" in (tmp_path / "scheduler.log").read_text()
 
     found = breaches(sessions, accepted_sids=twilio.accepted)
     with sessions() as session:
@@ -228,6 +238,7 @@ def test_the_service_rides_out_a_database_outage(
         texts_stored=len(twilio.accepted),
         answers={f"{path} {code}": n for (path, code), n in sorted(twilio.answers.items())},
         transport_errors=twilio.transport_errors,
+        answering_again_after_s=round(min(t for t in twilio.answered_at if t > up) - up, 2),
         enrolled=enrolled_count,
         # Upper bounds: each is checked once the parents are done, then one after the other.
         dispatcher_sent_within_s=dispatcher_s,
