@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
@@ -87,6 +88,8 @@ async def drive(app: Starlette, traffic: Traffic, total: int) -> Tally:
     return tally
 
 
+# The long run takes several minutes per database, past the suite's 300 s per test.
+@pytest.mark.timeout(scaled(300, 1800))
 def test_signed_generated_requests_never_fail(
     app: Starlette, sessions: sessionmaker[Session], engine: Engine
 ) -> None:
