@@ -8,7 +8,6 @@ scaled(5, 20) seconds; the web app, the dispatcher and the scheduler are `sms-ti
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import time
 from collections import Counter
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from jobs.leadership import ADVISORY_KEY
 from sms_service.core.db import build_engine, build_sessionmaker
 from sms_service.core.models import Caregiver, CaregiverStatus, OutboundMessage, utcnow
+from tests.helpers.ci import unavailable
 from tests.helpers.settings import service_environ
 from tests.helpers.texting import new_sid
 from tests.reliability.figures import record
@@ -47,9 +47,7 @@ def private_postgres() -> Iterator[PrivatePostgres]:
     """A migrated database on a cluster of this module's own."""
     problem = can_run()
     if problem is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{problem}; CI must prove the database outage", pytrace=False)
-        pytest.skip(problem)
+        unavailable(problem, ci_must="prove the database outage")
     binaries = initdb()
     assert binaries is not None
     cluster = PrivatePostgres(binaries.parent)
