@@ -22,6 +22,7 @@ from sms_service.core.db import build_engine, build_sessionmaker, upgrade
 from sms_service.core.settings import Settings
 from sms_service.web.app import create_app
 from tests.fakes.twilio_server import FakeTwilio
+from tests.helpers.ci import unavailable
 from tests.helpers.settings import make_settings
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -57,9 +58,7 @@ def postgres_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this test session (dropped afterwards)."""
     problem = _postgres_problem()
     if problem is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{problem}; CI must test PostgreSQL", pytrace=False)
-        pytest.skip(problem)
+        unavailable(problem, ci_must="test PostgreSQL")
     name = f"smstips_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as connection:

@@ -7,8 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from sms_service.core.db import transaction
+from sms_service.core.db import build_engine, transaction
 from sms_service.core.models import Caregiver, EarlyDeliveryReport
+from sms_service.web.app import create_app
 from tests.fakes.twilio_server import FakeTwilio
 from tests.helpers.settings import (
     TEST_ACCOUNT_SID,
@@ -168,6 +169,28 @@ def test_forged_signature_is_refused_and_nothing_changes(
     assert client.post("/sms/status", data=form).status_code == 403
 
     assert outbox(sessions)[row_id].state == "sent"
+
+
+def test_a_nul_in_a_report_is_dropped_not_a_500(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    """Found by tests/reliability/test_signed_fuzz.py: PostgreSQL refused the NUL (a 500)."""
+    sid = "SM" + "5" * 32
+    row_id, _ = sent_message(sessions, sid)
+
+    assert report(client, sid + "\x00", "undelivered\x00", "30003\x00") == 200
+    assert report(client, "\x00", "delivered") == 400
+
+    row = outbox(sessions)[row_id]
+    assert (row.state, row.error_code) == ("undelivered", "30003")
+
+
+def test_a_report_while_the_database_is_away_is_a_503() -> None:
+    """Found by tests/reliability/test_database_outage.py: it was a 500."""
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/nowhere"
+    engine = build_engine(url, connect_args={"connect_timeout": 2})
+    with TestClient(create_app(make_settings(url), engine=engine)) as client:
+        assert report(client, "SM" + "6" * 32, "delivered") == 503
 
 
 def test_report_without_sid_or_status_is_a_clear_400(client: TestClient) -> None:
