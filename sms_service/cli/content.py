@@ -90,6 +90,10 @@ def _check(args: argparse.Namespace) -> int:
     report = _checked(library, catalogs)
     for finding in report.findings:
         print(finding.line())
+    if report.reviewed:
+        print(f"\n{len(report.reviewed)} reviewed safety exception(s), allowed:")
+        for finding in report.reviewed:
+            print(f"  {finding.file}: {finding.item_id}: {finding.message}")
     print()
     print(summary_table(report))
     errors, warnings = len(report.errors), len(report.findings) - len(report.errors)
@@ -102,7 +106,7 @@ def _checked(library: Library, catalogs: dict[str, Path] | None) -> CheckReport:
     try:
         return check_library(library, catalogs=catalogs)
     except RulesError as error:
-        raise CommandError(f"the framing rules cannot be used: {error}") from None
+        raise CommandError(f"the framing or safety rules cannot be used: {error}") from None
 
 
 def summary_table(report: CheckReport) -> str:
