@@ -186,7 +186,7 @@ def _reviews(value: Any) -> tuple[SafetyReview, ...] | str:
             and set(map(str, entry)) == {"rule", "reason"}
             and all(isinstance(entry[key], str) and entry[key].strip() for key in entry)
         ):
-            return "`safety_reviewed` needs a `rule` and a `reason` (why the tip is safe as written)"
+            return "`safety_reviewed` needs a `rule` and a `reason` (why the tip is safe)"
         reviews.append(SafetyReview(entry["rule"].strip(), " ".join(entry["reason"].split())))
     return tuple(reviews)
 
