@@ -295,8 +295,7 @@ def test_stop_then_nothing_until_start(client: TestClient, sessions: sessionmake
     for anything in ("hello?", "PAUSE", "TIME", "STOP"):
         assert phone.text(anything) is None
     assert phone.text("START") == (
-        "Little Moments: Welcome back! We will send about 1 message a week "
-        f"again. {DISCLOSURE_EN}"
+        f"Little Moments: Welcome back! We will send about 1 message a week again. {DISCLOSURE_EN}"
     )
     assert caregiver(sessions, phone.number).status == "active"
     kinds = [(c.kind, c.source, c.keyword) for c in consents(sessions, phone.number)]
