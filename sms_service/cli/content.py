@@ -12,7 +12,7 @@ from content.library import DEFAULT_ROOT, LANGUAGES, Library, load_library
 from content.render import render_tip
 from content.segments import analyze
 from content.sequence import journey
-from content.stats import library_stats
+from content.stats import library_stats, name_costs
 from sms_service.cli.common import CommandError, Subparsers, connect, load_settings
 from sms_service.core.db import build_sessionmaker, transaction
 from sms_service.tips.sync import SyncRefused, sync_library
@@ -222,4 +222,7 @@ def _stats(args: argparse.Namespace) -> int:
                 "  " + "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
             )
         print()
+    program_name = load_settings().program_name
+    for cost in name_costs(library, program_name=program_name):
+        print(cost.describe())
     return 0

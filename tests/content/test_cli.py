@@ -105,6 +105,8 @@ def test_stats_show_bands_languages_and_themes(capsys: pytest.CaptureFixture[str
     assert "en: " in out and "es: " in out
     for label in ("prenatal", "0-3 months", "24-36 months", "connection", "community"):
         assert label in out
+    assert "en: the name 'Sofía' as written turns " in out  # its segment cost is shown
+    assert "es: the name 'Sofía' as written turns " in out
 
 
 def test_load_syncs_into_the_database_and_is_idempotent(
