@@ -262,7 +262,7 @@ def test_spanish_commands(client: TestClient, sessions: sessionmaker[Session]) -
     assert "cada lunes en la tarde" in (phone.text("2") or "")
     assert "fecha de nacimiento de Ana" in (phone.text("EDAD") or "")
     assert "Ana van a seguir esa fecha" in (phone.text("4 meses") or "")
-    assert "agregar a otro peque" in (phone.text("AGREGAR") or "")
+    assert "agregar a otro niño o niña" in (phone.text("AGREGAR") or "")
     phone.text("omitir")
     assert "tu bebé" in (phone.text("nace 1/6") or "")
     assert len(children(sessions, phone.number)) == 2

@@ -61,3 +61,11 @@ def test_compliance_texts_say_what_carriers_require() -> None:
     for catalog in (en, es):
         assert "{contact}" in catalog["help"] and "STOP" in catalog["help"]
         assert "{program}" not in catalog["opted_out"] and "START" in catalog["opted_out"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_default_schedule_is_named_and_the_times_of_day_differ(language: str) -> None:
+    catalog = load_catalog(language)
+    assert "{when}" in catalog["enrolled_default_schedule"]  # not a day written into the text
+    times = [catalog[f"when_{part}"] for part in ("morning", "afternoon", "evening")]
+    assert len(set(times)) == 3
