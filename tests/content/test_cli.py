@@ -62,6 +62,10 @@ def test_check_prints_one_line_per_finding_a_summary_and_fails(
         "content/tips/en/tips.yaml: en-bad: framing: deficit framing 'You must'; instead: "
         in result.stdout
     )
+    assert (
+        "en-bad: safety: 'bath' needs a safety clause: say that a grown-up stays within "
+        "arm's reach" in result.stdout
+    )
     assert "| language | tips | errors | warnings | GSM-7 / UCS-2 tips |" in result.stdout
     assert "| en | 1 | " in result.stdout
     assert "content check FAILED" in result.stdout
@@ -71,6 +75,8 @@ def test_check_passes_on_the_shipped_library(capsys: pytest.CaptureFixture[str])
     code, out, _ = main_in_process("check", capsys=capsys)
     assert code == 0, out[-3000:]
     assert "content check passed: 0 error(s)" in out
+    assert "reviewed safety exception(s), allowed:" in out  # each with its reason
+    assert "en-w027-towel-peekaboo: water: 'bath' reviewed as safe: after the bath" in out
 
 
 @pytest.fixture
