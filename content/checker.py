@@ -23,6 +23,7 @@ from content.message_rules import (
     placeholder_problems,
 )
 from content.render import PLACEHOLDERS, fill_placeholders, render_tip
+from content.safety import find_safety_gaps, load_safety
 from content.segments import SegmentInfo, analyze
 from content.sequence import journey
 
@@ -69,6 +70,7 @@ class CheckReport:
     findings: list[Finding] = field(default_factory=list)
     summaries: dict[str, LanguageSummary] = field(default_factory=dict)
     catalogs: dict[str, int] = field(default_factory=dict)  # catalog file -> messages checked
+    reviewed: list[Finding] = field(default_factory=list)  # safety exceptions a reviewer allowed
 
     @property
     def errors(self) -> list[Finding]:
@@ -111,6 +113,7 @@ def _check_tips(language: str, tips: list[Tip], report: CheckReport, *, where: s
 
         for problem in placeholder_problems(tip.text, PLACEHOLDERS, "tips"):
             add("placeholder", "error", problem)
+        _check_safety(tip, report)
         age = max(tip.min_week, 0)  # fallbacks: the youngest age the tip is sent at
         info = message_findings(
             full=render_tip(
@@ -154,6 +157,27 @@ def _check_tips(language: str, tips: list[Tip], report: CheckReport, *, where: s
                 program_name=DEFAULT_PROGRAM,
             )
             summary.typical_journey_segments += analyze(typical).segments
+
+
+def _check_safety(tip: Tip, report: CheckReport) -> None:
+    """Safety gaps fail the tip unless a reviewer marked them, with a reason, in the tip file."""
+    rules = load_safety(tip.language)
+    reasons = {review.rule: review.reason for review in tip.reviews}
+    known = {rule.key for rule in rules}
+    for rule in sorted(set(reasons) - known):
+        message = f"safety_reviewed names {rule!r}; the rules are {', '.join(sorted(known))}"
+        report.findings.append(Finding("safety", "error", message, tip.file, tip.id))
+    gaps = find_safety_gaps(tip, rules)
+    for gap in gaps:
+        reason = reasons.get(gap.rule.key)
+        if reason is None:
+            report.findings.append(Finding("safety", "error", gap.describe(), tip.file, tip.id))
+        else:
+            message = f"{gap.rule.key}: {gap.found!r} reviewed as safe: {reason}"
+            report.reviewed.append(Finding("safety-reviewed", "warning", message, tip.file, tip.id))
+    for rule in sorted(set(reasons) & known - {gap.rule.key for gap in gaps}):
+        message = f"safety_reviewed for {rule!r}, but the tip needs no exception; remove it"
+        report.findings.append(Finding("safety", "warning", message, tip.file, tip.id))
 
 
 def check_library(library: Library, *, catalogs: Mapping[str, Path] | None = None) -> CheckReport:

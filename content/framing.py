@@ -85,14 +85,19 @@ def parse_rules(data: object, source: str) -> tuple[FramingRule, ...]:
 
 
 @cache
-def load_rules(language: str, root: Path = DEFAULT_ROOT) -> tuple[FramingRule, ...]:
-    """The framing rules of one language, from root/rules/<language>.yaml."""
+def read_rules_file(language: str, root: Path = DEFAULT_ROOT) -> tuple[object, str]:
+    """The parsed root/rules/<language>.yaml and its path, for the framing and safety rules."""
     path = root / "rules" / f"{language}.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8")), str(path)
     except (OSError, yaml.YAMLError) as error:
         raise RulesError(f"{path}: {' '.join(str(error).split())}") from None
-    return parse_rules(data, str(path))
+
+
+@cache
+def load_rules(language: str, root: Path = DEFAULT_ROOT) -> tuple[FramingRule, ...]:
+    """The framing rules of one language, from root/rules/<language>.yaml."""
+    return parse_rules(*read_rules_file(language, root))
 
 
 def find_deficits(text: str, rules: tuple[FramingRule, ...]) -> list[FramingHit]:

@@ -18,6 +18,15 @@ FIRST_WEEK = -42  # a pregnancy is at most ~42 weeks; negative weeks count down 
 LAST_WEEK = 155  # week 156 is 36 months: the child ages out
 ID_PATTERN = re.compile(r"^[a-z0-9-]{1,64}$")
 TIP_KEYS = frozenset({"id", "weeks", "theme", "text"})
+OPTIONAL_TIP_KEYS = frozenset({"safety_reviewed"})
+
+
+@dataclass(frozen=True)
+class SafetyReview:
+    """A reviewer's decision that a tip is safe as written although it names a rule's context."""
+
+    rule: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,7 @@ class Tip:
     theme: str
     text: str
     file: str
+    reviews: tuple[SafetyReview, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,7 +149,7 @@ def _parse_tip(
         return None
     if not tip_id.startswith(f"{language}-"):
         problem("id", f"id must start with '{language}-' (the file's language)", tip_id)
-    unknown = sorted(set(map(str, raw)) - TIP_KEYS)
+    unknown = sorted(set(map(str, raw)) - TIP_KEYS - OPTIONAL_TIP_KEYS)
     missing = sorted(TIP_KEYS - set(map(str, raw)))
     if unknown or missing:
         parts = [f"unknown keys {unknown}"] if unknown else []
@@ -158,7 +168,27 @@ def _parse_tip(
     theme = str(raw["theme"])
     if theme not in themes:
         problem("theme", f"unknown theme {theme!r}; themes: {', '.join(sorted(themes))}", tip_id)
-    return Tip(tip_id, language, weeks[0], weeks[1], theme, " ".join(text.split()), shown)
+    reviews = _reviews(raw.get("safety_reviewed", []))
+    if isinstance(reviews, str):
+        problem("safety", reviews, tip_id)
+        reviews = ()
+    text = " ".join(text.split())
+    return Tip(tip_id, language, weeks[0], weeks[1], theme, text, shown, reviews)
+
+
+def _reviews(value: Any) -> tuple[SafetyReview, ...] | str:
+    """`safety_reviewed`: one {rule, reason} mapping or a list of them; a problem as text."""
+    entries = value if isinstance(value, list) else [value]
+    reviews = []
+    for entry in entries:
+        if not (
+            isinstance(entry, dict)
+            and set(map(str, entry)) == {"rule", "reason"}
+            and all(isinstance(entry[key], str) and entry[key].strip() for key in entry)
+        ):
+            return "`safety_reviewed` needs a `rule` and a `reason` (why the tip is safe)"
+        reviews.append(SafetyReview(entry["rule"].strip(), " ".join(entry["reason"].split())))
+    return tuple(reviews)
 
 
 def _load_tip_file(

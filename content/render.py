@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from content.segments import GSM_BASIC
-
 PLACEHOLDER = re.compile(r"\{(child|Child)\}")
 PLACEHOLDERS = frozenset({"child", "Child"})
 MAX_NAME_LENGTH = 20
@@ -16,13 +14,6 @@ _FALLBACKS = {
     "en": ("your baby", "your toddler"),
     "es": ("tu bebé", "tu peque"),
 }
-# Letters that Unicode does not decompose into a GSM-7 base letter plus an accent.
-_SPECIAL = {
-    "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ð": "D", "ð": "d", "Þ": "Th", "þ": "th",
-    "Œ": "OE", "œ": "oe", "ı": "i", "ſ": "s",
-    "’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'",
-    "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-",
-}  # fmt: skip
 
 
 def fallback_name(language: str, age_weeks: int) -> str:
@@ -32,20 +23,11 @@ def fallback_name(language: str, age_weeks: int) -> str:
     return toddler if age_weeks >= TODDLER_FROM_WEEK else baby
 
 
-def transliterate_name(name: str) -> str:
-    """The name in GSM-7 basic characters only (Á -> A, Ł -> L), so it never forces UCS-2."""
-    kept: list[str] = []
-    for char in name:
-        if char in GSM_BASIC:
-            kept.append(char)
-        elif char in _SPECIAL:
-            kept.append(_SPECIAL[char])
-        elif char.isspace():
-            kept.append(" ")
-        else:
-            base = unicodedata.normalize("NFKD", char)
-            kept.extend(part for part in base if part in GSM_BASIC and part.isalnum())
-    return " ".join("".join(kept).split())[:MAX_NAME_LENGTH].strip()
+def written_name(name: str) -> str:
+    """The name as the parent wrote it, spaces tidied and cut to 20 characters. Accents stay
+    even when they make the text UCS-2: a child's name is worth the segments."""
+    printable = "".join(char for char in name if unicodedata.category(char)[0] != "C")
+    return " ".join(printable.split())[:MAX_NAME_LENGTH].strip()
 
 
 def _capitalised(text: str) -> str:
@@ -53,8 +35,8 @@ def _capitalised(text: str) -> str:
 
 
 def fill_placeholders(text: str, *, language: str, child_name: str | None, age_weeks: int) -> str:
-    """The text with {child}/{Child} filled in: the GSM-7 name, or the fallback for the age."""
-    child = transliterate_name(child_name or "") or fallback_name(language, age_weeks)
+    """The text with {child}/{Child} filled in: the name as written, or the age's fallback."""
+    child = written_name(child_name or "") or fallback_name(language, age_weeks)
 
     def fill(match: re.Match[str]) -> str:
         return _capitalised(child) if match.group(1) == "Child" else child

@@ -1,4 +1,5 @@
-"""Library statistics: tips per age band, language and theme, and journey coverage."""
+"""Library statistics: tips per age band, language and theme, journey coverage, and what a
+child's name as written costs in segments."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ from dataclasses import dataclass, field
 
 from content.coverage import END_WEEK, PRENATAL_WEEKS, find_gaps
 from content.library import LANGUAGES, Library
+from content.message_rules import DEFAULT_PROGRAM
+from content.render import render_tip
+from content.segments import analyze
 from content.sequence import journey
+
+# A name as parents write it, and the same name squeezed into GSM-7: í forces UCS-2.
+WRITTEN_NAME, GSM_NAME = "Sofía", "Sofia"
 
 # (label, first week, last week) in weeks of age; prenatal weeks count down to the due date.
 AGE_BANDS = (
@@ -61,3 +68,48 @@ def library_stats(library: Library) -> dict[str, list[BandStats]]:
                 bands[_band_of(week)].gap_weeks += 1
         result[language] = list(bands.values())
     return result
+
+
+@dataclass(frozen=True)
+class NameCost:
+    """Segments of a child's journey (enrolled at birth) with a name as written, and with it
+    squeezed into GSM-7: names are sent as written, and this is their price."""
+
+    language: str
+    tips: int
+    ucs2_tips: int  # tips the written name turns from GSM-7 into UCS-2
+    gsm_journey: int
+    written_journey: int
+
+    def describe(self) -> str:
+        """One line for `sms-tips content stats`."""
+        return (
+            f"{self.language}: the name {WRITTEN_NAME!r} as written turns {self.ucs2_tips} of "
+            f"{self.tips} tips into UCS-2; a 156-week journey costs {self.written_journey} "
+            f"segments, {self.written_journey - self.gsm_journey:+d} against {GSM_NAME!r}"
+        )
+
+
+def name_costs(library: Library, *, program_name: str = DEFAULT_PROGRAM) -> list[NameCost]:
+    """Per language, what sending WRITTEN_NAME as written costs over GSM_NAME."""
+
+    def body(text: str, language: str, name: str, week: int) -> str:
+        return render_tip(
+            text, language=language, child_name=name, age_weeks=week, program_name=program_name
+        )
+
+    costs = []
+    for language in LANGUAGES:
+        tips = library.tips.get(language, [])
+        ucs2 = sum(
+            analyze(body(tip.text, language, GSM_NAME, tip.min_week)).encoding == "GSM-7"
+            and analyze(body(tip.text, language, WRITTEN_NAME, tip.min_week)).encoding == "UCS-2"
+            for tip in tips
+        )
+        weeks = [(week, tip) for week, tip in journey(tips, start_week=0, end_week=END_WEEK) if tip]
+        gsm, written = (
+            sum(analyze(body(tip.text, language, name, week)).segments for week, tip in weeks)
+            for name in (GSM_NAME, WRITTEN_NAME)
+        )
+        costs.append(NameCost(language, len(tips), ucs2, gsm, written))
+    return costs

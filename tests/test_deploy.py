@@ -22,7 +22,11 @@ def env_example() -> dict[str, str]:
 
 def test_env_example_is_a_valid_production_configuration_once_secrets_are_filled() -> None:
     values = env_example()
-    values.update(TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN, SECRET_KEY=TEST_SECRET_KEY)
+    values.update(
+        TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN,
+        SECRET_KEY=TEST_SECRET_KEY,
+        SMS_TIPS_HELP_CONTACT="families@example.org or 555-0100",
+    )
     for name in ("TWILIO_ACCOUNT_SID", "TWILIO_MESSAGING_SERVICE_SID"):
         values[name] = values[name].replace("x", "0")
     settings = Settings.from_env(values, env_file=None)

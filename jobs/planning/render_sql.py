@@ -6,15 +6,16 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, exists, func, literal, select, update
+from sqlalchemy import Connection, and_, case, exists, func, literal, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from content.render import MAX_NAME_LENGTH, transliterate_name
+from content.render import MAX_NAME_LENGTH, written_name
 from content.segments import GSM_BASIC, GSM_EXTENSION, analyze
 from jobs.planning.scratch import candidate_table, name_table
 from sms_service.core.models import Caregiver, CaregiverStatus, Child, OutboundMessage
 
-# Characters render_tip keeps unchanged in a name (GSM-7 letters and digits, space, . ' -).
+# Names of only these characters (GSM-7 letters and digits, space, . ' -) SQL renders as
+# stored, and they never change a tip's encoding; any other name goes through plan_name.
 _NAME_CHARS = "".join(sorted(c for c in GSM_BASIC if c.isalnum())) + " .'"
 _SAFE_NAME_REGEX = f"^[A-Za-z0-9][{_NAME_CHARS}-]*$"
 _UNSAFE_NAME_GLOB = f"*[^{_NAME_CHARS}-]*"
@@ -61,7 +62,7 @@ def capitalised(name: Any) -> ColumnElement[str]:
 
 
 def _name_is_safe(name: ColumnElement[Any], *, dialect: str) -> ColumnElement[bool]:
-    """True for a name render_tip would keep exactly as stored (so SQL can render it)."""
+    """True for a name SQL can render as stored: render_tip keeps it, it stays GSM-7."""
     if dialect == "sqlite":
         chars = and_(
             name.op("GLOB", is_comparison=True)("[A-Za-z0-9]*"),
@@ -78,8 +79,8 @@ def _name_is_safe(name: ColumnElement[Any], *, dialect: str) -> ColumnElement[bo
 
 
 def learn_names(connection: Connection, *, low: int, high: int) -> None:
-    """Put the batch's names that SQL cannot render as stored into plan_name, transliterated
-    by content.render (distinct names only: a few per batch)."""
+    """Put the batch's names that SQL cannot render as stored into plan_name, as
+    content.render writes them (distinct names only: a few per batch)."""
     dialect = connection.dialect.name
     ch = Child.__table__
     cg = Caregiver.__table__
@@ -104,23 +105,27 @@ def learn_names(connection: Connection, *, low: int, high: int) -> None:
     if unsafe:
         rows = []
         for raw in unsafe:
-            clean = transliterate_name(raw)
+            clean = written_name(raw)
             rows.append({"raw": raw, "clean": clean, "clean_cap": clean[:1].upper() + clean[1:]})
         connection.execute(name_table.insert(), rows)
 
 
 def count_remaining_segments(connection: Connection, *, low: int, high: int, now: datetime) -> None:
-    """Count in Python the segments SQL could not (rare tips with extension characters)."""
+    """Count in Python the segments SQL could not: rare tips with extension characters, and
+    names from plan_name (an accent outside GSM-7 makes the whole text UCS-2)."""
     inexact = select(candidate_table.c.tip_id).where(~candidate_table.c.exact).limit(1)
-    if connection.execute(inexact).first() is None:
+    learned = select(name_table.c.raw).limit(1)
+    if connection.execute(inexact).first() is None and connection.execute(learned).first() is None:
         return
     sent = OutboundMessage.__table__
+    ch = Child.__table__
+    named_as_written = select(ch.c.id).where(ch.c.name.in_(select(name_table.c.raw)))
     rows = connection.execute(
         select(sent.c.id, sent.c.body).where(
             sent.c.caregiver_id.between(low, high),
             sent.c.created_at == now,
             sent.c.kind == "tip",
-            sent.c.segments == 0,
+            or_(sent.c.segments == 0, sent.c.child_id.in_(named_as_written)),
         )
     ).all()
     for message_id, body in rows:

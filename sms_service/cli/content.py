@@ -12,7 +12,7 @@ from content.library import DEFAULT_ROOT, LANGUAGES, Library, load_library
 from content.render import render_tip
 from content.segments import analyze
 from content.sequence import journey
-from content.stats import library_stats
+from content.stats import library_stats, name_costs
 from sms_service.cli.common import CommandError, Subparsers, connect, load_settings
 from sms_service.core.db import build_sessionmaker, transaction
 from sms_service.tips.sync import SyncRefused, sync_library
@@ -90,6 +90,10 @@ def _check(args: argparse.Namespace) -> int:
     report = _checked(library, catalogs)
     for finding in report.findings:
         print(finding.line())
+    if report.reviewed:
+        print(f"\n{len(report.reviewed)} reviewed safety exception(s), allowed:")
+        for finding in report.reviewed:
+            print(f"  {finding.file}: {finding.item_id}: {finding.message}")
     print()
     print(summary_table(report))
     errors, warnings = len(report.errors), len(report.findings) - len(report.errors)
@@ -102,7 +106,7 @@ def _checked(library: Library, catalogs: dict[str, Path] | None) -> CheckReport:
     try:
         return check_library(library, catalogs=catalogs)
     except RulesError as error:
-        raise CommandError(f"the framing rules cannot be used: {error}") from None
+        raise CommandError(f"the framing or safety rules cannot be used: {error}") from None
 
 
 def summary_table(report: CheckReport) -> str:
@@ -218,4 +222,7 @@ def _stats(args: argparse.Namespace) -> int:
                 "  " + "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
             )
         print()
+    program_name = load_settings().program_name
+    for cost in name_costs(library, program_name=program_name):
+        print(cost.describe())
     return 0

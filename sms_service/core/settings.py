@@ -138,6 +138,9 @@ class Settings:
                 )
             if secret_key is None:
                 raise ConfigError("SECRET_KEY", "is required with Twilio or in production")
+        if environment == "production" and get("SMS_TIPS_HELP_CONTACT") is None:
+            # HELP gives it to every family; the default address reaches no one.
+            raise ConfigError("SMS_TIPS_HELP_CONTACT", "is required when SMS_TIPS_ENV=production")
         if public_base_url is not None:
             _check_base_url("PUBLIC_BASE_URL", public_base_url)
         api_base_url = get("TWILIO_API_BASE_URL")

@@ -129,7 +129,8 @@ def handle_inbound(
 
 
 def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, body: str) -> Handled:
-    """Compliance keywords first, then the program keyword, the conversation, commands."""
+    """Compliance keywords first, then SUPPORT, the program keyword, the conversation,
+    commands."""
     caregiver = turn.caregiver
     if (
         twilio_kind in (None, Kind.OPT_IN)
@@ -157,6 +158,9 @@ def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, bo
             )
             return Handled(conversation.begin_enrollment(turn, keyword, evidence), "keyword")
         return Handled(None, "ignored_opted_out")
+    if keyword is not None and keyword.kind is Kind.SUPPORT:
+        # Anyone may ask, mid-enrollment too: the answer leaves the conversation where it was.
+        return Handled(turn.texts.render("support"), "support")
     if keyword is not None and keyword.kind is Kind.ENROLL:
         if caregiver.status in {Status.ACTIVE, Status.PAUSED}:
             return Handled(turn.texts.render("already_enrolled"), "keyword")

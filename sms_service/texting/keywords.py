@@ -1,4 +1,5 @@
-"""Recognise keywords in a text: compliance words (STOP, START, HELP), program and command words."""
+"""Recognise keywords in a text: compliance words (STOP, START, HELP), SUPPORT, program and
+command words."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class Kind(Enum):
     LANGUAGE = "language"
     AGE = "age"
     ADD = "add"
+    SUPPORT = "support"
 
 
 COMPLIANCE = frozenset({Kind.OPT_OUT, Kind.OPT_IN, Kind.HELP})
@@ -50,6 +52,7 @@ _WORDS: dict[Kind, dict[str, str | None]] = {
     Kind.LANGUAGE: {"LANG": None, "LANGUAGE": "en", "IDIOMA": "es"},
     Kind.AGE: {"AGE": "en", "BIRTHDAY": "en", "EDAD": "es"},
     Kind.ADD: {"ADD": "en", "AGREGAR": "es", "ANADIR": "es"},
+    Kind.SUPPORT: {"SUPPORT": "en", "APOYO": "es"},
 }  # fmt: skip
 
 # Plain ways of saying "stop" that are not one keyword; anything else stays a normal reply.
@@ -101,6 +104,8 @@ def classify(body: str, settings: Settings) -> Keyword | None:
         return Keyword(Kind.OPT_OUT, folded, "en")
     if _OPT_OUT_PHRASES_ES.match(folded):
         return Keyword(Kind.OPT_OUT, folded, "es")
+    if folded in _WORDS[Kind.SUPPORT]:
+        return Keyword(Kind.SUPPORT, folded, _WORDS[Kind.SUPPORT][folded])
     if folded in settings.keywords_en:
         return Keyword(Kind.ENROLL, folded, "en")
     if folded in settings.keywords_es:
@@ -129,6 +134,6 @@ def compliance_words() -> dict[Kind, tuple[str, ...]]:
 
 
 def command_words() -> dict[Kind, tuple[str, ...]]:
-    """Every command word an enrolled caregiver may use."""
-    kinds = (Kind.PAUSE, Kind.RESUME, Kind.TIME, Kind.LANGUAGE, Kind.AGE, Kind.ADD)
+    """Every command word an enrolled caregiver may use (SUPPORT is answered to anyone too)."""
+    kinds = (Kind.PAUSE, Kind.RESUME, Kind.TIME, Kind.LANGUAGE, Kind.AGE, Kind.ADD, Kind.SUPPORT)
     return {kind: tuple(_WORDS[kind]) for kind in kinds}

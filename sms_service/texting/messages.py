@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from content.library import DEFAULT_ROOT
-from content.render import fallback_name, transliterate_name
+from content.render import fallback_name, written_name
 from sms_service.core.settings import Settings
 
 MESSAGES_DIR = DEFAULT_ROOT / "messages"
@@ -79,7 +79,7 @@ class Texts:
         self, key: str, *, child: str | None = None, child_weeks: int = 0, **values: str
     ) -> str:
         """The whole reply body: "<program>: " then the text with its placeholders filled in."""
-        name = transliterate_name(child or "") or fallback_name(self.language, child_weeks)
+        name = written_name(child or "") or fallback_name(self.language, child_weeks)
         filled = {
             "program": self.settings.program_name,
             "frequency": self.frequency(),

@@ -16,15 +16,15 @@ TipSpec = dict[str, Any]
 WriteTips = Callable[..., Path]
 
 GOOD_EN = [
-    "Bath time is a good time to talk. Tell {child} what you see: bubbles, toes, a cup. "
-    "Your voice helps your baby feel safe and close.",
+    "Bath time is a good time to talk. Stay within arm's reach and tell {child} what you see: "
+    "bubbles, toes, a cup. Your voice helps your baby feel safe and close.",
     "When {child} looks at you during a feed, look back and smile. That small moment of eye "
     "contact says: I am here, I see you.",
     "Pick a song from your own family and sing it at bedtime. {Child} will learn it by heart, "
     "and it can calm you both.",
 ]
 GOOD_ES = [
-    "En el baño, cuéntale a {child} lo que ves. Tu voz le da calma y alegría.",
+    "En el baño, siempre a tu alcance, cuéntale a {child} lo que ves. Tu voz le da alegría.",
     "Canta una canción de tu familia antes de dormir. {Child} la va a reconocer.",
 ]
 

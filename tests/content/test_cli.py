@@ -62,6 +62,10 @@ def test_check_prints_one_line_per_finding_a_summary_and_fails(
         "content/tips/en/tips.yaml: en-bad: framing: deficit framing 'You must'; instead: "
         in result.stdout
     )
+    assert (
+        "en-bad: safety: 'bath' needs a safety clause: say that a grown-up stays within "
+        "arm's reach" in result.stdout
+    )
     assert "| language | tips | errors | warnings | GSM-7 / UCS-2 tips |" in result.stdout
     assert "| en | 1 | " in result.stdout
     assert "content check FAILED" in result.stdout
@@ -71,6 +75,8 @@ def test_check_passes_on_the_shipped_library(capsys: pytest.CaptureFixture[str])
     code, out, _ = main_in_process("check", capsys=capsys)
     assert code == 0, out[-3000:]
     assert "content check passed: 0 error(s)" in out
+    assert "reviewed safety exception(s), allowed:" in out  # each with its reason
+    assert "en-w027-towel-peekaboo: water: 'bath' reviewed as safe: after the bath" in out
 
 
 @pytest.fixture
@@ -105,6 +111,8 @@ def test_stats_show_bands_languages_and_themes(capsys: pytest.CaptureFixture[str
     assert "en: " in out and "es: " in out
     for label in ("prenatal", "0-3 months", "24-36 months", "connection", "community"):
         assert label in out
+    assert "en: the name 'Sofía' as written turns " in out  # its segment cost is shown
+    assert "es: the name 'Sofía' as written turns " in out
 
 
 def test_load_syncs_into_the_database_and_is_idempotent(

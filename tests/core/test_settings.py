@@ -75,6 +75,17 @@ def test_production_requires_a_real_database_and_twilio() -> None:
     assert raised.value.variable == "TWILIO_ACCOUNT_SID"
 
 
+def test_production_requires_the_help_contact() -> None:
+    environ = service_environ("postgresql://db/tips", SMS_TIPS_ENV="production")
+    with pytest.raises(ConfigError) as raised:
+        read(environ)
+    assert raised.value.variable == "SMS_TIPS_HELP_CONTACT"
+    assert "SMS_TIPS_ENV=production" in str(raised.value)
+    contact = "families@example.org"
+    assert read({**environ, "SMS_TIPS_HELP_CONTACT": contact}).help_contact == contact
+    assert read({}).help_contact == "hello@example.org"  # local runs keep the default
+
+
 def test_secrets_never_show_in_the_repr() -> None:
     settings = read(service_environ("postgresql://tips:hunter2hunter2@db/tips"))
     shown = repr(settings) + str(settings)

@@ -358,8 +358,8 @@ def test_batches_neither_drop_nor_duplicate_anyone(
         ("", "en", date(2025, 12, 1)),
         ("mia", "en", date(2025, 12, 1)),  # {Child} capitalises, {child} does not
         ("José", "es", date(2025, 12, 1)),  # é is GSM-7: rendered in SQL
-        ("Ana-Lucía", "es", date(2025, 12, 1)),  # í is not: transliterated by render_tip
-        ("Zoë  Grace", "en", date(2025, 12, 1)),  # ë transliterated, spaces collapsed
+        ("Ana-Lucía", "es", date(2025, 12, 1)),  # í is not: kept, the text becomes UCS-2
+        ("Zoë  Grace", "en", date(2025, 12, 1)),  # ë kept, spaces collapsed
         ("Maximilian Alexander", "en", date(2025, 12, 1)),  # 20 characters
         ("Łukasz", "en", date(2025, 12, 1)),
         ("O'Brien", "en", date(2025, 12, 1)),
@@ -441,3 +441,27 @@ def test_sql_rendering_equals_render_tip_for_every_shipped_tip(
         )
         assert sql_body == expected, tip_id
         assert sql_segments in (0, analyze(expected).segments), tip_id
+
+
+def test_names_reach_the_tip_as_the_parent_wrote_them(
+    engine: Engine, sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    text = "{Child} loves your voice. Sing to {child} today, and smile."
+    with transaction(sessions) as session:
+        session.add_all(
+            [
+                make_tip("en-w010-voice", "en", (10, 10), text),
+                make_tip("es-w010-voz", "es", (10, 10), text),
+            ]
+        )
+        add_caregiver(session, phone="+12125550150", children=[("Sofía", date(2025, 12, 22))])
+        add_caregiver(
+            session, phone="+12125550151", language="es", children=[("xóchitl", date(2025, 12, 22))]
+        )
+    plan(engine, now=local(2026, 3, 2, 18), settings=settings)
+    bodies = {row.to_number: row for row in outbox(sessions)}
+    sofia, xochitl = bodies["+12125550150"], bodies["+12125550151"]
+    assert "Sofía loves your voice. Sing to Sofía today" in sofia.body
+    assert "Xóchitl loves your voice. Sing to xóchitl today" in xochitl.body
+    for row in (sofia, xochitl):
+        assert row.segments == analyze(row.body).segments == 2  # UCS-2: the name costs a segment

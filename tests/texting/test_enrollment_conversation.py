@@ -20,7 +20,7 @@ from tests.helpers.live_server import live_server
 from tests.helpers.texting import Phone, caregiver, children, consents, outbox
 
 DISCLOSURE_EN = "Msg & data rates may apply. Reply HELP for help, STOP to cancel."
-DISCLOSURE_ES = "Pueden aplicar tarifas de mensajes y datos. Responde AYUDA para ayuda, STOP"
+DISCLOSURE_ES = "Pueden aplicar tarifas de mensajes y datos. Manda AYUDA si necesitas ayuda, o STOP"
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_english_enrollment(http: httpx.Client, sessions: sessionmaker[Session])
     assert menu is not None and "Reply with a number" in menu and "4 Wednesday evening" in menu
     confirmation = phone.text("4")
     assert confirmation == (
-        "Little Moments: You're signed up for Little Moments! We will send about 1 message a "
+        "Little Moments: You're signed up! We will send about 1 message a "
         f"week, every Wednesday evening. {DISCLOSURE_EN}"
     )
 
@@ -93,7 +93,7 @@ def test_spanish_enrollment_from_an_unknown_first_text(
     assert menu is not None and "5 domingo en la mañana" in menu
     confirmation = phone.text("5")
     assert confirmation is not None
-    assert confirmation.startswith("Little Moments: ¡Listo, te inscribiste en Little Moments!")
+    assert confirmation.startswith("Little Moments: ¡Listo, te inscribiste!")
     assert DISCLOSURE_ES in confirmation
 
     person = caregiver(sessions, "+15125550123")
@@ -191,8 +191,10 @@ def test_help_during_enrollment_keeps_the_place(
     phone.text("Maya")
     help_text = phone.text("HELP")
     assert help_text == (
-        "Little Moments: Little Moments sends short tips for you and your child, about 1 message "
-        "a week. Msg & data rates may apply. Reply STOP to cancel. Questions? hello@example.org"
+        "Little Moments: We send short tips for you and your child, about 1 message a week. "
+        "Msg & data rates may apply. Text PAUSE for a break, TIME to change the day, AGE to fix "
+        "a date, LANG for Spanish, SUPPORT for support lines, STOP to cancel. "
+        "Questions? hello@example.org"
     )
     assert caregiver(sessions, phone.number).conversation_step == "birth_date"
     assert "Reply with a number" in (phone.text("3/14/2025") or "")
@@ -260,7 +262,7 @@ def test_spanish_commands(client: TestClient, sessions: sessionmaker[Session]) -
     assert "cada lunes en la tarde" in (phone.text("2") or "")
     assert "fecha de nacimiento de Ana" in (phone.text("EDAD") or "")
     assert "Ana van a seguir esa fecha" in (phone.text("4 meses") or "")
-    assert "agregar a otro peque" in (phone.text("AGREGAR") or "")
+    assert "agregar a otro niño o niña" in (phone.text("AGREGAR") or "")
     phone.text("omitir")
     assert "tu bebé" in (phone.text("nace 1/6") or "")
     assert len(children(sessions, phone.number)) == 2
@@ -273,8 +275,9 @@ def test_other_texts_are_stored_and_acknowledged(
     for answer in ("JOIN", "Maya", "8 months", "1"):
         phone.text(answer)
     assert phone.text("She laughed at the bath song today!") == (
-        "Little Moments: Thank you for writing! Our team reads every message. Reply HELP for "
-        "help or STOP to cancel."
+        "Little Moments: Thank you for writing! Our team reads every message, but not right "
+        "away. In an emergency, call 911, or call or text 988. Reply HELP for help, STOP to "
+        "cancel."
     )
     assert phone.text("And again at bedtime") is None  # at most one thank-you a day
     assert caregiver(sessions, phone.number).last_ack_at is not None
@@ -285,15 +288,14 @@ def test_stop_then_nothing_until_start(client: TestClient, sessions: sessionmake
     for answer in ("JOIN", "Maya", "8 months", "1"):
         phone.text(answer)
     assert phone.text("stop texting me") == (
-        "Little Moments: You're unsubscribed from Little Moments and will get no more messages. "
+        "Little Moments: You're unsubscribed and will get no more messages. "
         "Text START anytime to rejoin."
     )
     assert caregiver(sessions, phone.number).status == "opted_out"
     for anything in ("hello?", "PAUSE", "TIME", "STOP"):
         assert phone.text(anything) is None
     assert phone.text("START") == (
-        "Little Moments: Welcome back to Little Moments! We will send about 1 message a week "
-        f"again. {DISCLOSURE_EN}"
+        f"Little Moments: Welcome back! We will send about 1 message a week again. {DISCLOSURE_EN}"
     )
     assert caregiver(sessions, phone.number).status == "active"
     kinds = [(c.kind, c.source, c.keyword) for c in consents(sessions, phone.number)]
@@ -310,7 +312,7 @@ def test_program_keyword_after_opting_out_is_an_opt_in(
 ) -> None:
     phone = Phone(client)
     assert phone.text("PARAR") == (  # never enrolled: still confirmed, in Spanish
-        "Little Moments: Listo, ya no te enviaremos mensajes de Little Moments. Manda START "
+        "Little Moments: Listo, ya no te enviaremos mensajes. Manda HOLA o START "
         "cuando quieras volver."
     )
     person = caregiver(sessions, phone.number)

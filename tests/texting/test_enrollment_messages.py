@@ -51,12 +51,21 @@ def test_content_checker_passes_the_catalogs(language: str) -> None:
 
 def test_compliance_texts_say_what_carriers_require() -> None:
     en, es = load_catalog("en"), load_catalog("es")
+    # Every reply starts "<program>: ", so the program is named there, not a second time.
     for text in (en["enrolled"], en["enrolled_default_schedule"], en["opted_in"]):
-        assert "{program}" in text and "{frequency}" in text
+        assert "{frequency}" in text and "{program}" not in text
         assert "Msg & data rates may apply. Reply HELP for help, STOP to cancel." in text
     for text in (es["enrolled"], es["enrolled_default_schedule"], es["opted_in"]):
-        assert "{program}" in text and "{frequency}" in text
+        assert "{frequency}" in text and "{program}" not in text
         assert "tarifas de mensajes y datos" in text and "STOP" in text
     for catalog in (en, es):
         assert "{contact}" in catalog["help"] and "STOP" in catalog["help"]
-        assert "{program}" in catalog["opted_out"] and "START" in catalog["opted_out"]
+        assert "{program}" not in catalog["opted_out"] and "START" in catalog["opted_out"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_default_schedule_is_named_and_the_times_of_day_differ(language: str) -> None:
+    catalog = load_catalog(language)
+    assert "{when}" in catalog["enrolled_default_schedule"]  # not a day written into the text
+    times = [catalog[f"when_{part}"] for part in ("morning", "afternoon", "evening")]
+    assert len(set(times)) == 3

@@ -26,7 +26,7 @@ BIRTH_TOO_OLD = "Our tips are for children under 3 years old."
 BIRTH_TOO_FAR = "That due date looks too far away."
 SCHEDULE_RETRY = "Sorry, please reply with a number from 1 to 6"
 WELCOME = "Reply 1 for English. ¡Hola! Responde 2 para español."
-ENROLLED = "You're signed up for"
+ENROLLED = "You're signed up!"
 THANKS = "Thank you for writing!"
 
 # From a fresh phone: the texts before the odd one, and the answers that finish enrolling after.
