@@ -27,8 +27,9 @@ Calendar decisions:
   no tips: jobs.aging says goodbye and completes the child.
 - Bodies are rendered in SQL (prefix, then replace() of {child}/{Child} by the name or the
   fallback for the age and language), equal to content.render.render_tip: names render_tip
-  would change (accents outside GSM-7, extra spaces, too long) are transliterated by
-  content.render once per distinct name into a small temporary table that the query joins.
+  would tidy (extra spaces, invisible characters, too long) or that hold characters outside
+  GSM-7 go through content.render.written_name once per distinct name into a small temporary
+  table (plan_name) that the query joins; the name keeps its accents as the parent wrote it.
   `segments` is computed in SQL too, except for tips holding characters whose cost SQL cannot
   count (GSM-7 extension characters, non-BMP characters): those rows are counted in Python
   in the same transaction, so every planned row has its true segment count.
