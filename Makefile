@@ -21,4 +21,4 @@ bench:
 
 # The reliability proofs at the issue's full scale (minutes; figures in .reliability/).
 reliability:
-	SMS_TIPS_RELIABILITY=long .venv/bin/python -m pytest -n 0 tests/reliability -q
+	SMS_TIPS_RELIABILITY=long SMS_TIPS_FUZZ_EXAMPLES=20000 .venv/bin/python -m pytest -n 0 -s tests/reliability tests/texting/test_parsers_fuzz.py -q
