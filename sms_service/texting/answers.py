@@ -6,15 +6,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import Enum
 
+from content.ages import Birth, BirthProblem, checked_birth
 from content.schedule_menu import EVENING_HOUR, MORNING_HOUR, SCHEDULE_MENU
 
 MAX_NAME_LENGTH = 20
 # Anything longer is a message, not a first name.
 _MAX_NAME_INPUT = 60
-OLDEST_WEEKS = 156  # 36 months: the program ends there
-FURTHEST_DUE_DAYS = 300  # a due date further ahead than ~43 weeks is a typo
 DEFAULT_PAUSE_WEEKS = 4
 MAX_PAUSE_WEEKS = 12
 
@@ -110,22 +108,6 @@ def _is_digits(raw: str) -> bool:
     return bool(raw) and raw.isascii() and raw.isdigit()
 
 
-class BirthProblem(Enum):
-    """Why a birth-date answer was not taken."""
-
-    UNREADABLE = "unreadable"
-    TOO_OLD = "too_old"  # 36 months or older: past the program
-    TOO_FAR = "too_far"  # a due date implausibly far ahead
-
-
-@dataclass(frozen=True)
-class Birth:
-    """A birth date, or the due date while the baby is expected."""
-
-    date: date
-    is_expected: bool
-
-
 def parse_birth(text: str, *, today: date, language: str) -> Birth | BirthProblem:
     """A birth date, age or due date in `text` ("3/14/2025", "8 meses", "due 6/1")."""
     folded = fold(text)
@@ -142,17 +124,7 @@ def parse_birth(text: str, *, today: date, language: str) -> Birth | BirthProble
         if span is None:
             return BirthProblem.UNREADABLE
         found = _shift(today, span, forward=due)
-    return _checked(found, today=today)
-
-
-def _checked(found: date, *, today: date) -> Birth | BirthProblem:
-    if found > today:
-        if (found - today).days > FURTHEST_DUE_DAYS:
-            return BirthProblem.TOO_FAR
-        return Birth(found, is_expected=True)
-    if (today - found).days // 7 >= OLDEST_WEEKS:
-        return BirthProblem.TOO_OLD
-    return Birth(found, is_expected=False)
+    return checked_birth(found, today=today)
 
 
 def _parse_date(folded: str, *, today: date, language: str, future: bool) -> date | None:
@@ -287,7 +259,7 @@ def _add(span: _Span, unit: str, amount: float) -> _Span:
 
 def _shift(today: date, span: _Span, *, forward: bool) -> date:
     """`today` moved by `span`; past the calendar's ends (1000 years, many times over), its
-    first or last day, which _checked() then finds too old or too far ahead."""
+    first or last day, which checked_birth() then finds too old or too far ahead."""
     sign = 1 if forward else -1
     months = today.year * 12 + (today.month - 1) + sign * (span.years * 12 + span.months)
     year, month = divmod(months, 12)

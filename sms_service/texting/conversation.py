@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from content.ages import Birth, BirthProblem
 from content.schedule_menu import DEFAULT_SCHEDULE
 from sms_service.caregivers import lifecycle
 from sms_service.caregivers.consent import record_consent
@@ -17,8 +18,6 @@ from sms_service.core.models import Caregiver, Child, InboundMessage
 from sms_service.core.settings import Settings
 from sms_service.texting.answers import (
     SKIP,
-    Birth,
-    BirthProblem,
     parse_birth,
     parse_language,
     parse_name,

@@ -6,10 +6,9 @@ from datetime import date
 
 import pytest
 
+from content.ages import Birth, BirthProblem
 from sms_service.texting.answers import (
     SKIP,
-    Birth,
-    BirthProblem,
     fold,
     parse_birth,
     parse_language,

@@ -16,15 +16,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from content.ages import FURTHEST_DUE_DAYS, OLDEST_WEEKS, Birth, BirthProblem
 from content.schedule_menu import SCHEDULE_MENU
 from sms_service.texting.answers import (
-    FURTHEST_DUE_DAYS,
     MAX_NAME_LENGTH,
     MAX_PAUSE_WEEKS,
-    OLDEST_WEEKS,
     SKIP,
-    Birth,
-    BirthProblem,
     fold,
     parse_birth,
     parse_language,
