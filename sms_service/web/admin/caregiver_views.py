@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sms_service.caregivers import lifecycle
+from sms_service.caregivers.children import correct_child
 from sms_service.caregivers.errors import CaregiverError
 from sms_service.caregivers.export import export_caregiver
 from sms_service.caregivers.records import (
@@ -111,6 +112,40 @@ def _action(name: str) -> Any:
     return act
 
 
+async def correct_child_view(request: Request) -> Response:
+    form = await posted_form(request)
+    caregiver_id, child_id = request.path_params["caregiver_id"], request.path_params["child_id"]
+    staff = current_staff(request)
+    raw_date = text_field(form, "birth_date", 12)
+
+    def work(session: Session) -> str:
+        try:
+            birth = date.fromisoformat(raw_date)
+        except ValueError:
+            raise CaregiverError(
+                "pick the birth date, or the due date if the baby is not born yet"
+            ) from None
+        child = correct_child(
+            session,
+            get_caregiver(session, caregiver_id),
+            child_id,
+            name=text_field(form, "name", 60),
+            birth_date=birth,
+            today=utcnow().astimezone(app_context(request).settings.zone).date(),
+            actor=staff.actor,
+        )
+        born = "due" if child.is_expected else "born"
+        return f"Saved: {child.name or 'the child'}, {born} {child.birth_date}."
+
+    try:
+        message = await in_transaction(request, work)
+    except CaregiverError as error:
+        flash(request, str(error), "error")
+    else:
+        flash(request, message)
+    return redirect(f"/admin/caregivers/{caregiver_id}")
+
+
 async def export(request: Request) -> Response:
     caregiver_id = request.path_params["caregiver_id"]
     actor = current_staff(request).actor
@@ -136,6 +171,11 @@ routes = [
     Route("/caregivers", caregiver_list, methods=["GET"]),
     Route("/caregivers/{caregiver_id:int}", caregiver_page, methods=["GET"]),
     Route("/caregivers/{caregiver_id:int}/export.json", export, methods=["GET"]),
+    Route(
+        "/caregivers/{caregiver_id:int}/children/{child_id:int}",
+        correct_child_view,
+        methods=["POST"],
+    ),
     *(
         Route(f"/caregivers/{{caregiver_id:int}}/{name}", _action(name), methods=["POST"])
         for name in ("pause", "resume", "tags", "opt-out", "delete")
