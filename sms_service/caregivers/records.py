@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from sms_service.caregivers.errors import CaregiverError
 from sms_service.core.audit import Actor
+from sms_service.core.delivery_errors import in_words
 from sms_service.core.models import (
     CAREGIVER_STATUSES,
     AuditLog,
@@ -27,6 +28,16 @@ _TAG = re.compile(r"^[a-z0-9][a-z0-9 _-]{0,39}$")
 PAGE_SIZE = 50
 
 
+# Who a text out came from, as a staff member reads the timeline.
+_SENT_BY = {
+    "tip": "Weekly tip",
+    "campaign": "Campaign",
+    "system": "Program message",
+    "reply": "Automatic reply",
+    "staff": "Staff answer",
+}
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     """One thing that happened to a caregiver, in or out."""
@@ -35,6 +46,7 @@ class TimelineEntry:
     kind: str  # "in", "out", "consent", "status"
     text: str
     detail: str = ""
+    who: str = ""  # in words: the parent, an automatic reply, a tip, a staff action...
 
 
 def get_caregiver(session: Session, caregiver_id: int) -> Caregiver:
@@ -98,12 +110,16 @@ def timeline(session: Session, caregiver: Caregiver) -> list[TimelineEntry]:
         select(InboundMessage).where(InboundMessage.caregiver_id == caregiver.id)
     ):
         entries.append(
-            TimelineEntry(inbound.received_at, "in", inbound.body, inbound.handled_as or "")
+            TimelineEntry(
+                inbound.received_at, "in", inbound.body, inbound.handled_as or "", "Parent wrote"
+            )
         )
     for outbound in session.scalars(
         select(OutboundMessage).where(OutboundMessage.caregiver_id == caregiver.id)
     ):
-        state = outbound.state + (f" ({outbound.error_code})" if outbound.error_code else "")
+        state = outbound.state + (
+            f" ({in_words(outbound.error_code)})" if outbound.error_code else ""
+        )
         if outbound.error_message and outbound.state == "cancelled":
             state += f": {outbound.error_message}"
         entries.append(
@@ -112,6 +128,7 @@ def timeline(session: Session, caregiver: Caregiver) -> list[TimelineEntry]:
                 "out",
                 outbound.body,
                 f"{outbound.kind}, {state}",
+                _SENT_BY.get(outbound.kind, outbound.kind),
             )
         )
     for event in session.scalars(
@@ -119,7 +136,11 @@ def timeline(session: Session, caregiver: Caregiver) -> list[TimelineEntry]:
     ):
         entries.append(
             TimelineEntry(
-                event.created_at, "consent", f"{event.kind} ({event.source})", event.keyword or ""
+                event.created_at,
+                "consent",
+                f"{event.kind} ({event.source})",
+                event.keyword or "",
+                "Consent record",
             )
         )
     for entry in session.scalars(
@@ -127,11 +148,17 @@ def timeline(session: Session, caregiver: Caregiver) -> list[TimelineEntry]:
             AuditLog.target_type == "Caregiver", AuditLog.target_id == str(caregiver.id)
         )
     ):
-        entries.append(TimelineEntry(entry.created_at, "status", entry.action, entry.actor))
+        entries.append(
+            TimelineEntry(entry.created_at, "status", entry.action, entry.actor, "Staff action")
+        )
     if caregiver.enrolled_at is not None:
         entries.append(
             TimelineEntry(
-                caregiver.enrolled_at, "status", "enrolled", caregiver.enrollment_keyword or ""
+                caregiver.enrolled_at,
+                "status",
+                "enrolled",
+                caregiver.enrollment_keyword or "",
+                "Enrollment",
             )
         )
     entries.sort(key=lambda entry: entry.at, reverse=True)
@@ -140,13 +167,41 @@ def timeline(session: Session, caregiver: Caregiver) -> list[TimelineEntry]:
 
 def set_tags(session: Session, caregiver: Caregiver, *, tags: list[str], actor: Actor) -> None:
     """Replace the caregiver's tags (lowercase words used to target campaigns)."""
-    cleaned = sorted({" ".join(tag.lower().split()) for tag in tags if tag.strip()})
+    # "Clinic East", "clinic_east" and "clinic-east" are one tag, not three.
+    cleaned = sorted({_tag_form(tag) for tag in tags if tag.strip()})
     for tag in cleaned:
         if not _TAG.match(tag):
             raise CaregiverError(f"{tag!r} is not a tag (lowercase letters, digits, - and _)")
     caregiver.tags = [CaregiverTag(tag=tag) for tag in cleaned]
     session.flush()
     actor.audit(session, "caregiver.tags", caregiver, tags=cleaned)
+
+
+def _tag_form(tag: str) -> str:
+    return "-".join(tag.lower().replace("_", " ").replace("-", " ").split())
+
+
+def tags_in_use(session: Session) -> list[str]:
+    """Every tag some caregiver has, for staff to pick from."""
+    return list(session.scalars(select(CaregiverTag.tag).distinct().order_by(CaregiverTag.tag)))
+
+
+def undeliverable_reason(session: Session, caregiver: Caregiver) -> str | None:
+    """Why the carrier says this number cannot get texts (the last error, in words, and
+    when), or None for a caregiver who is not undeliverable."""
+    if caregiver.status != "undeliverable":
+        return None
+    failed = session.execute(
+        select(OutboundMessage.error_code, OutboundMessage.updated_at)
+        .where(
+            OutboundMessage.caregiver_id == caregiver.id, OutboundMessage.error_code.is_not(None)
+        )
+        .order_by(OutboundMessage.updated_at.desc())
+        .limit(1)
+    ).first()
+    if failed is None:
+        return "the carrier refused the number"
+    return f"{in_words(failed.error_code)}, {failed.updated_at:%Y-%m-%d %H:%M} UTC"
 
 
 def describe(caregiver: Caregiver) -> str:

@@ -20,7 +20,9 @@ from sms_service.caregivers.records import (
     search_caregivers,
     set_tags,
     statuses,
+    tags_in_use,
     timeline,
+    undeliverable_reason,
 )
 from sms_service.core.models import Caregiver, utcnow
 from sms_service.web.admin.forms import query_number, text_field
@@ -56,7 +58,12 @@ async def caregiver_page(request: Request) -> Response:
 
     def work(session: Session) -> dict[str, Any]:
         caregiver = get_caregiver(session, caregiver_id)
-        return {"caregiver": caregiver, "entries": timeline(session, caregiver)}
+        return {
+            "caregiver": caregiver,
+            "entries": timeline(session, caregiver),
+            "undeliverable": undeliverable_reason(session, caregiver),
+            "known_tags": tags_in_use(session),
+        }
 
     try:
         page = await in_read_transaction(request, work)
