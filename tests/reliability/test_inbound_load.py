@@ -25,7 +25,7 @@ from tests.reliability.scale import scaled
 from tests.reliability.traffic import INBOUND_PATH, sign, text_form
 
 IN_FLIGHT = 50
-ENROLLED = "You're signed up for"
+ENROLLED = "You're signed up!"
 
 
 def walk(rng: random.Random) -> list[str]:
