@@ -42,7 +42,7 @@ from sms_service.core.models import (
     utcnow,
 )
 from sms_service.core.settings import Settings
-from sms_service.core.weekly_cap import texts_in_week_sql
+from sms_service.core.weekly_cap import count_alone, texts_in_week_sql
 from sms_service.delivery.sendwindow import next_send_time
 
 logger = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ def _plan_one(
 ) -> int:
     # Locking the campaign row serialises planning with pause/cancel from the admin.
     campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
+    count_alone(session.connection())  # after the campaign lock: always taken in this order
     if campaign is None or campaign.status not in ("scheduled", "sending"):
         return 0
     inserted = 0

@@ -13,6 +13,7 @@ from jobs.planning.render_sql import body_and_segments, count_remaining_segments
 from jobs.planning.turns import within_cap
 from sms_service.core import outbox
 from sms_service.core.models import Caregiver, UTCDateTime
+from sms_service.core.weekly_cap import count_alone
 
 # Caregiver ids per INSERT ... SELECT: bounds each transaction (SQLite's single writer lock is
 # released between batches, so webhooks are never held up for long) and the database's
@@ -40,6 +41,7 @@ def plan_batch(
     """Write the due tips of caregivers low..high, within each household's weekly cap, to the
     outbox; returns the rows written."""
     dialect = connection.dialect.name
+    count_alone(connection)
     learn_names(connection, low=low, high=high)
     choices = next_choices(dialect=dialect, low=low, high=high)
     r = within_cap(choices, messages_per_week=messages_per_week).c

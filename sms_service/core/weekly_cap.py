@@ -8,13 +8,19 @@ enrollment texts, the aging goodbye, campaigns staff marked as exceptions) leave
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from sqlalchemy import SQLColumnExpression, func, select
+from sqlalchemy import Connection, SQLColumnExpression, func, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from sms_service.core.models import OutboundMessage
 
+# A transaction-scoped PostgreSQL advisory lock that the tip and campaign planners take before
+# they count and write: one planner's rows are committed before the other counts them.
+_COUNTING_KEY = int.from_bytes(
+    hashlib.sha256(b"sms-tips/weekly-cap").digest()[:8], "big", signed=True
+)
 # A text that will never reach the phone does not use up the week.
 NOT_COUNTED_STATES = ("cancelled", "failed", "undelivered")
 
@@ -34,3 +40,11 @@ def texts_in_week_sql(
         .scalar_subquery()
     )
     return count
+
+
+def count_alone(connection: Connection) -> None:
+    """Hold the weekly counts until this transaction ends, so two planners running side by
+    side cannot both see a free week and both fill it. SQLite needs nothing: its writers
+    take the database lock when the transaction begins."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _COUNTING_KEY})

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
@@ -19,6 +21,7 @@ from jobs.planner import plan
 from sms_service.core.db import transaction
 from sms_service.core.models import AuditLog, OutboundMessage
 from sms_service.core.settings import Settings
+from sms_service.core.weekly_cap import count_alone
 from sms_service.texting.messages import texts
 from tests.helpers.campaigns import make_campaign
 from tests.helpers.texting import Phone
@@ -309,3 +312,31 @@ def test_families_get_what_the_consent_text_promised(
         weeks = per_week(texts_of(sessions, family))
         assert set(weeks) == set(labels(4)), family
         assert max(weeks.values()) == promised, family
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_tip_planner_waits_while_the_campaign_planner_counts(
+    engine: Engine, sessions: sessionmaker[Session], settings: Settings, tips: None
+) -> None:
+    """Both planners count a week before filling it: on PostgreSQL one waits for the other's
+    commit, so side by side they cannot both see the same free week."""
+    with transaction(sessions) as session:
+        family_id = add_caregiver(session, phone="+12125550290", children=[("Ana", BABY)]).id
+    worker = threading.Thread(
+        target=plan, args=(engine,), kwargs={"now": FIRST_MONDAY, "settings": settings}
+    )
+    with engine.connect() as holder, holder.begin():
+        count_alone(holder)  # what a campaign planner holds while it counts and writes
+        worker.start()
+        query = text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND wait_event = 'advisory' AND datname = current_database()"
+        )
+        deadline = time.monotonic() + 10
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as probe:
+            while probe.execute(query).scalar_one() == 0:
+                assert worker.is_alive() and time.monotonic() < deadline
+                time.sleep(0.01)
+        assert texts_of(sessions, family_id) == []  # still waiting
+    worker.join(10)
+    assert len(texts_of(sessions, family_id)) == 1
