@@ -6,12 +6,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from jobs.scheduler import build_scheduler, register_jobs
 from sms_service.core.checks import Check
-from sms_service.core.settings import Settings
 from sms_service.delivery.twilio_setup import check_twilio_setup
 from tests.cli.test_cli import run_cli
 from tests.fakes.twilio_server import FakeTwilio
+from tests.helpers.scheduler import lead_once
 from tests.helpers.settings import (
     TEST_MESSAGING_SERVICE_SID,
     TEST_PUBLIC_BASE_URL,
@@ -24,16 +23,6 @@ INBOUND = TEST_PUBLIC_BASE_URL + "/sms/inbound"
 
 def by_name(checks: list[Check]) -> dict[str, Check]:
     return {check.name: check for check in checks}
-
-
-def lead_once(settings: Settings, engine: Engine) -> None:
-    """What a leading scheduler leaves in the job table."""
-    scheduler = build_scheduler(settings, engine=engine)
-    scheduler.start(paused=True)
-    try:
-        register_jobs(scheduler, settings)
-    finally:
-        scheduler.shutdown(wait=True)
 
 
 def test_a_healthy_deployment_passes_every_check(

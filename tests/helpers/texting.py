@@ -114,6 +114,16 @@ def outbox(sessions: sessionmaker[Session], phone: str) -> list[OutboundMessage]
         )
 
 
+# counts() of a database the webhook has written nothing to.
+NOTHING = {
+    "caregiver": 0,
+    "child": 0,
+    "consent_event": 0,
+    "inbound_message": 0,
+    "outbound_message": 0,
+}
+
+
 def counts(sessions: sessionmaker[Session]) -> dict[str, int]:
     """Rows per table the webhook writes."""
     with sessions() as session:

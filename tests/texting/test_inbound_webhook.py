@@ -22,6 +22,7 @@ from sms_service.web.sms_inbound import receive
 from tests.helpers.settings import TEST_AUTH_TOKEN, TEST_PUBLIC_BASE_URL
 from tests.helpers.texting import (
     INBOUND_URL,
+    NOTHING,
     Phone,
     caregiver,
     consents,
@@ -32,13 +33,6 @@ from tests.helpers.texting import (
 from tests.helpers.twilio_signing import twilio_signature
 
 WELCOME = "Little Moments: Hi! Reply 1 for English. ¡Hola! Responde 2 para español."
-NOTHING = {
-    "caregiver": 0,
-    "child": 0,
-    "consent_event": 0,
-    "inbound_message": 0,
-    "outbound_message": 0,
-}
 
 
 def enroll(phone: Phone) -> None:

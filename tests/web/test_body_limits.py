@@ -15,15 +15,7 @@ from sms_service.staff.tokens import create_api_token
 from sms_service.web.guards import MAX_API_BYTES
 from sms_service.web.twilio_signature import MAX_WEBHOOK_BYTES
 from tests.helpers.people import add_staff
-from tests.helpers.texting import Phone, counts
-
-NOTHING = {
-    "caregiver": 0,
-    "child": 0,
-    "consent_event": 0,
-    "inbound_message": 0,
-    "outbound_message": 0,
-}
+from tests.helpers.texting import NOTHING, Phone, counts
 
 
 async def post_in_chunks(

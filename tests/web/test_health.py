@@ -5,11 +5,12 @@ from datetime import timedelta
 from sqlalchemy import Engine, text
 from starlette.testclient import TestClient
 
-from jobs.scheduler import JOBS_TABLE, PLANNER_JOB_ID, build_scheduler, register_jobs
+from jobs.scheduler import JOBS_TABLE, PLANNER_JOB_ID
 from sms_service.core.db import build_engine, downgrade, upgrade
 from sms_service.core.models import utcnow
 from sms_service.core.settings import Settings
 from sms_service.web.app import create_app
+from tests.helpers.scheduler import lead_once
 from tests.helpers.settings import make_settings
 
 
@@ -38,12 +39,7 @@ def test_readyz_needs_the_latest_schema_and_a_leading_scheduler(
     assert waiting.json()["checks"]["schema"]["ok"] is True
     assert "no scheduler has run" in waiting.json()["checks"]["scheduler"]["detail"]
 
-    scheduler = build_scheduler(settings, engine=engine)
-    scheduler.start(paused=True)
-    try:
-        register_jobs(scheduler, settings)  # what the leading scheduler does
-    finally:
-        scheduler.shutdown(wait=True)
+    lead_once(settings, engine)  # what the leading scheduler does
     ready = client.get("/readyz")
     assert (ready.status_code, ready.json()["status"]) == (200, "ready")
 

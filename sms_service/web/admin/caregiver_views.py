@@ -26,7 +26,7 @@ from sms_service.caregivers.records import (
 )
 from sms_service.core.models import Caregiver, utcnow
 from sms_service.web.admin.forms import query_number, text_field
-from sms_service.web.admin.support import flash, redirect, take_flash
+from sms_service.web.admin.support import act_then_show, flash, redirect, take_flash
 from sms_service.web.admin.templating import render
 from sms_service.web.context import app_context, in_read_transaction, in_transaction
 from sms_service.web.guards import current_staff, posted_form, require_admin
@@ -144,13 +144,9 @@ async def correct_child_view(request: Request) -> Response:
         born = "due" if child.is_expected else "born"
         return f"Saved: {child.name or 'the child'}, {born} {child.birth_date}."
 
-    try:
-        message = await in_transaction(request, work)
-    except CaregiverError as error:
-        flash(request, str(error), "error")
-    else:
-        flash(request, message)
-    return redirect(f"/admin/caregivers/{caregiver_id}")
+    return await act_then_show(
+        request, work, refusals=(CaregiverError,), then=f"/admin/caregivers/{caregiver_id}"
+    )
 
 
 async def export(request: Request) -> Response:

@@ -17,9 +17,9 @@ from sms_service.inbox.answers import answer
 from sms_service.inbox.items import InboxError, InboxFilters, assign, inbox_item, list_inbox
 from sms_service.inbox.items import set_state as set_inbox_state
 from sms_service.web.admin.forms import query_number, text_field
-from sms_service.web.admin.support import flash, redirect, take_flash
+from sms_service.web.admin.support import act_then_show, take_flash
 from sms_service.web.admin.templating import render
-from sms_service.web.context import app_context, in_read_transaction, in_transaction
+from sms_service.web.context import app_context, in_read_transaction
 from sms_service.web.guards import current_staff, posted_form
 
 STATE_CHOICES = ("open", *INBOX_STATES, "all")
@@ -111,13 +111,9 @@ def _action(name: str) -> Any:
             assign(session, message_id, target, actor=staff.actor)
             return "Assigned." if target is not None else "Unassigned."
 
-        try:
-            message = await in_transaction(request, work)
-        except InboxError as error:
-            flash(request, str(error), "error")
-        else:
-            flash(request, message)
-        return redirect(f"/admin/inbox/{message_id}")
+        return await act_then_show(
+            request, work, refusals=(InboxError,), then=f"/admin/inbox/{message_id}"
+        )
 
     return act
 

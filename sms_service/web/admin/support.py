@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
+
+from sms_service.web.context import in_transaction
 
 
 def flash(request: Request, message: str, kind: str = "notice") -> None:
@@ -24,3 +28,21 @@ def take_flash(request: Request) -> dict[str, Any]:
 def redirect(path: str) -> RedirectResponse:
     """See-other redirect after a form post."""
     return RedirectResponse(path, status_code=303)
+
+
+async def act_then_show(
+    request: Request,
+    work: Callable[[Session], str],
+    *,
+    refusals: tuple[type[Exception], ...],
+    then: str,
+) -> RedirectResponse:
+    """Run a staff action in one transaction, flash what it did (or why it was refused: one
+    of `refusals`), and redirect to the page `then` that shows the result."""
+    try:
+        message = await in_transaction(request, work)
+    except refusals as error:
+        flash(request, str(error), "error")
+    else:
+        flash(request, message)
+    return redirect(then)

@@ -9,13 +9,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from jobs.campaign_planner import plan_campaigns
-from jobs.scheduler import JOBS_TABLE, PLANNER_JOB_ID, build_scheduler, register_jobs
+from jobs.scheduler import JOBS_TABLE, PLANNER_JOB_ID
 from sms_service.campaigns.results import campaign_results
 from sms_service.core.db import transaction
 from sms_service.core.models import AuditLog, ConsentEvent, InboundMessage, OutboundMessage, utcnow
 from sms_service.core.settings import Settings
 from tests.helpers.campaigns import make_campaign
 from tests.helpers.people import add_caregiver
+from tests.helpers.scheduler import lead_once
 
 
 def _sent_campaign(sessions: sessionmaker[Session], settings: Settings) -> int:
@@ -136,12 +137,7 @@ def test_dashboard_says_whether_weekly_planning_is_running(
 ) -> None:
     assert "no scheduler has run on this database yet" in _scheduler_notice(web)
 
-    scheduler = build_scheduler(settings, engine=engine)
-    scheduler.start(paused=True)
-    try:
-        register_jobs(scheduler, settings)  # what the leading scheduler does
-    finally:
-        scheduler.shutdown(wait=True)
+    lead_once(settings, engine)  # what the leading scheduler does
     assert "Weekly planning is running: next run at" in _scheduler_notice(web)
 
     # The scheduler died an hour ago: its planner's next run stays in the past.
