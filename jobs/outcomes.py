@@ -55,6 +55,12 @@ _UPDATE = (
         error_message=bindparam("b_error_message"),
         sent_at=bindparam("b_sent_at"),
         updated_at=bindparam("b_now"),
+        # Back in the queue (a retry, or "sending" until it is reconciled): no longer on its way,
+        # so a STOP cancels it, and the next claim passes a last check of its own.
+        checked_at=case(
+            (bindparam("b_state").in_(["pending", "sending"]), None),
+            else_=_table.c.checked_at,
+        ),
         # Still unresolved ("sending" again): keep the first uncertain moment; otherwise settled.
         uncertain_since=case(
             (
