@@ -68,7 +68,7 @@ class LastCheck:
 
     def _query(self, claims: list[ClaimedMessage], now: datetime) -> dict[int, str | None]:
         with transaction(self._sessions) as session:
-            passed = set(session.scalars(_check(claims, now)))
+            passed = set(session.scalars(mark_checked(claims, now)))
             refused = [claim.id for claim in claims if claim.id not in passed]
             # Why the others did not pass, read in the same transaction as the verdict.
             rows = (
@@ -109,7 +109,7 @@ class LastCheck:
         return verdicts
 
 
-def _check(claims: list[ClaimedMessage], now: datetime) -> ReturningUpdate[int]:
+def mark_checked(claims: list[ClaimedMessage], now: datetime) -> ReturningUpdate[int]:
     """The one UPDATE of a batch: mark checked the rows that may go, returning their ids."""
     by_claim: defaultdict[datetime, list[int]] = defaultdict(list)
     for claim in claims:
