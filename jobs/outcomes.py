@@ -58,7 +58,7 @@ _UPDATE = (
         # Back in the queue (a retry, or "sending" until it is reconciled): no longer on its way,
         # so a STOP cancels it, and the next claim passes a last check of its own.
         checked_at=case(
-            (bindparam("b_state").in_(["pending", "sending"]), None),
+            (or_(bindparam("b_state") == "pending", bindparam("b_state") == "sending"), None),
             else_=_table.c.checked_at,
         ),
         # Still unresolved ("sending" again): keep the first uncertain moment; otherwise settled.

@@ -102,11 +102,15 @@ def test_a_claim_passes_one_check_and_a_takeover_clears_it(
 
 def test_a_retry_goes_back_unchecked(sessions: sessionmaker[Session]) -> None:
     claim = one_claimed(sessions)
-    assert check(sessions, claim) is None
-    with transaction(sessions) as session:
-        outcome = SendOutcome(state="sending", lease_expires_at=NOW + timedelta(minutes=1))
-        record_outcomes(session=session, results=[(claim, outcome)], now=NOW)
+    other = one_claimed(sessions)
+    assert check(sessions, claim) is None and check(sessions, other) is None
+    with transaction(sessions) as session:  # one batch of outcomes (an executemany)
+        ambiguous = SendOutcome(state="sending", lease_expires_at=NOW + timedelta(minutes=1))
+        retry = SendOutcome(state="pending", due_at=NOW + timedelta(minutes=1))
+        results = [(claim, ambiguous), (other, retry)]
+        assert record_outcomes(session=session, results=results, now=NOW) == 2
     assert row(sessions, claim.id).checked_at is None
+    assert row(sessions, other.id).checked_at is None
     stop(sessions, claim.caregiver_id)  # an ambiguous send waiting to be reconciled: cancelled
     assert row(sessions, claim.id).state == "cancelled"
 
