@@ -41,7 +41,8 @@ _UPDATE = (
         or_(
             _table.c.state == "sending",
             # The caregiver stopped texts (lifecycle.cancel_queued) while this claim was already
-            # with the provider: the row must say what really happened to it.
+            # with the provider: the row must say what really happened to it. (A row that passed
+            # its last check is no longer cancelled; rows claimed before checked_at existed.)
             and_(_table.c.state == "cancelled", bindparam("b_state") == "sent"),
         ),
     )

@@ -3,9 +3,9 @@
 `TRANSITIONS` is the whole state machine: for each status and event, the status that follows,
 or REFUSED (nothing changes and the caller explains why), or DELETED (the row is gone). Each
 transition function below reads its move from that table and does all the move implies: it
-cancels the texts still waiting in the outbox (pending, or claimed by a dispatcher that has
-not sent them yet), clears a conversation under way, records the consent event, and writes the
-audit entry when a person or a provider made the change. Set-based twins (`end_pauses`,
+cancels the texts still waiting in the outbox (pending, or claimed by a dispatcher but not yet
+past their last check), clears a conversation under way, records the consent event, and writes
+the audit entry when a person or a provider made the change. Set-based twins (`end_pauses`,
 `complete_caregivers`) serve the jobs that move thousands at once; they read the same table.
 
 Functions take a session and do not commit: the caller owns the transaction.

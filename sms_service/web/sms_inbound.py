@@ -1,4 +1,8 @@
-"""`POST /sms/inbound`: Twilio's incoming-message webhook, answered with TwiML."""
+"""`POST /sms/inbound`: Twilio's incoming-message webhook, answered with TwiML.
+
+A STOP or PAUSE is answered only once the texts that had passed their last check before it
+committed (on their way to Twilio, see jobs/last_check.py) are recorded, so the family never
+gets "no more messages" before one of them."""
 
 from __future__ import annotations
 
