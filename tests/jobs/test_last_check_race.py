@@ -115,6 +115,18 @@ def test_a_retry_goes_back_unchecked(sessions: sessionmaker[Session]) -> None:
     assert row(sessions, claim.id).state == "cancelled"
 
 
+def test_a_text_on_its_way_at_the_stop_that_comes_back_for_a_retry_is_cancelled(
+    sessions: sessionmaker[Session],
+) -> None:
+    claim = one_claimed(sessions)
+    assert check(sessions, claim) is None
+    stop(sessions, claim.caregiver_id)
+    with transaction(sessions) as session:  # Twilio answered 429: back to pending
+        retry = SendOutcome(state="pending", due_at=NOW + timedelta(minutes=1))
+        record_outcomes(session=session, results=[(claim, retry)], now=NOW)
+    assert row(sessions, claim.id).state == "cancelled"
+
+
 def test_a_stop_committed_while_the_text_is_at_twilio_leaves_it_sent(
     sessions: sessionmaker[Session], database_url: str, fake_twilio: FakeTwilio
 ) -> None:
