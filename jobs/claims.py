@@ -10,7 +10,8 @@ Rows still "sending" whose lease has expired belonged to a dispatcher that died 
 waiting to retry an ambiguous send). They are claimed again with `previous_claim` set to the
 first uncertain moment (`uncertain_since`, kept across failed reconciliations): the dispatcher
 must ask the provider whether any attempt since then went out before sending again.
-`claimed_at` identifies a claim: results are written only where it still matches.
+`claimed_at` identifies a claim: results are written only where it still matches. A claim
+clears `checked_at`: the new claim's send passes a last check of its own.
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ def claim_batch(
             ),
             claimed_at=now,
             lease_expires_at=now + lease,
+            # Every send attempt passes a last check of its own (jobs/last_check.py).
+            checked_at=None,
             # A dead claim's send may have reached the provider: remember the first such moment
             # until an outcome settles it (a failed reconciliation must not move it forward).
             uncertain_since=case(

@@ -4,24 +4,42 @@ A claim is seconds old when its sender has waited for rate tokens; meanwhile the
 texted STOP or PAUSE, been erased, or a carrier may have opted them out. Those transitions
 (sms_service.caregivers.lifecycle) cancel claimed rows, so right before the provider call each
 sender asks here whether its row is still "sending" under its own claim and whether the
-caregiver's current status lets it go. Senders waiting at the same moment share one query.
+caregiver's current status lets it go. Senders waiting at the same moment share one statement.
+
+The check is a write, so that it serializes with a STOP: one short transaction runs
+`UPDATE outbound_message SET checked_at = now WHERE <the row is ours, sending, not yet checked,
+and its caregiver's status lets it go> RETURNING id`, and only the rows it returns are sent.
+A STOP's `cancel_queued` in turn leaves rows alone once `checked_at` is set (they are on their
+way to the provider; the webhook waits for them before it confirms the opt-out).
+
+- PostgreSQL (READ COMMITTED): both statements lock the outbox row. If the STOP's cancel locks
+  it first, the check's UPDATE waits for the STOP to commit and then re-evaluates its WHERE on
+  the new row version: the row is "cancelled", so it is not returned and not sent. If the check
+  locks it first, the STOP's cancel waits for the check to commit, re-evaluates, finds
+  `checked_at` set and leaves the row alone: the decision to send was taken before the STOP
+  committed. Either way no text is decided after a STOP (or PAUSE, carrier opt-out, deletion:
+  its cascade deletes the row under the same lock) is committed.
+- SQLite: every write transaction holds the database's one write lock from BEGIN IMMEDIATE to
+  COMMIT, so the check runs wholly before or wholly after the STOP.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, not_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from jobs.claims import ClaimedMessage
-from sms_service.core.db import read_transaction
+from sms_service.core.db import transaction
 from sms_service.core.models import Caregiver, CaregiverStatus, OutboundMessage
 
 
 class LastCheck:
-    """Answers `why_not(claim)` for many senders at once, one database query per batch."""
+    """Answers `why_not(claim)` for many senders at once, one short write per batch."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
@@ -29,7 +47,7 @@ class LastCheck:
         self._running: asyncio.Task[None] | None = None
 
     async def why_not(self, claim: ClaimedMessage, now: datetime) -> str | None:
-        """None when the text may go out now, otherwise why it must not."""
+        """None when the text may go out now (its row is marked checked), otherwise why not."""
         future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self._waiting[claim.id] = (claim, future)
         if self._running is None or self._running.done():
@@ -49,31 +67,85 @@ class LastCheck:
                 future.set_result(verdicts[claim_id])
 
     def _query(self, claims: list[ClaimedMessage], now: datetime) -> dict[int, str | None]:
-        with read_transaction(self._sessions) as session:
-            rows = {
-                row.id: row
-                for row in session.execute(
-                    select(
-                        OutboundMessage.id,
-                        OutboundMessage.state,
-                        OutboundMessage.claimed_at,
-                        Caregiver.status,
-                        Caregiver.paused_until,
+        with transaction(self._sessions) as session:
+            passed = set(session.scalars(mark_checked(claims, now)))
+            refused = [claim.id for claim in claims if claim.id not in passed]
+            # Why the others did not pass, read in the same transaction as the verdict.
+            rows = (
+                {
+                    row.id: row
+                    for row in session.execute(
+                        select(
+                            OutboundMessage.id,
+                            OutboundMessage.state,
+                            OutboundMessage.claimed_at,
+                            OutboundMessage.checked_at,
+                            Caregiver.status,
+                            Caregiver.paused_until,
+                        )
+                        .join(Caregiver, Caregiver.id == OutboundMessage.caregiver_id)
+                        .where(OutboundMessage.id.in_(refused))
                     )
-                    .join(Caregiver, Caregiver.id == OutboundMessage.caregiver_id)
-                    .where(OutboundMessage.id.in_([claim.id for claim in claims]))
-                )
-            }
+                }
+                if refused
+                else {}
+            )
         verdicts: dict[int, str | None] = {}
         for claim in claims:
             row = rows.get(claim.id)
-            if row is None:
+            if claim.id in passed:
+                verdicts[claim.id] = None
+            elif row is None:
                 verdicts[claim.id] = "caregiver's data was deleted"
             elif row.state != "sending" or row.claimed_at != claim.claimed_at:
                 verdicts[claim.id] = "cancelled or taken over while waiting to send"
+            elif row.checked_at is not None:
+                verdicts[claim.id] = "this claim was already checked once"
             else:
-                verdicts[claim.id] = not_subscribed(row.status, row.paused_until, now)
+                verdicts[claim.id] = (
+                    not_subscribed(row.status, row.paused_until, now)
+                    or "caregiver's status changed while waiting to send"
+                )
         return verdicts
+
+
+def mark_checked(claims: list[ClaimedMessage], now: datetime) -> ReturningUpdate[int]:
+    """The one UPDATE of a batch: mark checked the rows that may go, returning their ids."""
+    by_claim: defaultdict[datetime, list[int]] = defaultdict(list)
+    for claim in claims:
+        by_claim[claim.claimed_at].append(claim.id)
+    ours = or_(
+        *(
+            and_(OutboundMessage.id.in_(ids), OutboundMessage.claimed_at == claimed_at)
+            for claimed_at, ids in by_claim.items()
+        )
+    )
+    subscribed = select(Caregiver.id).where(subscribed_now(now))
+    return (
+        update(OutboundMessage)
+        .where(
+            ours,
+            OutboundMessage.state == "sending",
+            OutboundMessage.checked_at.is_(None),
+            OutboundMessage.caregiver_id.in_(subscribed),
+        )
+        .values(checked_at=now)
+        .returning(OutboundMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def subscribed_now(now: datetime) -> ColumnElement[bool]:
+    """`not_subscribed(...) is None` as SQL on the caregiver table."""
+    return and_(
+        Caregiver.status.not_in([CaregiverStatus.OPTED_OUT, CaregiverStatus.UNDELIVERABLE]),
+        not_(
+            and_(
+                Caregiver.status == CaregiverStatus.PAUSED,
+                or_(Caregiver.paused_until.is_(None), Caregiver.paused_until > now),
+            )
+        ),
+    )
 
 
 def not_subscribed(status: str, paused_until: datetime | None, now: datetime) -> str | None:

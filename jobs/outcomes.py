@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import CursorResult, Table, and_, bindparam, case, func, or_, update
+from sqlalchemy import CursorResult, Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from jobs.claims import ClaimedMessage
+from jobs.last_check import subscribed_now
 from sms_service.caregivers import lifecycle
-from sms_service.core.models import OutboundMessage
+from sms_service.core.models import Caregiver, OutboundMessage
 from sms_service.delivery.status import apply_early_reports
 
 CaregiverChange = Literal["opted_out", "undeliverable"]
@@ -41,7 +42,8 @@ _UPDATE = (
         or_(
             _table.c.state == "sending",
             # The caregiver stopped texts (lifecycle.cancel_queued) while this claim was already
-            # with the provider: the row must say what really happened to it.
+            # with the provider: the row must say what really happened to it. (A row that passed
+            # its last check is no longer cancelled; rows claimed before checked_at existed.)
             and_(_table.c.state == "cancelled", bindparam("b_state") == "sent"),
         ),
     )
@@ -55,6 +57,12 @@ _UPDATE = (
         error_message=bindparam("b_error_message"),
         sent_at=bindparam("b_sent_at"),
         updated_at=bindparam("b_now"),
+        # Back in the queue (a retry, or "sending" until it is reconciled): no longer on its way,
+        # so a STOP cancels it, and the next claim passes a last check of its own.
+        checked_at=case(
+            (or_(bindparam("b_state") == "pending", bindparam("b_state") == "sending"), None),
+            else_=_table.c.checked_at,
+        ),
         # Still unresolved ("sending" again): keep the first uncertain moment; otherwise settled.
         uncertain_since=case(
             (
@@ -98,12 +106,37 @@ def record_outcomes(
     ]
     result = cast(CursorResult[Any], session.connection().execute(_UPDATE, params))
     written = result.rowcount
+    _cancel_returned(
+        session, [claim.id for claim, outcome in results if outcome.state == "pending"], now
+    )
     for claim, outcome in results:
         if outcome.caregiver_change is not None:
             _change_caregiver(session, claim, outcome, now)
     sids = [outcome.provider_sid for _claim, outcome in results if outcome.provider_sid]
     apply_early_reports(session, sids, now=now)
     return int(written)
+
+
+def _cancel_returned(session: Session, ids: list[int], now: datetime) -> None:
+    """Rows back in the queue whose caregiver stopped texts meanwhile are cancelled: a STOP
+    leaves a text on its way alone (lifecycle.cancel_queued), and it may come back for a retry.
+    (A row back to "sending" waits to be reconciled first; its next claim cancels it.)"""
+    if not ids:
+        return
+    session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.id.in_(ids),
+            OutboundMessage.state == "pending",
+            OutboundMessage.caregiver_id.in_(select(Caregiver.id).where(~subscribed_now(now))),
+        )
+        .values(
+            state="cancelled",
+            error_message="caregiver stopped texts while it was on its way",
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _change_caregiver(

@@ -3,9 +3,9 @@
 `TRANSITIONS` is the whole state machine: for each status and event, the status that follows,
 or REFUSED (nothing changes and the caller explains why), or DELETED (the row is gone). Each
 transition function below reads its move from that table and does all the move implies: it
-cancels the texts still waiting in the outbox (pending, or claimed by a dispatcher that has
-not sent them yet), clears a conversation under way, records the consent event, and writes the
-audit entry when a person or a provider made the change. Set-based twins (`end_pauses`,
+cancels the texts still waiting in the outbox (pending, or claimed by a dispatcher but not yet
+past their last check), clears a conversation under way, records the consent event, and writes
+the audit entry when a person or a provider made the change. Set-based twins (`end_pauses`,
 `complete_caregivers`) serve the jobs that move thousands at once; they read the same table.
 
 Functions take a session and do not commit: the caller owns the transaction.
@@ -20,7 +20,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final, Literal, cast
 
-from sqlalchemy import Connection, CursorResult, exists, select, update
+from sqlalchemy import Connection, CursorResult, and_, exists, func, or_, select, update
 from sqlalchemy import delete as sa_delete
 from sqlalchemy.orm import Session
 
@@ -150,7 +150,8 @@ TRANSITIONS: Mapping[Status, Mapping[Event, Target]] = {
 # Moves into these statuses stop every text still waiting in the outbox.
 _STOPS_TEXTS = frozenset({Status.OPTED_OUT, Status.PAUSED, Status.UNDELIVERABLE})
 # Outbox states of texts that have not gone out: planned, or claimed but not yet handed over
-# (the dispatcher checks the row right before the provider call; see jobs.dispatcher).
+# (the dispatcher checks the row right before the provider call and marks it `checked_at`;
+# from then on it is on its way and `cancel_queued` leaves it alone; see jobs.last_check).
 QUEUED_STATES = ("pending", "sending")
 # Who made a change when no staff member did: the provider's reports are audited too.
 CARRIER = Actor(name="carrier")
@@ -396,17 +397,41 @@ def complete_caregivers(session: Session, caregiver_ids: Iterable[int], *, now: 
 
 
 def cancel_queued(session: Session, *, caregiver_ids: list[int], reason: str, now: datetime) -> int:
-    """Cancel these caregivers' texts that have not gone out; returns how many."""
+    """Cancel these caregivers' texts that have not gone out; returns how many.
+
+    A claimed row that passed its last check (`checked_at` set) is on its way to the provider:
+    it is left alone, so that it is recorded as what it is (see `texts_on_their_way`). On
+    PostgreSQL this UPDATE and the last check's lock the same row, so one waits for the other
+    and sees its result (jobs/last_check.py).
+    """
     result = session.execute(
         update(OutboundMessage)
         .where(
             OutboundMessage.caregiver_id.in_(caregiver_ids),
-            OutboundMessage.state.in_(QUEUED_STATES),
+            or_(
+                OutboundMessage.state == "pending",
+                and_(OutboundMessage.state == "sending", OutboundMessage.checked_at.is_(None)),
+            ),
         )
         .values(state="cancelled", error_message=reason, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     return int(cast(CursorResult[Any], result).rowcount)
+
+
+def texts_on_their_way(session: Session, caregiver_id: int) -> int:
+    """How many of this caregiver's texts passed their last check and are being handed to the
+    provider now (a STOP leaves them alone: its confirmation waits until they are recorded)."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(OutboundMessage)
+        .where(
+            OutboundMessage.caregiver_id == caregiver_id,
+            OutboundMessage.state == "sending",
+            OutboundMessage.checked_at.is_not(None),
+        )
+    )
+    return int(count or 0)
 
 
 def _moving(event: Event, to: Status) -> list[str]:

@@ -394,6 +394,10 @@ class OutboundMessage(Base):
     # The first claim whose send may have reached the provider unrecorded (a dispatcher died,
     # or a reconciliation failed): every later search for it starts here until it is resolved.
     uncertain_since: Mapped[datetime | None]
+    # When this claim passed the last check (jobs/last_check.py), right before its provider
+    # call: from then on the text is on its way, and a STOP leaves the row alone. A new claim
+    # clears it, so every send attempt passes a check of its own.
+    checked_at: Mapped[datetime | None]
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     error_code: Mapped[str | None] = mapped_column(String(20))
     error_message: Mapped[str | None] = mapped_column(Text)

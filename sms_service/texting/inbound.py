@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -56,6 +56,7 @@ class Handled:
 
     reply: str | None
     handled_as: str
+    caregiver_id: int | None = None  # whose text it was (None before a caregiver is known)
 
 
 def clean_body(body: str) -> str:
@@ -125,7 +126,7 @@ def handle_inbound(
     )
     if outcome.reply is not None:
         _record_reply(session, inbound=inbound, phone=phone, body=outcome.reply, now=now)
-    return outcome
+    return replace(outcome, caregiver_id=inbound.caregiver_id)
 
 
 def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, body: str) -> Handled:

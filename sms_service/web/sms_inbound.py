@@ -1,8 +1,14 @@
-"""`POST /sms/inbound`: Twilio's incoming-message webhook, answered with TwiML."""
+"""`POST /sms/inbound`: Twilio's incoming-message webhook, answered with TwiML.
+
+A STOP or PAUSE is answered only once the texts that had passed their last check before it
+committed (on their way to Twilio, see jobs/last_check.py) are recorded, so the family never
+gets "no more messages" before one of them."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -13,13 +19,26 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from twilio.twiml.messaging_response import MessagingResponse
 
+from sms_service.caregivers import lifecycle
 from sms_service.core.models import utcnow
 from sms_service.core.settings import INBOUND_PATH
 from sms_service.texting.inbound import Handled, IncomingText, handle_inbound
-from sms_service.web.context import AppContext, app_context, in_transaction
+from sms_service.web.context import (
+    AppContext,
+    app_context,
+    in_read_transaction,
+    in_transaction,
+)
 from sms_service.web.twilio_signature import MAX_WEBHOOK_BYTES, ForbiddenWebhook, verified_form
 
 logger = logging.getLogger(__name__)
+
+# Handlings that stop texts: their answer waits for the texts already on their way.
+STOPS_TEXTS = frozenset({"opt_out", "command:pause"})
+# The transport gives up on a request after 15 s; a text still on its way after this is stuck
+# (its dispatcher died): the webhook answers without it.
+ON_THEIR_WAY_SECONDS = 5.0
+ON_THEIR_WAY_POLL = 0.015
 
 
 def twiml(reply: str | None) -> Response:
@@ -83,7 +102,25 @@ async def inbound_sms(request: Request) -> Response:
         # Twilio tries the fallback URL (if any) on a 5xx; nothing was committed.
         logger.error("inbound text %s not stored: %s", incoming.message_sid, type(error).__name__)
         return PlainTextResponse("Service unavailable", status_code=503)
+    if outcome.handled_as in STOPS_TEXTS and outcome.caregiver_id is not None:
+        await wait_for_texts_on_their_way(context, outcome.caregiver_id)
     return twiml(outcome.reply)
+
+
+async def wait_for_texts_on_their_way(context: AppContext, caregiver_id: int) -> None:
+    """Hold the confirmation ("no more messages") until the texts that had passed their last
+    check before the STOP committed are recorded: the family never gets it before one of them.
+    Bounded: a dispatcher that died mid-send leaves its row for the lease to bring back."""
+    deadline = time.monotonic() + ON_THEIR_WAY_SECONDS
+    while await in_read_transaction(context, lifecycle.texts_on_their_way, caregiver_id):
+        if time.monotonic() >= deadline:
+            logger.warning(
+                "caregiver %s: a text still on its way after %.0f s; answering anyway",
+                caregiver_id,
+                ON_THEIR_WAY_SECONDS,
+            )
+            return
+        await asyncio.sleep(ON_THEIR_WAY_POLL)
 
 
 routes = [Route(INBOUND_PATH, inbound_sms, methods=["POST"], max_body_size=MAX_WEBHOOK_BYTES)]

@@ -37,6 +37,11 @@ def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
         time.sleep(0.01)
 
 
+def on_their_way(sessions: sessionmaker[Session], caregiver_id: int) -> int:
+    with transaction(sessions) as session:
+        return lifecycle.texts_on_their_way(session, caregiver_id)
+
+
 @pytest.mark.parametrize("how", ["stop", "pause"])
 def test_nothing_leaves_after_the_stop_of_a_family_whose_tip_was_claimed(
     sessions: sessionmaker[Session], settings: Settings, fake_twilio: FakeTwilio, how: str
@@ -61,7 +66,10 @@ def test_nothing_leaves_after_the_stop_of_a_family_whose_tip_was_claimed(
                 else:
                     until = datetime.now(UTC) + timedelta(weeks=2)
                     lifecycle.pause(session, caregiver, until=until, now=datetime.now(UTC))
-        answered = datetime.now(UTC)  # the reply "You're unsubscribed" goes out after this
+        # As the webhook does: the reply "You're unsubscribed" waits for the texts that passed
+        # their last check before the STOP committed (they are on their way), then goes out.
+        wait_for(lambda: not any(on_their_way(sessions, cid) for cid in leaving))
+        answered = datetime.now(UTC)
     finally:
         running.join(timeout=60)
     assert not running.is_alive()
