@@ -125,6 +125,9 @@ def test_staff_run_a_bilingual_campaign_to_done(
         expect(previews.nth(0)).to_contain_text(f"Little Moments: {EN}")
         expect(previews.nth(1)).to_contain_text(f"Little Moments: {ES}")
         expect(page.locator(".finding.ok")).to_have_count(2)  # the checker found nothing
+        page.click("button:has-text('Cancel campaign')")  # asks first; dismissed, nothing changes
+        expect(page.locator("#campaign-status")).to_have_text("draft")
+        assert len(dialogs) == 1 and "cannot be scheduled again" in dialogs.pop()
         expect(previews.nth(0)).to_contain_text("1 segment(s), GSM-7")
         screenshot(page, "03-campaign-preview")
         page.click("button:has-text('Schedule')")
