@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
@@ -24,6 +23,7 @@ from sms_service.core.settings import Settings
 from sms_service.core.weekly_cap import count_alone
 from sms_service.texting.messages import texts
 from tests.helpers.campaigns import make_campaign
+from tests.helpers.locks import wait_until_blocked
 from tests.helpers.texting import Phone
 from tests.jobs.factories import add_caregiver
 
@@ -328,15 +328,7 @@ def test_the_tip_planner_waits_while_the_campaign_planner_counts(
     with engine.connect() as holder, holder.begin():
         count_alone(holder)  # what a campaign planner holds while it counts and writes
         worker.start()
-        query = text(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND wait_event = 'advisory' AND datname = current_database()"
-        )
-        deadline = time.monotonic() + 10
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as probe:
-            while probe.execute(query).scalar_one() == 0:
-                assert worker.is_alive() and time.monotonic() < deadline
-                time.sleep(0.01)
+        wait_until_blocked(engine, worker, wait_event="advisory")
         assert texts_of(sessions, family_id) == []  # still waiting
     worker.join(10)
     assert len(texts_of(sessions, family_id)) == 1

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.claims import ClaimedMessage, claim_batch
@@ -24,6 +23,7 @@ from sms_service.core.db import transaction
 from sms_service.core.models import Caregiver, OutboundMessage
 from sms_service.core.settings import Settings
 from tests.fakes.twilio_server import FakeTwilio
+from tests.helpers.locks import wait_until_blocked
 from tests.helpers.settings import make_settings
 from tests.jobs.outbox import NOON_NEW_YORK, add_message, add_recipient, dispatch, outbox
 
@@ -152,21 +152,11 @@ def test_a_stop_committed_while_the_text_is_at_twilio_leaves_it_sent(
 
 
 def _wait_until_blocked(engine: Engine, worker: threading.Thread) -> None:
-    """Until `worker` waits for a lock: on PostgreSQL seen in pg_stat_activity (autocommit, so
-    each poll sees a fresh view); on SQLite a writer waits in BEGIN IMMEDIATE (busy_timeout)."""
+    """Until `worker` waits for a lock: on PostgreSQL seen in pg_stat_activity; on SQLite a
+    writer waits in BEGIN IMMEDIATE (busy_timeout)."""
     if engine.dialect.name != "postgresql":
         worker.join(timeout=0.5)
-        assert worker.is_alive()
-        return
-    deadline = time.monotonic() + 10
-    query = text(
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-    )
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        while connection.execute(query).scalar_one() == 0:
-            assert worker.is_alive() and time.monotonic() < deadline
-            time.sleep(0.01)
+    wait_until_blocked(engine, worker)
     assert worker.is_alive()
 
 

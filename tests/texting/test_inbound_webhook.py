@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
@@ -19,6 +18,7 @@ from sms_service.texting.keywords import Kind, compliance_words
 from sms_service.web.app import create_app
 from sms_service.web.context import AppContext
 from sms_service.web.sms_inbound import receive
+from tests.helpers.locks import wait_until_blocked
 from tests.helpers.settings import TEST_AUTH_TOKEN, TEST_PUBLIC_BASE_URL
 from tests.helpers.texting import (
     INBOUND_URL,
@@ -95,23 +95,6 @@ def test_a_repeated_message_sid_is_answered_once(
     assert caregiver(sessions, phone.number).conversation_step == "birth_date"
 
 
-def _wait_until_blocked(engine: Engine, worker: threading.Thread) -> None:
-    """On PostgreSQL, wait until another connection waits on a lock (the racing insert)."""
-    if engine.dialect.name != "postgresql":
-        return
-    deadline = time.monotonic() + 10
-    query = text(
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-    )
-    # Autocommit: inside one transaction PostgreSQL keeps showing its first snapshot of
-    # pg_stat_activity, so a poll that started before the worker blocked would never see it.
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        while connection.execute(query).scalar_one() == 0:
-            assert worker.is_alive() and time.monotonic() < deadline
-            time.sleep(0.01)
-
-
 def _race(
     sessions: sessionmaker[Session],
     settings: Settings,
@@ -130,7 +113,7 @@ def _race(
             )
         )
         worker.start()
-        _wait_until_blocked(engine, worker)
+        wait_until_blocked(engine, worker)
     worker.join(timeout=30)
     return outcome, results
 
