@@ -120,14 +120,19 @@ def mark_checked(claims: list[ClaimedMessage], now: datetime) -> ReturningUpdate
             for claimed_at, ids in by_claim.items()
         )
     )
-    subscribed = select(Caregiver.id).where(subscribed_now(now))
+    # Correlated: only the batch's own caregivers are read (by primary key), not the table.
+    subscribed = (
+        select(Caregiver.id)
+        .where(Caregiver.id == OutboundMessage.caregiver_id, subscribed_now(now))
+        .exists()
+    )
     return (
         update(OutboundMessage)
         .where(
             ours,
             OutboundMessage.state == "sending",
             OutboundMessage.checked_at.is_(None),
-            OutboundMessage.caregiver_id.in_(subscribed),
+            subscribed,
         )
         .values(checked_at=now)
         .returning(OutboundMessage.id)
