@@ -62,11 +62,18 @@ class Tally:
 
     def count(self, webhook: Webhook, response: httpx.Response) -> None:
         self.statuses[response.status_code] += 1
-        refused = not webhook.valid or len(webhook.content) > MAX_WEBHOOK_BYTES
+        # An oversized body is refused before its signature is read (413); otherwise a bad
+        # signature is refused (403), and a good one is never refused.
+        oversized = len(webhook.content) > MAX_WEBHOOK_BYTES
+        refusal = 413 if oversized else None if webhook.valid else 403
         if response.status_code >= 500:
             self.failures.append(f"{response.status_code} for {webhook.content[:300]!r}")
-        elif (response.status_code == 403) != refused:
-            self.failures.append(f"{response.status_code} for a valid={webhook.valid} signature")
+        elif response.status_code in (403, 413) and response.status_code != refusal:
+            self.failures.append(
+                f"{response.status_code} for valid={webhook.valid} size={len(webhook.content)}"
+            )
+        elif refusal is not None and response.status_code != refusal:
+            self.failures.append(f"{response.status_code}, not {refusal}, for a refused request")
         elif response.is_success and webhook.stored_sid is not None:
             self.accepted.add(webhook.stored_sid)
 
