@@ -7,7 +7,10 @@ from datetime import date
 from enum import Enum
 
 OLDEST_WEEKS = 156  # 36 months: the program ends there
-FURTHEST_DUE_DAYS = 300  # a due date further ahead than ~43 weeks is a typo
+# A due date is 280 days after the last period, and a pregnancy is known two weeks after that
+# at the earliest: a due date further ahead than 40 weeks is a typo.
+FURTHEST_DUE_DAYS = 280
+EARLIEST_WEEK = -(FURTHEST_DUE_DAYS // 7)  # the youngest age in weeks a family can enroll at
 
 
 class BirthProblem(Enum):

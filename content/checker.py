@@ -10,7 +10,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 from content.catalogs import check_catalog, default_catalogs, inspect_catalog
-from content.coverage import END_WEEK, find_gaps
+from content.coverage import END_WEEK, find_gaps, never_received, simulate
 from content.findings import Finding, Severity
 from content.framing import fold
 from content.library import LANGUAGES, Library, Tip, display_path
@@ -144,8 +144,16 @@ def _check_tips(language: str, tips: list[Tip], report: CheckReport, *, where: s
             f"text is {ratio:.0%} the same as {earlier.id} ({earlier.file}); say something new"
         )
         report.findings.append(Finding("near-duplicate", "error", message, later.file, later.id))
-    for gap in find_gaps(tips):
+    delivery = simulate(tips)
+    for gap in find_gaps(tips, delivery):
         report.findings.append(Finding("coverage", "error", gap.describe(), where))
+    for tip in never_received(tips, delivery):
+        message = (
+            f"no family receives this tip: every week of {tip.min_week}..{tip.max_week} a tip "
+            "that closes sooner is waiting; narrow or move its range, or drop a tip nearby "
+            "(`sms-tips content delivery` shows who gets what)"
+        )
+        report.findings.append(Finding("delivery", "error", message, tip.file, tip.id))
     for week, picked in journey(tips, start_week=0, end_week=END_WEEK):
         if picked is not None:
             summary.journey_segments += worst[picked.id].segments

@@ -1,16 +1,17 @@
-"""Coverage: every child, whatever week it enrolls, gets a distinct fitting tip every week."""
+"""Coverage: every child, whatever week it enrolls, gets a distinct fitting tip every week, and
+every tip reaches some child."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from content.ages import EARLIEST_WEEK, OLDEST_WEEKS
 from content.library import Tip
 from content.sequence import Selector
 
-END_WEEK = 156  # 36 months: the child ages out
-PRENATAL_WEEKS = 12  # expecting parents get tips in the last 12 weeks before the due date
+END_WEEK = OLDEST_WEEKS  # 36 months: the child ages out
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,28 @@ class Gap:
 
 
 def enrollment_starts() -> range:
-    """Every week a child can enroll at: the prenatal window, then birth to 36 months."""
-    return range(-PRENATAL_WEEKS, END_WEEK)
+    """Every week a child can enroll at: from the furthest due date sign-up accepts, then
+    birth to 36 months."""
+    return range(EARLIEST_WEEK, END_WEEK)
 
 
-def find_gaps(tips: Sequence[Tip]) -> list[Gap]:
-    """Simulate a child enrolled at every start week, one tip a week until week 156 through
-    the selection rule; the runs of weeks where some child would get nothing."""
+@dataclass(frozen=True)
+class Delivery:
+    """What simulating every enrollment week through the selection rule found."""
+
+    received: Counter[str]  # tip id -> how many enrollment weeks receive it
+    dry: dict[int, set[int]]  # week of age -> the enrollment weeks that get nothing then
+
+    def share(self, tip: Tip) -> float:
+        """The share of enrollment weeks whose child receives `tip`."""
+        return self.received[tip.id] / len(enrollment_starts())
+
+
+def simulate(tips: Sequence[Tip]) -> Delivery:
+    """A child enrolled at every start week, one tip a week until week 156, through THE
+    selection rule (content.sequence, as the planner uses it)."""
     selector = Selector(tips)
+    received: Counter[str] = Counter()
     dry: defaultdict[int, set[int]] = defaultdict(set)
     for start in enrollment_starts():
         seen: set[str] = set()
@@ -54,6 +69,19 @@ def find_gaps(tips: Sequence[Tip]) -> list[Gap]:
                 dry[week].add(start)
             else:
                 seen.add(tip.id)
+        received.update(seen)
+    return Delivery(received, dict(dry))
+
+
+def never_received(tips: Sequence[Tip], delivery: Delivery) -> list[Tip]:
+    """Tips no enrollment week receives: every week of their range, a tip that closes sooner
+    is always waiting."""
+    return [tip for tip in tips if delivery.received[tip.id] == 0]
+
+
+def find_gaps(tips: Sequence[Tip], delivery: Delivery | None = None) -> list[Gap]:
+    """The runs of weeks where some enrolled child would get nothing."""
+    dry = (delivery or simulate(tips)).dry
     gaps: list[Gap] = []
     for week in sorted(dry):
         if gaps and gaps[-1].last_week == week - 1:

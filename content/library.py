@@ -10,11 +10,12 @@ from typing import Any
 
 import yaml
 
+from content.ages import EARLIEST_WEEK
 from content.findings import Finding
 
 DEFAULT_ROOT = Path(__file__).resolve().parent
 LANGUAGES = ("en", "es")
-FIRST_WEEK = -42  # a pregnancy is at most ~42 weeks; negative weeks count down to the due date
+FIRST_WEEK = EARLIEST_WEEK  # negative weeks count down to the due date
 LAST_WEEK = 155  # week 156 is 36 months: the child ages out
 ID_PATTERN = re.compile(r"^[a-z0-9-]{1,64}$")
 TIP_KEYS = frozenset({"id", "weeks", "theme", "text"})

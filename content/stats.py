@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from content.coverage import END_WEEK, PRENATAL_WEEKS, find_gaps
+from content.ages import EARLIEST_WEEK
+from content.coverage import END_WEEK, find_gaps
 from content.library import LANGUAGES, Library
 from content.message_rules import DEFAULT_PROGRAM
 from content.render import render_tip
@@ -18,7 +19,7 @@ WRITTEN_NAME, GSM_NAME = "Sofía", "Sofia"
 
 # (label, first week, last week) in weeks of age; prenatal weeks count down to the due date.
 AGE_BANDS = (
-    ("prenatal", -42, -1),
+    ("prenatal", EARLIEST_WEEK, -1),
     ("0-3 months", 0, 12),
     ("3-6 months", 13, 25),
     ("6-12 months", 26, 51),
@@ -59,7 +60,7 @@ def library_stats(library: Library) -> dict[str, list[BandStats]]:
             band = bands[_band_of(tip.min_week)]
             band.tips += 1
             band.themes[tip.theme] += 1
-        for week, picked in journey(tips, start_week=-PRENATAL_WEEKS, end_week=END_WEEK):
+        for week, picked in journey(tips, start_week=EARLIEST_WEEK, end_week=END_WEEK):
             band = bands[_band_of(week)]
             band.journey_weeks += 1
             band.journey_tips += picked is not None

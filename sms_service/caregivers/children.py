@@ -15,7 +15,7 @@ from sms_service.core.models import Caregiver, Child, OutboundMessage
 
 _REFUSALS = {
     BirthProblem.TOO_OLD: "that date makes the child 36 months or older, past the program",
-    BirthProblem.TOO_FAR: "a due date is at most about 43 weeks ahead",
+    BirthProblem.TOO_FAR: "a due date is at most 40 weeks ahead",
     BirthProblem.UNREADABLE: "pick a date",
 }
 

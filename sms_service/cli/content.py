@@ -1,4 +1,4 @@
-"""`sms-tips content ...`: check the tip library, load it into the database, preview, stats."""
+"""`sms-tips content ...`: check the tip library, load it, preview, count, and who gets what."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from content.checker import CheckReport, check_library, default_catalogs
+from content.coverage import enrollment_starts, simulate
 from content.framing import RulesError
 from content.library import DEFAULT_ROOT, LANGUAGES, Library, load_library
 from content.render import render_tip
@@ -76,6 +77,19 @@ def register(subparsers: Subparsers) -> None:
         description="Show how many tips each age band has, by language and theme.",
     )
     stats.set_defaults(handler=_stats)
+    delivery = commands.add_parser(
+        "delivery",
+        parents=[root],
+        help="for each tip, the share of enrollment weeks that receive it",
+        description=(
+            "Simulate a child enrolled at every week from the furthest accepted due date to "
+            "36 months through the selection rule, and print, for each tip, the share of "
+            "enrollment weeks that receive it (fewest first). `content check` fails a tip "
+            "that none receives."
+        ),
+    )
+    delivery.add_argument("--lang", choices=LANGUAGES, default=None, help="one language only")
+    delivery.set_defaults(handler=_delivery)
 
 
 def _library(root: Path) -> Library:
@@ -225,4 +239,23 @@ def _stats(args: argparse.Namespace) -> int:
     program_name = load_settings().program_name
     for cost in name_costs(library, program_name=program_name):
         print(cost.describe())
+    return 0
+
+
+def _delivery(args: argparse.Namespace) -> int:
+    library = _library(args.root)
+    starts = enrollment_starts()
+    for language in [args.lang] if args.lang else list(LANGUAGES):
+        tips = library.tips.get(language, [])
+        delivery = simulate(tips)
+        never = sum(delivery.received[tip.id] == 0 for tip in tips)
+        print(
+            f"{language}: {len(tips)} tips, {len(starts)} enrollment weeks "
+            f"({starts[0]}..{starts[-1]}); {never} tip(s) no enrollment week receives"
+        )
+        for tip in sorted(tips, key=lambda tip: (delivery.share(tip), tip.min_week, tip.id)):
+            print(
+                f"  {delivery.share(tip):6.1%}  {tip.id}  weeks {tip.min_week}..{tip.max_week}"
+                f"  ({delivery.received[tip.id]} of {len(starts)})"
+            )
     return 0
