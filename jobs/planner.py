@@ -10,7 +10,7 @@ Memory stays flat whatever the number of caregivers; running twice (or on two ma
 each tip once because of the dedupe key tip:{caregiver}:{child}:{local ISO week}
 (sms_service.core.outbox). The parts are in jobs/planning: slots (the calendar), candidates
 (each child's next tip), turns (siblings sharing the weekly cap), render_sql, scratch (the
-temporary tables) and batches (the insert).
+temporary tables), batches (the insert) and welcome (a first tip right after enrolling).
 
 Calendar decisions:
 - A slot is the caregiver's send_weekday/send_hour on their local wall clock, moved into the
@@ -44,9 +44,15 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from jobs.planning.batches import BATCH_CAREGIVERS, id_ranges, plan_batch
-from jobs.planning.candidates import fill_candidates
-from jobs.planning.scratch import due_slot_table, empty_scratch_tables, reset_scratch_tables
+from jobs.planning.candidates import fill_candidates, first_tip_slot, weekly_slot
+from jobs.planning.scratch import (
+    due_slot_table,
+    empty_scratch_tables,
+    reset_scratch_tables,
+    welcome_table,
+)
 from jobs.planning.slots import due_slot_rows
+from jobs.planning.welcome import first_tip_rows
 from jobs.runtime import runtime
 from sms_service.caregivers.lifecycle import end_pauses
 from sms_service.core.settings import Settings
@@ -88,29 +94,37 @@ def plan(
         with connection.begin():
             resumed = end_pauses(connection, now=now)
             slots = due_slot_rows(connection, now=now, settings=settings)
-        if not slots:
+            first_tips = first_tip_rows(connection, now=now, settings=settings)
+        if not slots and not first_tips:
             return PlanReport(0, resumed, 0)
         with connection.begin():
             reset_scratch_tables(connection)
-            connection.execute(due_slot_table.insert(), slots)
+            if slots:
+                connection.execute(due_slot_table.insert(), slots)
+            if first_tips:
+                connection.execute(welcome_table.insert(), first_tips)
             candidates = fill_candidates(connection, program_name=settings.program_name)
-            ranges = id_ranges(connection, size=batch_size)
+            ranges = id_ranges(connection, size=batch_size) if slots else []
+        # First tips go first: the caregivers who just heard "You're signed up!".
+        welcome_ids = [row["caregiver_id"] for row in first_tips]
+        runs = [(first_tip_slot, min(welcome_ids), max(welcome_ids))] if welcome_ids else []
+        runs += [(weekly_slot, low, high) for low, high in ranges]
         try:
-            if candidates:
-                for low, high in ranges:
-                    batches += 1
-                    try:
-                        with connection.begin():
-                            planned += plan_batch(
-                                connection,
-                                low=low,
-                                high=high,
-                                now=now,
-                                program_name=settings.program_name,
-                                messages_per_week=settings.messages_per_week,
-                            )
-                    except Exception:
-                        logger.exception("planning caregivers %s..%s failed", low, high)
+            for slot_join, low, high in runs if candidates else []:
+                batches += 1
+                try:
+                    with connection.begin():
+                        planned += plan_batch(
+                            connection,
+                            low=low,
+                            high=high,
+                            now=now,
+                            program_name=settings.program_name,
+                            messages_per_week=settings.messages_per_week,
+                            slots=slot_join,
+                        )
+                except Exception:
+                    logger.exception("planning caregivers %s..%s failed", low, high)
         finally:
             with connection.begin():
                 empty_scratch_tables(connection)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, func, literal, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from jobs.planning.candidates import next_choices
+from jobs.planning.candidates import SlotJoin, next_choices, weekly_slot
 from jobs.planning.render_sql import body_and_segments, count_remaining_segments, learn_names
 from jobs.planning.turns import within_cap
 from sms_service.core import outbox
@@ -37,13 +37,14 @@ def plan_batch(
     now: datetime,
     program_name: str,
     messages_per_week: int,
+    slots: SlotJoin = weekly_slot,
 ) -> int:
     """Write the due tips of caregivers low..high, within each household's weekly cap, to the
-    outbox; returns the rows written."""
+    outbox; returns the rows written. `slots` picks the weekly schedule or first tips."""
     dialect = connection.dialect.name
     count_alone(connection)
     learn_names(connection, low=low, high=high)
-    choices = next_choices(dialect=dialect, low=low, high=high)
+    choices = next_choices(dialect=dialect, low=low, high=high, slots=slots)
     r = within_cap(choices, messages_per_week=messages_per_week).c
     body, segments = body_and_segments(
         r, name=r.name, name_cap=r.name_cap, program_name=program_name

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -13,7 +13,7 @@ from sqlalchemy.sql.selectable import Subquery
 from content.render import fallback_name
 from content.sequence import selection_key
 from jobs.planning.render_sql import capitalised, measure
-from jobs.planning.scratch import candidate_table, due_slot_table, name_table
+from jobs.planning.scratch import candidate_table, due_slot_table, name_table, welcome_table
 from sms_service.core import outbox
 from sms_service.core.models import Caregiver, CaregiverStatus, Child, OutboundMessage, Tip
 
@@ -95,11 +95,32 @@ def _age_weeks(
     return weeks
 
 
-def next_choices(*, dialect: str, low: int, high: int) -> Subquery:
-    """For each due child of caregivers low..high not yet planned this week: its next tip."""
+def weekly_slot(caregiver: Any) -> tuple[Any, ColumnElement[bool]]:
+    """The weekly schedule: caregivers whose (time zone, state, weekday, hour) slot is due."""
+    slot = due_slot_table
+    return slot, and_(
+        slot.c.timezone == caregiver.c.timezone,
+        slot.c.region == func.coalesce(caregiver.c.region, ""),
+        slot.c.weekday == caregiver.c.send_weekday,
+        slot.c.hour == caregiver.c.send_hour,
+    )
+
+
+def first_tip_slot(caregiver: Any) -> tuple[Any, ColumnElement[bool]]:
+    """The first tip: caregivers who enrolled moments ago, each with a slot of its own."""
+    slot = welcome_table
+    return slot, slot.c.caregiver_id == caregiver.c.id
+
+
+SlotJoin = Callable[[Any], tuple[Any, ColumnElement[bool]]]
+
+
+def next_choices(*, dialect: str, low: int, high: int, slots: SlotJoin = weekly_slot) -> Subquery:
+    """For each due child of caregivers low..high not yet planned this week: its next tip.
+    `slots` says which caregivers are due, and for which local date, week and time."""
     cg = Caregiver.__table__
     ch = Child.__table__
-    slot = due_slot_table
+    slot, slot_is_due = slots(cg)
     cand = candidate_table
     names = name_table
     sent = OutboundMessage.__table__
@@ -151,15 +172,7 @@ def next_choices(*, dialect: str, low: int, high: int) -> Subquery:
             cand.c.exact,
         )
         .select_from(
-            cg.join(
-                slot,
-                and_(
-                    slot.c.timezone == cg.c.timezone,
-                    slot.c.region == func.coalesce(cg.c.region, ""),
-                    slot.c.weekday == cg.c.send_weekday,
-                    slot.c.hour == cg.c.send_hour,
-                ),
-            )
+            cg.join(slot, slot_is_due)
             .join(ch, ch.c.caregiver_id == cg.c.id)
             .join(
                 cand,

@@ -1,4 +1,4 @@
-"""The planner's temporary tables: due slots, candidate tips, names SQL cannot render."""
+"""The planner's temporary tables: due slots, first tips, candidates, names SQL cannot render."""
 
 from __future__ import annotations
 
@@ -31,6 +31,17 @@ due_slot_table = Table(
     Column("week_label", String(10), nullable=False),  # the local ISO week, e.g. 2026-W10
     Column("due_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("timezone", "region", "weekday", "hour"),
+    prefixes=["TEMPORARY"],
+)
+# Caregivers who enrolled moments ago and have had no tip: their first one goes out now rather
+# than on their weekly slot (jobs.planning.welcome), as that week's tip.
+welcome_table = Table(
+    "plan_welcome",
+    _scratch,
+    Column("caregiver_id", Integer, primary_key=True, autoincrement=False),
+    Column("local_date", Date, nullable=False),
+    Column("week_label", String(10), nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False),
     prefixes=["TEMPORARY"],
 )
 # For each language and age in weeks, the valid tips in content.sequence's order (rank 1 first).

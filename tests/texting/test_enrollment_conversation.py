@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from content.library import load_library
 from content.segments import analyze
+from jobs.planner import plan
 from sms_service.core.db import transaction
 from sms_service.core.models import Caregiver, Child, utcnow
+from sms_service.core.settings import Settings
+from sms_service.delivery.sendwindow import next_send_time
+from sms_service.tips.sync import sync_library
 from tests.helpers.live_server import live_server
 from tests.helpers.texting import Phone, caregiver, children, consents, outbox
 
@@ -44,6 +49,32 @@ def months_before(day: date, months: int) -> date:
             day = day.replace(day=day.day - 1)
 
 
+def test_the_first_tip_comes_soon_after_the_confirmation_as_it_says(
+    http: httpx.Client, engine: Engine, sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    with transaction(sessions) as session:
+        sync_library(session, load_library())
+    phone = Phone(http, "+13105550124")  # Los Angeles
+    for answer in ("JOIN", "Maya", "8 months"):
+        phone.text(answer)
+    confirmation = phone.text("5")  # Sunday mornings
+    assert confirmation is not None and "Your first tip comes soon" in confirmation
+    person = caregiver(sessions, "+13105550124")
+    assert person.enrolled_at is not None
+    # The scheduler's next run (every few minutes; at night, when the sending window opens).
+    zone = ZoneInfo(person.timezone)
+    run = next_send_time(
+        (person.enrolled_at + timedelta(minutes=5)).astimezone(zone), person.region, settings
+    )
+    plan(engine, now=run.astimezone(UTC), settings=settings)
+    [tip] = [row for row in outbox(sessions, "+13105550124") if row.kind == "tip"]
+    assert tip.due_at == run
+    assert "Maya" in tip.body and tip.tip_id is not None and tip.tip_id.startswith("en-w0")
+    assert tip.due_at - person.enrolled_at <= timedelta(minutes=5) or run.time() == (
+        settings.quiet_hours.end
+    )
+
+
 def test_english_enrollment(http: httpx.Client, sessions: sessionmaker[Session]) -> None:
     phone = Phone(http, "+13105550123")  # a Los Angeles number
     assert phone.text("JOIN") == (
@@ -58,7 +89,7 @@ def test_english_enrollment(http: httpx.Client, sessions: sessionmaker[Session])
     assert menu is not None and "Reply with a number" in menu and "4 Wednesday evening" in menu
     confirmation = phone.text("4")
     assert confirmation == (
-        "Little Moments: You're signed up! We will send about 1 message a "
+        "Little Moments: You're signed up! Your first tip comes soon, then about 1 message a "
         f"week, every Wednesday evening. {DISCLOSURE_EN}"
     )
 
