@@ -12,9 +12,10 @@ import yaml
 
 from content.ages import EARLIEST_WEEK
 from content.findings import Finding
+from content.languages import content_root, languages
 
-DEFAULT_ROOT = Path(__file__).resolve().parent
-LANGUAGES = ("en", "es")
+DEFAULT_ROOT = content_root()
+LANGUAGES = tuple(languages(DEFAULT_ROOT))  # the default language first
 FIRST_WEEK = EARLIEST_WEEK  # negative weeks count down to the due date
 LAST_WEEK = 155  # week 156 is 36 months: the child ages out
 ID_PATTERN = re.compile(r"^[a-z0-9-]{1,64}$")

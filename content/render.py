@@ -5,22 +5,19 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from content.languages import language as language_named
+
 PLACEHOLDER = re.compile(r"\{(child|Child)\}")
 PLACEHOLDERS = frozenset({"child", "Child"})
 MAX_NAME_LENGTH = 20
 TODDLER_FROM_WEEK = 52
 
-_FALLBACKS = {
-    "en": ("your baby", "your toddler"),
-    "es": ("tu bebé", "tu peque"),
-}
-
 
 def fallback_name(language: str, age_weeks: int) -> str:
     """What {child} becomes without a name: "your baby" (or "tu bebé") until 52 weeks, then
     "your toddler" ("tu peque"); an expected baby (negative weeks) is a baby."""
-    baby, toddler = _FALLBACKS[language]
-    return toddler if age_weeks >= TODDLER_FROM_WEEK else baby
+    names = language_named(language)
+    return names.toddler if age_weeks >= TODDLER_FROM_WEEK else names.baby
 
 
 def written_name(name: str) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from content.framing import RulesError, compile_terms, fold
+from content.languages import DEFAULT_LANGUAGE
 from content.library import DEFAULT_ROOT
 
 
@@ -51,6 +52,6 @@ def is_urgent(text: str, rules: UrgentRules | None = None) -> bool:
 
 
 def support_lines(language: str, rules: UrgentRules | None = None) -> str:
-    """The support lines for staff to offer a family of `language` (English otherwise)."""
+    """The support lines for staff to offer a family of `language` (else the default language's)."""
     rules = rules or load_urgent_rules()
-    return rules.support_lines.get(language) or rules.support_lines["en"]
+    return rules.support_lines.get(language) or rules.support_lines[DEFAULT_LANGUAGE]

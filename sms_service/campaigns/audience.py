@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select, true
 from sqlalchemy.orm import Session
 
-from sms_service.core.models import LANGUAGES, Caregiver, CaregiverStatus, CaregiverTag, Child
+from content.library import LANGUAGES
+from sms_service.core.models import Caregiver, CaregiverStatus, CaregiverTag, Child
 
 AGE_UNITS = ("weeks", "months")
 _TAG = re.compile(r"^[a-z0-9][a-z0-9 _-]{0,39}$")

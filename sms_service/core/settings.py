@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError
 from starlette.config import Config
 from starlette.datastructures import Secret
 
+from content.languages import CONTENT_DIR_VARIABLE, LanguageError, languages
 from sms_service.core.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///sms_tips.db"
@@ -69,8 +70,8 @@ class Settings:
         default_factory=lambda: QuietHours(start=time(21, 0), end=time(8, 0))
     )
     messages_per_week: int = 1
-    keywords_en: tuple[str, ...] = ("JOIN",)
-    keywords_es: tuple[str, ...] = ("HOLA",)
+    # Enrollment keywords by language: SMS_TIPS_KEYWORDS_<CODE>, else the language file's.
+    keywords: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: _keywords_by_language())
     send_rate: float = 1.0  # segments per second, as carriers count MPS
     dispatch_concurrency: int = 100
     planner_interval_minutes: int = 5
@@ -178,8 +179,7 @@ class Settings:
             timezone=timezone,
             quiet_hours=_quiet_hours(get("SMS_TIPS_QUIET_HOURS", "21:00-08:00") or ""),
             messages_per_week=_int("SMS_TIPS_MESSAGES_PER_WEEK", get, 1, 1, 7),
-            keywords_en=_keywords("SMS_TIPS_KEYWORDS_EN", get("SMS_TIPS_KEYWORDS_EN", "JOIN")),
-            keywords_es=_keywords("SMS_TIPS_KEYWORDS_ES", get("SMS_TIPS_KEYWORDS_ES", "HOLA")),
+            keywords=_keywords_by_language(get),
             send_rate=_float("SMS_TIPS_SEND_RATE", get, 1.0, 0.01, 10_000.0),
             dispatch_concurrency=_int("SMS_TIPS_DISPATCH_CONCURRENCY", get, 100, 1, 1000),
             planner_interval_minutes=_int("SMS_TIPS_PLANNER_INTERVAL_MINUTES", get, 5, 1, 60),
@@ -257,6 +257,24 @@ def _quiet_hours(raw: str) -> QuietHours:
         start=time(int(first.group(1)), int(first.group(2))),
         end=time(int(second.group(1)), int(second.group(2))),
     )
+
+
+def _keywords_by_language(get: _Getter | None = None) -> dict[str, tuple[str, ...]]:
+    """Each language's enrollment keywords; a word may start only one language."""
+    try:
+        known = languages()
+    except LanguageError as error:
+        raise ConfigError(CONTENT_DIR_VARIABLE, str(error)) from None
+    found: dict[str, tuple[str, ...]] = {}
+    for code, language in known.items():
+        name = f"SMS_TIPS_KEYWORDS_{code.upper()}"
+        default = ",".join(language.enroll_keywords)
+        words = _keywords(name, get(name, default) if get else default)
+        for other, taken in found.items():
+            if set(words) & set(taken):
+                raise ConfigError(name, f"shares a keyword with SMS_TIPS_KEYWORDS_{other.upper()}")
+        found[code] = words
+    return found
 
 
 def _keywords(name: str, raw: str | None) -> tuple[str, ...]:

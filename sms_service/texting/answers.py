@@ -1,4 +1,4 @@
-"""Read a parent's answers in English or Spanish: names, birth or due dates, ages, menu picks."""
+"""Read a parent's answers in any of the languages: names, birth or due dates, ages, menu picks."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from content.ages import Birth, BirthProblem, checked_birth
+from content.languages import all_words, languages, merged
+from content.languages import language as language_named
 from content.schedule_menu import EVENING_HOUR, MORNING_HOUR, SCHEDULE_MENU
 
 MAX_NAME_LENGTH = 20
@@ -16,56 +18,20 @@ _MAX_NAME_INPUT = 60
 DEFAULT_PAUSE_WEEKS = 4
 MAX_PAUSE_WEEKS = 12
 
-MONTHS = {
-    "JAN": 1, "JANUARY": 1, "ENE": 1, "ENERO": 1,
-    "FEB": 2, "FEBRUARY": 2, "FEBRERO": 2,
-    "MAR": 3, "MARCH": 3, "MARZO": 3,
-    "APR": 4, "APRIL": 4, "ABR": 4, "ABRIL": 4,
-    "MAY": 5, "MAYO": 5,
-    "JUN": 6, "JUNE": 6, "JUNIO": 6,
-    "JUL": 7, "JULY": 7, "JULIO": 7,
-    "AUG": 8, "AUGUST": 8, "AGO": 8, "AGOSTO": 8,
-    "SEP": 9, "SEPT": 9, "SEPTEMBER": 9, "SEPTIEMBRE": 9, "SETIEMBRE": 9,
-    "OCT": 10, "OCTOBER": 10, "OCTUBRE": 10,
-    "NOV": 11, "NOVEMBER": 11, "NOVIEMBRE": 11,
-    "DEC": 12, "DECEMBER": 12, "DIC": 12, "DICIEMBRE": 12,
-}  # fmt: skip
-WEEKDAYS = {
-    "MON": 0, "MONDAY": 0, "LUNES": 0, "LUN": 0,
-    "TUE": 1, "TUES": 1, "TUESDAY": 1, "MARTES": 1,
-    "WED": 2, "WEDNESDAY": 2, "MIERCOLES": 2, "MIE": 2,
-    "THU": 3, "THUR": 3, "THURS": 3, "THURSDAY": 3, "JUEVES": 3, "JUE": 3,
-    "FRI": 4, "FRIDAY": 4, "VIERNES": 4, "VIE": 4,
-    "SAT": 5, "SATURDAY": 5, "SABADO": 5, "SAB": 5,
-    "SUN": 6, "SUNDAY": 6, "DOMINGO": 6, "DOM": 6,
-}  # fmt: skip
-_NUMBER_WORDS = {
-    "A": 1, "AN": 1, "ONE": 1, "UN": 1, "UNO": 1, "UNA": 1, "TWO": 2, "DOS": 2,
-    "THREE": 3, "TRES": 3, "FOUR": 4, "CUATRO": 4, "FIVE": 5, "CINCO": 5, "SIX": 6,
-    "SEIS": 6, "SEVEN": 7, "SIETE": 7, "EIGHT": 8, "OCHO": 8, "NINE": 9, "NUEVE": 9,
-    "TEN": 10, "DIEZ": 10, "ELEVEN": 11, "ONCE": 11, "TWELVE": 12, "DOCE": 12,
-}  # fmt: skip
-_UNITS = {
-    "DAY": "days", "DAYS": "days", "DIA": "days", "DIAS": "days",
-    "WEEK": "weeks", "WEEKS": "weeks", "WK": "weeks", "WKS": "weeks",
-    "SEMANA": "weeks", "SEMANAS": "weeks",
-    "MONTH": "months", "MONTHS": "months", "MO": "months", "MOS": "months",
-    "MES": "months", "MESES": "months",
-    "YEAR": "years", "YEARS": "years", "YR": "years", "YRS": "years",
-    "ANO": "years", "ANOS": "years",
-}  # fmt: skip
-_DUE_WORDS = ("DUE DATE", "DUE ON", "DUE IN", "DUE", "NACE EL", "NACE EN", "NACE", "PARTO")
-_SKIP_WORDS = frozenset(
-    {"SKIP", "NO", "NONE", "NO NAME", "PASS", "OMITIR", "SALTAR", "NINGUNO", "SIN NOMBRE"}
-)
-_NEWBORN = frozenset({"NEWBORN", "TODAY", "JUST BORN", "RECIEN NACIDO", "RECIEN NACIDA", "HOY"})
-_LANGUAGES = {
-    "1": "en", "EN": "en", "ENGLISH": "en", "INGLES": "en", "ENG": "en",
-    "2": "es", "ES": "es", "ESPANOL": "es", "SPANISH": "es", "ESP": "es",
-}  # fmt: skip
-_MORNING = frozenset({"MORNING", "MORNINGS", "AM", "MANANA", "MANANAS"})
-_EVENING = frozenset({"EVENING", "EVENINGS", "PM", "NIGHT", "AFTERNOON", "TARDE", "NOCHE"})
-_FILLER = frozenset({"THE", "IN", "ON", "AT", "EN", "LA", "LAS", "EL", "LOS", "POR", "DE", "Y"})
+# Every language's words, merged: an answer is read whatever language it is in, as parents
+# mix them ("8 meses", "Sunday mañana"). The words live in content/languages/<code>.yaml.
+MONTHS: dict[str, int] = merged("months")
+WEEKDAYS: dict[str, int] = merged("weekdays")
+_NUMBER_WORDS: dict[str, int] = merged("numbers")
+_UNITS: dict[str, str] = merged("units")
+# Longest first, so "DUE DATE 6/1" loses "DUE DATE", not only "DUE".
+_DUE_WORDS = tuple(sorted(all_words("due"), key=lambda word: (-len(word), word)))
+_SKIP_WORDS = all_words("skip")
+_NEWBORN = all_words("newborn")
+_LANGUAGES = {answer: each.code for each in languages().values() for answer in each.menu_answers}
+_MORNING = all_words("morning")
+_EVENING = all_words("evening")
+_FILLER = all_words("filler")
 
 # re.ASCII: \d is 0-9 only. fold() has already turned other decimal digits into these, and
 # a digit such as "፩" (a number, but not a decimal digit: int() refuses it) must not match.
@@ -160,7 +126,7 @@ def _numeric_date(match: re.Match[str], *, today: date, language: str, future: b
     a, b = int(first), int(second)
     # US English writes month/day; Spanish day/month. Take the other reading when the
     # first cannot be a date (3/14 is March 14 in either language).
-    orders = [(a, b), (b, a)] if language == "en" else [(b, a), (a, b)]
+    orders = [(b, a), (a, b)] if language_named(language).day_first else [(a, b), (b, a)]
     for month, day in orders:
         found = _complete(year, month, day, today=today, future=future)
         if found is not None:
@@ -301,7 +267,7 @@ def parse_name(text: str) -> str | Skip | None:
 
 
 def parse_language(text: str) -> str | None:
-    """'en' or 'es' from a language-menu answer (1, 2, English, español)."""
+    """A language code from a language-menu answer (1, 2, English, español)."""
     return _LANGUAGES.get(fold(text))
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from content.ages import Birth, BirthProblem
+from content.languages import next_language
 from content.schedule_menu import DEFAULT_SCHEDULE
 from sms_service.caregivers import lifecycle
 from sms_service.caregivers.consent import record_consent
@@ -140,10 +141,10 @@ def answer(turn: Turn, body: str, *, keyword: Keyword | None = None) -> str:
 
 
 def _switch_language(turn: Turn, keyword: Keyword) -> str:
-    """LANG / IDIOMA during a conversation: switch (to the one named, or the other one) and
+    """LANG / IDIOMA during a conversation: switch (to the one named, or the next one) and
     ask the current question again in it."""
     chosen = parse_language(keyword.argument) if keyword.argument else None
-    turn.caregiver.language = chosen or ("es" if turn.caregiver.language == "en" else "en")
+    turn.caregiver.language = chosen or next_language(turn.caregiver.language)
     return prompt(turn)
 
 

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from content.languages import Language, languages
 from sms_service.core.settings import Settings
 from sms_service.texting.answers import fold
 
@@ -28,57 +29,51 @@ class Kind(Enum):
 
 
 COMPLIANCE = frozenset({Kind.OPT_OUT, Kind.OPT_IN, Kind.HELP})
-# Everyday answers that are also opt-in words: they re-subscribe only a number that is not
-# subscribed. From a subscribed parent, "Yes!" is a reply to a tip, not a request.
-SOFT_OPT_IN_WORDS = frozenset({"YES", "SI"})
+# Words carriers and Twilio treat as the same in every language: they tell no language.
+_ANY_LANGUAGE: dict[Kind, tuple[str, ...]] = {
+    Kind.OPT_OUT: ("STOP", "STOPALL"),
+    Kind.OPT_IN: ("START", "UNSTOP"),
+    Kind.HELP: ("INFO",),
+    Kind.LANGUAGE: ("LANG",),
+}
+
+
+def _word_table() -> dict[Kind, dict[str, str | None]]:
+    """kind -> word -> the language it tells (None: any), from content/languages/."""
+    table: dict[Kind, dict[str, str | None]] = {kind: {} for kind in Kind if kind != Kind.ENROLL}
+    for each in languages().values():
+        for kind_name, words in each.keywords.items():
+            for word in words:
+                known = table[Kind(kind_name)]
+                # A word two languages share (PAUSA, DIA) tells neither.
+                known[word] = None if word in known and known[word] != each.code else each.code
+    for kind, words in _ANY_LANGUAGE.items():
+        table[kind].update(dict.fromkeys(words))
+    return table
+
 
 # Single words, compared after fold(): upper case, no accents or punctuation.
-_WORDS: dict[Kind, dict[str, str | None]] = {
-    # word -> language it tells us (None: either)
-    Kind.OPT_OUT: {
-        "STOP": None, "STOPALL": None, "UNSUBSCRIBE": "en", "CANCEL": "en", "END": "en",
-        "QUIT": "en", "REVOKE": "en", "OPTOUT": "en", "OPT-OUT": "en", "OPT OUT": "en",
-        "PARAR": "es", "PARA": "es", "ALTO": "es", "BASTA": "es", "CANCELAR": "es",
-        "DETENER": "es", "BAJA": "es",
-    },
-    Kind.OPT_IN: {
-        "START": None, "UNSTOP": None, "YES": "en", "SUBSCRIBE": "en",
-        "SI": "es", "COMENZAR": "es", "INICIAR": "es", "ALTA": "es",
-    },
-    Kind.HELP: {"HELP": "en", "INFO": None, "AYUDA": "es", "INFORMACION": "es"},
-    Kind.PAUSE: {"PAUSE": "en", "PAUSA": "es", "PAUSAR": "es"},
-    Kind.RESUME: {"RESUME": "en", "UNPAUSE": "en", "SEGUIR": "es", "REANUDAR": "es"},
-    Kind.TIME: {"TIME": "en", "DAY": "en", "HORA": "es", "HORARIO": "es", "DIA": "es"},
-    Kind.LANGUAGE: {"LANG": None, "LANGUAGE": "en", "IDIOMA": "es"},
-    Kind.AGE: {"AGE": "en", "BIRTHDAY": "en", "EDAD": "es"},
-    Kind.ADD: {"ADD": "en", "AGREGAR": "es", "ANADIR": "es"},
-    Kind.SUPPORT: {"SUPPORT": "en", "APOYO": "es"},
-}  # fmt: skip
+_WORDS = _word_table()
+# Everyday answers that are also opt-in words: they re-subscribe only a number that is not
+# subscribed. From a subscribed parent, "Yes!" is a reply to a tip, not a request.
+SOFT_OPT_IN_WORDS = frozenset(word for each in languages().values() for word in each.soft_opt_in)
 
-# Plain ways of saying "stop" that are not one keyword; anything else stays a normal reply.
-_POLITE = r"(?:PLEASE |POR FAVOR |PLS |PLZ )?"
-_POLITE_END = r"(?: PLEASE| POR FAVOR| THANKS| THANK YOU| GRACIAS| NOW| YA)*"
-_OPT_OUT_PHRASES_EN = re.compile(
-    rf"^{_POLITE}(?:"
-    r"(?:STOP|QUIT) (?:TEXTING|MESSAGING|SENDING|TEXT|MESSAGE|TEXTS|MESSAGES)"
-    r"(?: ME)?(?: TEXTS| MESSAGES| ANYMORE| THESE| THIS)*"
-    r"|NO MORE(?: TEXTS| MESSAGES| TIPS)?"
-    r"|DONT TEXT ME(?: ANYMORE)?|DO NOT TEXT ME(?: ANYMORE)?"
-    r"|UNSUBSCRIBE ME|REMOVE ME(?: FROM (?:THE|THIS|YOUR) LIST)?"
-    r"|TAKE ME OFF(?: (?:THE|THIS|YOUR) LIST)?"
-    r"|STOP|STOP ALL|STOP IT|I WANT TO STOP|I QUIT"
-    rf"){_POLITE_END}$"
-)
-_OPT_OUT_PHRASES_ES = re.compile(
-    rf"^{_POLITE}(?:"
-    r"NO MAS(?: MENSAJES| TEXTOS| CONSEJOS)?"
-    r"|YA NO(?: QUIERO)?(?: MAS)?(?: MENSAJES| TEXTOS)?"
-    r"|NO QUIERO MAS(?: MENSAJES| TEXTOS)?"
-    r"|NO (?:ME )?(?:MANDEN|ENVIEN|ESCRIBAN|MANDES|ENVIES)(?: MAS)?(?: MENSAJES| TEXTOS)?"
-    r"|(?:DARME|DAR|DENME) DE BAJA|QUIERO DARME DE BAJA"
-    r"|PARAR MENSAJES|DEJEN DE (?:ESCRIBIRME|MANDARME MENSAJES|ENVIARME MENSAJES)"
-    rf"){_POLITE_END}$"
-)
+
+def _phrases(each: Language) -> re.Pattern[str] | None:
+    """Plain ways of saying "stop" in one language that are not one keyword (anything else
+    stays a normal reply), with polite words around them in any language."""
+    if not each.opt_out_phrases:
+        return None
+    before = sorted({word for other in languages().values() for word in other.polite_before})
+    after = sorted({word for other in languages().values() for word in other.polite_after})
+    polite = f"(?:(?:{'|'.join(map(re.escape, before))}) )?" if before else ""
+    polite_end = f"(?: (?:{'|'.join(map(re.escape, after))}))*" if after else ""
+    return re.compile(rf"^{polite}(?:{'|'.join(each.opt_out_phrases)}){polite_end}$")
+
+
+_OPT_OUT_PHRASES = {
+    each.code: pattern for each in languages().values() if (pattern := _phrases(each)) is not None
+}
 _TWILIO_OPT_OUT_TYPES = {"STOP": Kind.OPT_OUT, "START": Kind.OPT_IN, "HELP": Kind.HELP}
 
 
@@ -100,16 +95,14 @@ def classify(body: str, settings: Settings) -> Keyword | None:
     for kind in (Kind.OPT_OUT, Kind.OPT_IN, Kind.HELP):
         if folded in _WORDS[kind]:
             return Keyword(kind, folded, _WORDS[kind][folded])
-    if _OPT_OUT_PHRASES_EN.match(folded):
-        return Keyword(Kind.OPT_OUT, folded, "en")
-    if _OPT_OUT_PHRASES_ES.match(folded):
-        return Keyword(Kind.OPT_OUT, folded, "es")
+    for code, phrases in _OPT_OUT_PHRASES.items():
+        if phrases.match(folded):
+            return Keyword(Kind.OPT_OUT, folded, code)
     if folded in _WORDS[Kind.SUPPORT]:
         return Keyword(Kind.SUPPORT, folded, _WORDS[Kind.SUPPORT][folded])
-    if folded in settings.keywords_en:
-        return Keyword(Kind.ENROLL, folded, "en")
-    if folded in settings.keywords_es:
-        return Keyword(Kind.ENROLL, folded, "es")
+    for code, words in settings.keywords.items():
+        if folded in words:
+            return Keyword(Kind.ENROLL, folded, code)
     first, _, rest = folded.partition(" ")
     for kind in (Kind.PAUSE, Kind.RESUME, Kind.TIME, Kind.LANGUAGE, Kind.AGE, Kind.ADD):
         if first in _WORDS[kind] and (kind in _TAKES_ARGUMENT or not rest):

@@ -11,12 +11,12 @@ from typing import Any
 
 import yaml
 
-from content.library import DEFAULT_ROOT
+from content.languages import DEFAULT_LANGUAGE
+from content.library import DEFAULT_ROOT, LANGUAGES
 from content.render import fallback_name, written_name
 from sms_service.core.settings import Settings
 
 MESSAGES_DIR = DEFAULT_ROOT / "messages"
-LANGUAGES = ("en", "es")
 # Every placeholder a message may use; render() fills the first four, callers the others.
 PLACEHOLDERS = frozenset({"program", "frequency", "contact", "child", "Child", "when", "date"})
 # Pieces put inside other texts rather than sent alone.
@@ -111,5 +111,5 @@ class Texts:
 
 
 def texts(language: str, settings: Settings) -> Texts:
-    """The catalog for `language` (English when the language is unknown)."""
-    return Texts(language if language in LANGUAGES else "en", settings)
+    """The catalog for `language` (the default language when the language is unknown)."""
+    return Texts(language if language in LANGUAGES else DEFAULT_LANGUAGE, settings)

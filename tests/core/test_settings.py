@@ -19,8 +19,7 @@ def test_no_variables_gives_a_working_local_setup() -> None:
     assert not settings.twilio_enabled
     assert settings.quiet_hours.start == time(21, 0)
     assert settings.quiet_hours.end == time(8, 0)
-    assert settings.keywords_en == ("JOIN",)
-    assert settings.keywords_es == ("HOLA",)
+    assert settings.keywords == {"en": ("JOIN",), "es": ("HOLA",)}
 
 
 def test_full_twilio_configuration_is_accepted() -> None:

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from content.checker import WORST_NAME, CheckReport, check_library
-from content.library import DEFAULT_ROOT, Library, Tip, load_library
+from content.library import DEFAULT_ROOT, LANGUAGES, Library, Tip, load_library
 from content.render import render_tip
 from content.segments import SegmentInfo, analyze
 from content.sequence import journey
@@ -80,7 +80,7 @@ def _int(raw: str | None) -> int | None:
 
 async def library_page(request: Request) -> Response:
     params = request.query_params
-    language = params.get("language", "en") if params.get("language") in ("en", "es") else "en"
+    language = params.get("language", "") if params.get("language") in LANGUAGES else "en"
     theme = params.get("theme", "")[:40]
     week = _int(params.get("week"))
     settings = app_context(request).settings

@@ -9,9 +9,9 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from content.library import LANGUAGES
 from sms_service.campaigns.audience import Audience, AudienceError
 from sms_service.campaigns.authoring import MAX_MESSAGES, CampaignError, MessageDraft
-from sms_service.core.models import LANGUAGES
 
 _SLOT = re.compile(r"^send_at_(\d+)$")
 

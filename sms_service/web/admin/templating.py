@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from content.library import LANGUAGES
 from sms_service.core.phones import mask
 from sms_service.web.context import app_context
 from sms_service.web.guards import csrf_token
@@ -43,6 +44,7 @@ _env = jinja2.Environment(
 )
 _env.filters["mask"] = mask
 _env.filters["local"] = _local
+_env.globals["languages"] = LANGUAGES  # the language filters and campaign texts
 templates = Jinja2Templates(env=_env, context_processors=[_context])
 
 
