@@ -25,7 +25,7 @@ from tests.helpers.live_server import live_server
 from tests.helpers.texting import Phone, caregiver, children, consents, outbox
 
 DISCLOSURE_EN = "Msg & data rates may apply. Reply HELP for help, STOP to cancel."
-DISCLOSURE_ES = "Pueden aplicar tarifas de mensajes y datos. Manda AYUDA si necesitas ayuda, o STOP"
+DISCLOSURE_ES = "Pueden aplicar tarifas de mensajes y datos. Si tienes dudas, manda AYUDA. Para cancelar, manda STOP"
 
 
 @pytest.fixture
@@ -150,7 +150,7 @@ def test_spanish_keyword_starts_in_spanish_and_reads_spanish_dates(
     month_name = [*months.split(), "diciembre"][when.month - 1]
     assert "domingo" in (phone.text(f"1 de {month_name} de {when.year}") or "")
     confirmation = phone.text("domingo en la tarde") or ""
-    assert "cada domingo en la tarde" in confirmation and "STOP para cancelar" in confirmation
+    assert "cada domingo al final de la tarde" in confirmation and "Para cancelar, manda STOP" in confirmation
     person = caregiver(sessions, "+13055550147")
     assert (person.language, person.enrollment_keyword, person.send_hour) == ("es", "HOLA", 18)
     [child] = children(sessions, "+13055550147")
@@ -290,7 +290,7 @@ def test_spanish_commands(client: TestClient, sessions: sessionmaker[Session]) -
     assert "pausa hasta el" in (phone.text("PAUSA") or "")
     assert "miércoles en la mañana" in (phone.text("SEGUIR") or "")
     assert "Responde del 1 al 6" in (phone.text("HORA") or "")
-    assert "cada lunes en la tarde" in (phone.text("2") or "")
+    assert "cada lunes al final de la tarde" in (phone.text("2") or "")
     assert "fecha de nacimiento de Ana" in (phone.text("EDAD") or "")
     assert "Ana van a seguir esa fecha" in (phone.text("4 meses") or "")
     assert "agregar a otro niño o niña" in (phone.text("AGREGAR") or "")
