@@ -11,6 +11,7 @@ lint:
 	scripts/setup dev
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/hadolint deploy/Dockerfile
 	.venv/bin/mypy
 
 check: lint test
