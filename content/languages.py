@@ -38,6 +38,23 @@ def content_root() -> Path:
 
 
 @dataclass(frozen=True)
+class Score:
+    """One textstat reading score and the value a text must reach."""
+
+    method: str  # a textstatistics method, e.g. flesch_kincaid_grade
+    name: str
+    limit: float
+    at_most: bool  # a grade must stay at most the limit; an ease score reach at least it
+
+    def passes(self, value: float) -> bool:
+        return value <= self.limit if self.at_most else value >= self.limit
+
+    def describe(self, value: float) -> str:
+        bound = "at most" if self.at_most else "at least"
+        return f"{self.name} {value:.2f} ({bound} {self.limit:g})"
+
+
+@dataclass(frozen=True)
 class Language:
     """One language: its name, how parents name it and the words they use for commands."""
 
@@ -58,6 +75,8 @@ class Language:
     weekdays: Mapping[str, int]  # Monday is 0
     units: Mapping[str, str]  # word -> days, weeks, months or years
     words: Mapping[str, tuple[str, ...]]  # WORD_LISTS
+    textstat_language: str  # for textstat.set_lang
+    reading_scores: tuple[Score, ...]  # a text reads easily enough when any of them passes
 
 
 def _words(value: Any, where: str) -> tuple[str, ...]:
@@ -98,6 +117,10 @@ def parse_language(data: Any, file: str) -> Language:
             re.compile(phrase)
         except (re.error, TypeError) as error:
             raise LanguageError(f"{file}: opt_out_phrases: {phrase!r}: {error}") from None
+    reading = field("reading_level", dict)
+    scores = tuple(_score(each, f"{file}: reading_level") for each in reading.get("pass_any") or [])
+    if not scores or not isinstance(reading.get("textstat"), str):
+        raise LanguageError(f"{file}: reading_level needs `textstat` and `pass_any` scores")
     return Language(
         code=code,
         name=field("name", str),
@@ -123,7 +146,19 @@ def parse_language(data: Any, file: str) -> Language:
             for word in _words(units.get(unit, []), f"{file}: words.units.{unit}")
         },
         words={key: _words(words.get(key, []), f"{file}: words.{key}") for key in WORD_LISTS},
+        textstat_language=reading["textstat"],
+        reading_scores=scores,
     )
+
+
+def _score(value: Any, where: str) -> Score:
+    if not isinstance(value, dict) or not isinstance(value.get("score"), str):
+        raise LanguageError(f"{where}: each score needs `score`, `name` and at_most or at_least")
+    limits = [(key == "at_most", value[key]) for key in ("at_most", "at_least") if key in value]
+    if len(limits) != 1 or not isinstance(limits[0][1], int | float):
+        raise LanguageError(f"{where}: {value['score']}: give one number, at_most or at_least")
+    at_most, limit = limits[0]
+    return Score(value["score"], str(value.get("name") or value["score"]), float(limit), at_most)
 
 
 @cache

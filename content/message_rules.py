@@ -7,8 +7,10 @@ from collections.abc import Callable
 
 from content.findings import Finding, Severity
 from content.framing import find_deficits, load_rules
+from content.library import FIRST_WEEK, LAST_WEEK, Tip
 from content.readability import reading_level
 from content.render import PLACEHOLDERS, fill_placeholders, render_tip
+from content.safety import find_safety_gaps, load_safety
 from content.segments import GSM_MULTI, UCS2_MULTI, SegmentInfo, analyze, describe_char
 
 WORST_PROGRAM = "Little Moments Programme"  # 24 characters: the longest program name allowed
@@ -114,4 +116,8 @@ def check_message(text: str, *, language: str, program_name: str = WORST_PROGRAM
         context=f"with the program name and a {len(WORST_NAME)}-character child name",
         add=add,
     )
+    # A campaign may reach a family at any age: every safety rule of the language applies.
+    anyone = Tip("message", language, FIRST_WEEK, LAST_WEEK, "", text, "")
+    for gap in find_safety_gaps(anyone, load_safety(language)):
+        add("safety", "error", gap.describe())
     return findings

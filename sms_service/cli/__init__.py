@@ -6,13 +6,22 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
-from sms_service.cli import campaign, content, db, doctor, jobs, server, simulate, staff, stats
+from content.languages import LanguageError
 from sms_service.cli.common import CommandError
 from sms_service.core.errors import ConfigError
 
-# Each module adds its subcommands with register(subparsers); later areas append theirs here.
-COMMAND_MODULES = [server, db, staff, content, jobs, simulate, campaign, stats, doctor]
+
+def command_modules() -> list[ModuleType]:
+    """Each module adds its subcommands with register(subparsers); later areas append here.
+
+    Imported on call, not at the top: they read the content folder as they load, and a broken
+    one (SMS_TIPS_CONTENT_DIR) must end in main's one line, not a traceback.
+    """
+    from sms_service.cli import campaign, content, db, doctor, jobs, server, simulate, staff, stats
+
+    return [server, db, staff, content, jobs, simulate, campaign, stats, doctor]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,19 +34,21 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Configuration comes from environment variables (see README.md).",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in COMMAND_MODULES:
+    for module in command_modules():
         module.register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one `sms-tips` command; configuration problems exit 2 with one line, no traceback."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         result: int = args.handler(args)
     except ConfigError as error:
         print(f"sms-tips: configuration error: {error}", file=sys.stderr)
+        return 2
+    except LanguageError as error:
+        print(f"sms-tips: a language file cannot be used: {error}", file=sys.stderr)
         return 2
     except CommandError as error:
         print(f"sms-tips: {error}", file=sys.stderr)

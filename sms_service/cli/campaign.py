@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from content.languages import languages
 from sms_service.campaigns.audience import audience_size
 from sms_service.campaigns.authoring import (
     CampaignError,
@@ -56,12 +57,12 @@ def register(subparsers: Subparsers) -> None:
         metavar="YYYY-MM-DDTHH:MM",
         help="when a message goes out (repeat for a series)",
     )
-    create.add_argument("--en", help="the English text")
-    create.add_argument("--es", help="the Spanish text")
+    for code, language in languages().items():
+        create.add_argument(f"--{code}", help=f"the text in {language.name}")
     create.add_argument(
         "--language",
         action="append",
-        choices=["en", "es"],
+        choices=list(languages()),
         default=[],
         help="only caregivers of this language (repeatable; default: all)",
     )
@@ -131,7 +132,7 @@ def _run(work: Callable[[Session, Settings], Any]) -> Any:
 
 
 def _from_options(args: argparse.Namespace) -> dict[str, Any]:
-    texts = {lang: text for lang, text in (("en", args.en), ("es", args.es)) if text}
+    texts = {code: text for code in languages() if (text := getattr(args, code, None))}
     return {
         "name": args.name,
         "local_time": args.local_time,

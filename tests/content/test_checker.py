@@ -230,6 +230,16 @@ def test_coverage_gap_in_the_shipped_library_minus_some_tips(shipped_copy: Path)
     assert any("100" in f.message for f in found)
 
 
+def test_staff_messages_follow_the_safety_rules_too() -> None:
+    found = check_message("Splash time! Bring your toddler to the pool on Saturday.", language="en")
+    assert [finding.rule for finding in found] == ["safety"]
+    assert "'pool' needs a safety clause" in found[0].message and "arm" in found[0].message
+    safe = "Splash time at the pool on Saturday! Keep your toddler within arm's reach."
+    assert check_message(safe, language="en") == []
+    spanish = check_message("Hagan una cueva de cobijas y duerman la siesta ahí.", language="es")
+    assert "safety" in {finding.rule for finding in spanish}
+
+
 def test_staff_messages_are_checked_with_the_same_rules() -> None:
     assert check_message("Come sing with us at the park on Saturday!", language="en") == []
     rules = {f.rule for f in check_message("You must come. " * 30 + "{name}", language="en")}

@@ -20,7 +20,7 @@ TEXT = "{Child} loves your voice. Sing to {child} today."
         ("en", 155, "your toddler"),
         ("es", -1, "tu bebé"),
         ("es", 51, "tu bebé"),
-        ("es", 52, "tu peque"),
+        ("es", 52, "tu niño o niña"),
     ],
 )
 def test_fallback_name_by_age_and_language(language: str, age_weeks: int, expected: str) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from jobs.scheduler import JOBS_TABLE
 from sms_service.core.db import downgrade, include_object, upgrade
@@ -161,4 +163,36 @@ def test_0005_puts_unanswered_texts_in_the_inbox_and_keeps_answers_as_replies(
     finally:
         with engine.begin() as connection:
             connection.execute(text("DELETE FROM caregiver WHERE id = 902"))
+        upgrade(engine)
+
+
+def test_0007_takes_any_language_and_goes_back_only_when_all_are_english_or_spanish(
+    engine: Engine,
+) -> None:
+    at = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    insert = text(
+        "INSERT INTO caregiver (id, phone, language, timezone, status, conversation_data, "
+        "created_at, updated_at) VALUES (903, '+12125550903', :language, 'America/New_York', "
+        "'active', '{}', :at, :at)"
+    )
+    try:
+        downgrade(engine, "0006")
+        # 0006 turns a third language away.
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(insert, {"language": "xx", "at": at})
+        upgrade(engine, "0007")
+        with engine.begin() as connection:
+            connection.execute(insert, {"language": "xx", "at": at})
+        indexes = {index["name"] for index in inspect(engine).get_indexes("caregiver")}
+        assert "ix_caregiver_enrolled_at" in indexes
+        with pytest.raises(RuntimeError, match="1 caregiver row"):
+            downgrade(engine, "0006")
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE caregiver SET language = 'es' WHERE id = 903"))
+        downgrade(engine, "0006")
+        indexes = {index["name"] for index in inspect(engine).get_indexes("caregiver")}
+        assert "ix_caregiver_enrolled_at" not in indexes
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM caregiver WHERE id = 903"))
         upgrade(engine)

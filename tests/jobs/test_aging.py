@@ -73,7 +73,7 @@ def test_a_child_turning_36_months_gets_a_goodbye_and_completes_with_the_caregiv
     assert set(messages) == {one_child, two_children}
     spanish = messages[two_children]
     assert spanish.kind == "system"
-    assert spanish.body.startswith("Little Moments: ¡Tu peque cumple 3 años")
+    assert spanish.body.startswith("Little Moments: ¡Tu niño o niña cumple 3 años")
     # Planned at 21:00, after quiet hours began: due at 08:00 the next morning.
     assert spanish.due_at == datetime(2026, 3, 2, 8, 0, tzinfo=NEW_YORK).astimezone(UTC)
     assert messages[one_child].body.startswith("Little Moments: Mia turns 3")

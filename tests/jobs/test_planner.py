@@ -354,7 +354,7 @@ def test_batches_neither_drop_nor_duplicate_anyone(
         (None, "en", date(2025, 12, 1)),  # "your baby"
         (None, "en", date(2024, 12, 1)),  # "your toddler"
         (None, "es", date(2025, 12, 1)),  # "tu bebé"
-        (None, "es", date(2024, 12, 1)),  # "tu peque"
+        (None, "es", date(2024, 12, 1)),  # "tu niño o niña"
         ("", "en", date(2025, 12, 1)),
         ("mia", "en", date(2025, 12, 1)),  # {Child} capitalises, {child} does not
         ("José", "es", date(2025, 12, 1)),  # é is GSM-7: rendered in SQL

@@ -25,7 +25,10 @@ from tests.helpers.live_server import live_server
 from tests.helpers.texting import Phone, caregiver, children, consents, outbox
 
 DISCLOSURE_EN = "Msg & data rates may apply. Reply HELP for help, STOP to cancel."
-DISCLOSURE_ES = "Pueden aplicar tarifas de mensajes y datos. Si tienes dudas, manda AYUDA. Para cancelar, manda STOP"
+DISCLOSURE_ES = (
+    "Pueden aplicar tarifas de mensajes y datos. Si tienes dudas, manda AYUDA. Para cancelar, "
+    "manda STOP"
+)
 
 
 @pytest.fixture
@@ -150,7 +153,10 @@ def test_spanish_keyword_starts_in_spanish_and_reads_spanish_dates(
     month_name = [*months.split(), "diciembre"][when.month - 1]
     assert "domingo" in (phone.text(f"1 de {month_name} de {when.year}") or "")
     confirmation = phone.text("domingo en la tarde") or ""
-    assert "cada domingo al final de la tarde" in confirmation and "Para cancelar, manda STOP" in confirmation
+    assert (
+        "cada domingo al final de la tarde" in confirmation
+        and "Para cancelar, manda STOP" in confirmation
+    )
     person = caregiver(sessions, "+13055550147")
     assert (person.language, person.enrollment_keyword, person.send_hour) == ("es", "HOLA", 18)
     [child] = children(sessions, "+13055550147")
