@@ -56,12 +56,13 @@ def _default_port() -> int:
 def _serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     engine = connect(settings, migrate=True)
-    return _run(args, create_app(settings, engine=engine, background=local_background(settings)))
+    app = create_app(settings, engine=engine, background=local_background(settings))
+    return _run(args, app, settings)
 
 
 def _web(args: argparse.Namespace) -> int:
     settings = load_settings()
-    return _run(args, create_app(settings, engine=connect(settings)))
+    return _run(args, create_app(settings, engine=connect(settings)), settings)
 
 
 def local_background(settings: Settings) -> list[BackgroundService]:
@@ -69,9 +70,16 @@ def local_background(settings: Settings) -> list[BackgroundService]:
     return [SchedulerService(settings), DispatcherService(settings)]
 
 
-def _run(args: argparse.Namespace, app: object) -> int:
+def _run(args: argparse.Namespace, app: object, settings: Settings) -> int:
     if not 0 < args.port < 65536:
         raise CommandError(f"--port {args.port} is not a TCP port")
     print(f"sms-tips listening on http://{args.host}:{args.port}", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=True)  # type: ignore[arg-type]
+    uvicorn.run(
+        app,  # type: ignore[arg-type]
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        proxy_headers=True,
+        forwarded_allow_ips=list(settings.trusted_proxies),
+    )
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -77,6 +78,8 @@ class Settings:
     planner_interval_minutes: int = 5
     scheduler_takeover_seconds: int = 5
     log_level: str = "INFO"
+    # Addresses whose X-Forwarded-For/-Proto the web server believes (a reverse proxy).
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1",)
 
     @property
     def twilio_enabled(self) -> bool:
@@ -185,6 +188,9 @@ class Settings:
             planner_interval_minutes=_int("SMS_TIPS_PLANNER_INTERVAL_MINUTES", get, 5, 1, 60),
             scheduler_takeover_seconds=_int("SMS_TIPS_SCHEDULER_TAKEOVER_SECONDS", get, 5, 1, 300),
             log_level=_log_level(get("SMS_TIPS_LOG_LEVEL", "INFO") or "INFO"),
+            trusted_proxies=_networks(
+                "SMS_TIPS_TRUSTED_PROXIES", get("SMS_TIPS_TRUSTED_PROXIES", "127.0.0.1") or ""
+            ),
         )
 
     def __repr__(self) -> str:
@@ -304,6 +310,20 @@ def _float(name: str, get: _Getter, default: float, low: float, high: float) -> 
     if not low <= value <= high:
         raise ConfigError(name, f"must be between {low} and {high}")
     return value
+
+
+def _networks(name: str, raw: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks (10.0.0.0/8); never "*": a client could then
+    claim any address and dodge the sign-in throttle."""
+    found = tuple(part.strip() for part in raw.split(",") if part.strip())
+    try:
+        for part in found:
+            ipaddress.ip_network(part, strict=False)
+    except ValueError:
+        raise ConfigError(name, "must be comma-separated IP addresses or networks") from None
+    if not found:
+        raise ConfigError(name, "must name at least one address, such as 127.0.0.1")
+    return found
 
 
 def _log_level(raw: str) -> str:

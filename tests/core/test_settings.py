@@ -102,3 +102,18 @@ def test_dotenv_file_is_read(tmp_path: pytest.TempPathFactory) -> None:
         Settings.from_env({"SMS_TIPS_PROGRAM_NAME": "Env Wins"}, env_file=env_file).program_name
         == "Env Wins"
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("127.0.0.1", ("127.0.0.1",)), ("10.0.0.0/8, 172.16.0.0/12", ("10.0.0.0/8", "172.16.0.0/12"))],
+)
+def test_trusted_proxies_are_addresses_or_networks(raw: str, expected: tuple[str, ...]) -> None:
+    settings = Settings.from_env({"SMS_TIPS_TRUSTED_PROXIES": raw}, env_file=None)
+    assert settings.trusted_proxies == expected
+
+
+@pytest.mark.parametrize("raw", ["*", "proxy.local", "10.0.0.0/40"])
+def test_a_wildcard_or_a_name_is_not_a_trusted_proxy(raw: str) -> None:
+    with pytest.raises(ConfigError, match="SMS_TIPS_TRUSTED_PROXIES"):
+        Settings.from_env({"SMS_TIPS_TRUSTED_PROXIES": raw}, env_file=None)
