@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from sms_service.cli import build_parser
 from sms_service.core.settings import Settings
 from sms_service.web.health import routes as health_routes
-from tests.helpers.settings import TEST_AUTH_TOKEN, TEST_SECRET_KEY, service_environ
+from tests.helpers.settings import filled_in, service_environ
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -406,14 +406,7 @@ def test_compose_env_example_reaches_the_postgres_service_and_is_valid_once_fill
     [env_file] = compose_env_files(services["web"])
     values = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
     values = {k: v for k, v in values.items() if not k.startswith("#")}
-    values.update(
-        TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN,
-        SECRET_KEY=TEST_SECRET_KEY,
-        SMS_TIPS_HELP_CONTACT="families@example.org or 555-0100",
-    )
-    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_MESSAGING_SERVICE_SID"):
-        values[name] = values[name].replace("x", "0")
-    settings = Settings.from_env(values, env_file=None)
+    settings = filled_in(values)
     assert settings.is_production
     url = make_url(settings.database_url)
     postgres_env = compose_environment(services["postgres"])

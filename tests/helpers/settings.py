@@ -30,3 +30,17 @@ def service_environ(database_url: str, **overrides: str) -> dict[str, str]:
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     """Settings read the way the service reads them, from an environment."""
     return Settings.from_env(service_environ(database_url, **overrides), env_file=None)
+
+
+def filled_in(example: dict[str, str]) -> Settings:
+    """The settings of a deploy example file (env.example, compose.env.example) once an
+    operator has filled in its secrets and real Twilio ids."""
+    values = dict(example)
+    values.update(
+        TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN,
+        SECRET_KEY=TEST_SECRET_KEY,
+        SMS_TIPS_HELP_CONTACT="families@example.org or 555-0100",
+    )
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_MESSAGING_SERVICE_SID"):
+        values[name] = values[name].replace("x", "0")
+    return Settings.from_env(values, env_file=None)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from sms_service.cli import build_parser
-from sms_service.core.settings import Settings
-from tests.helpers.settings import TEST_AUTH_TOKEN, TEST_SECRET_KEY
+from tests.helpers.settings import filled_in
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def env_example() -> dict[str, str]:
@@ -21,15 +20,7 @@ def env_example() -> dict[str, str]:
 
 
 def test_env_example_is_a_valid_production_configuration_once_secrets_are_filled() -> None:
-    values = env_example()
-    values.update(
-        TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN,
-        SECRET_KEY=TEST_SECRET_KEY,
-        SMS_TIPS_HELP_CONTACT="families@example.org or 555-0100",
-    )
-    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_MESSAGING_SERVICE_SID"):
-        values[name] = values[name].replace("x", "0")
-    settings = Settings.from_env(values, env_file=None)
+    settings = filled_in(env_example())
     assert settings.is_production and settings.twilio_enabled
 
 
