@@ -19,8 +19,8 @@ idempotency key). If a dispatcher dies after Twilio accepted a message but befor
 records show it to a list query, or a list query is wrong for any reason, reconciliation sees
 nothing and the text goes out twice. Conversely nothing is ever lost: a row is only left alone
 once a SID (or a definite refusal) is recorded. We accept "at least once, almost always
-exactly once" for a weekly tip; the lease (5 minutes by default) makes the gap wide enough for
-Twilio's records to catch up.
+exactly once" for a weekly tip; the lease (SMS_TIPS_DISPATCH_LEASE_SECONDS, 5 minutes by
+default) makes the gap wide enough for Twilio's records to catch up.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ class Dispatcher:
         transport: Transport,
         settings: Settings,
         batch_size: int = 500,
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta | None = None,
         retry: RetryPolicy | None = None,
         poll_seconds: float = 1.0,
         flush_seconds: float = 0.1,
@@ -114,7 +114,7 @@ class Dispatcher:
         self._settings = settings
         self._concurrency = settings.dispatch_concurrency
         self._limit = max(1, min(batch_size, int(settings.send_rate * CLAIM_AHEAD_SECONDS)))
-        self._lease = lease
+        self._lease = lease or timedelta(seconds=settings.dispatch_lease_seconds)
         self._retry = retry or RetryPolicy()
         self._poll = poll_seconds
         self._flush_every = flush_seconds

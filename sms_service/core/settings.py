@@ -75,6 +75,8 @@ class Settings:
     keywords: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: _keywords_by_language())
     send_rate: float = 1.0  # segments per second, as carriers count MPS
     dispatch_concurrency: int = 100
+    # How long a claimed text is a dispatcher's before another may reconcile and send it.
+    dispatch_lease_seconds: int = 300
     planner_interval_minutes: int = 5
     scheduler_takeover_seconds: int = 5
     log_level: str = "INFO"
@@ -185,6 +187,7 @@ class Settings:
             keywords=_keywords_by_language(get),
             send_rate=_float("SMS_TIPS_SEND_RATE", get, 1.0, 0.01, 10_000.0),
             dispatch_concurrency=_int("SMS_TIPS_DISPATCH_CONCURRENCY", get, 100, 1, 1000),
+            dispatch_lease_seconds=_int("SMS_TIPS_DISPATCH_LEASE_SECONDS", get, 300, 10, 3600),
             planner_interval_minutes=_int("SMS_TIPS_PLANNER_INTERVAL_MINUTES", get, 5, 1, 60),
             scheduler_takeover_seconds=_int("SMS_TIPS_SCHEDULER_TAKEOVER_SECONDS", get, 5, 1, 300),
             log_level=_log_level(get("SMS_TIPS_LOG_LEVEL", "INFO") or "INFO"),
