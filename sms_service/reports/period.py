@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -103,3 +104,14 @@ def parse_period(
     if (end - start).days + 1 > MAX_DAYS:
         raise PeriodError("The range is longer than two years: choose a shorter one.")
     return Period(start, end, zone, CUSTOM)
+
+
+def period_from_query(params: Mapping[str, str], *, today: date, zone: ZoneInfo) -> Period:
+    """The range asked for by a query string's `range`, `from` and `to`."""
+    return parse_period(
+        preset=params.get("range", "")[:20],
+        first=params.get("from", "")[:20],
+        last=params.get("to", "")[:20],
+        today=today,
+        zone=zone,
+    )

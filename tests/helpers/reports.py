@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import count
 
 from sqlalchemy.orm import Session
 
 from sms_service.core.models import Caregiver, ConsentEvent, InboundMessage, OutboundMessage, Tip
+from tests.helpers.people import add_caregiver
 
 _serial = count(1)
 
@@ -80,3 +81,24 @@ def add_opt_out(session: Session, caregiver: Caregiver, *, at: datetime) -> Cons
     session.add(event)
     session.flush()
     return event
+
+
+def seed_recent(session: Session, *, now: datetime) -> dict[str, Caregiver]:
+    """Three families, with figures that differ between the last week and the last 4 weeks.
+
+    Last week: one tip delivered and answered (delivery 100%, reply rate 100%, no opt-outs).
+    Last 4 weeks adds, ten days ago: a tip to a landline (30006) and a delivered campaign text
+    followed by an opt-out: 3 sent, 2 delivered (67%), reply rate 1 of 3 (33%), 33.3 opt-outs
+    per 100 texts.
+    """
+    add_tip(session, "en-recent", "Name the colours you see on a walk.")
+    a = add_caregiver(session, phone="+12125550201")
+    b = add_caregiver(session, phone="+12125550202")
+    c = add_caregiver(session, phone="+12125550203")
+    add_text(session, a, at=now - timedelta(days=2), tip_id="en-recent")
+    add_parent_text(session, a, at=now - timedelta(days=2, hours=-1), body="We saw red and blue!")
+    earlier = now - timedelta(days=10)
+    add_text(session, b, at=earlier, tip_id="en-recent", state="undelivered", code="30006")
+    add_text(session, c, at=earlier, kind="campaign", body="Story time at the library")
+    add_opt_out(session, c, at=earlier + timedelta(hours=1))
+    return {"a": a, "b": b, "c": c}

@@ -108,9 +108,10 @@ def test_dashboard_shows_counts_and_server_side_charts(
         add_caregiver(s, status="paused")
         add_caregiver(s, status="opted_out")
     page = web.get("/admin/").text
-    assert page.count("<svg") == 2 and "Enrollments per week" in page
+    assert page.count("<svg") == 3 and "Enrollments per week" in page
     assert "<script" not in page  # charts are drawn on the server
-    assert "<b>3</b>enrolled" in page and "<b>1</b>paused" in page
+    assert "3 enrolled (ever)" in page and "<b>1</b>paused" in page
+    assert "Families (3: the cards add up to it)" in page and 'undeliverable">0<' in page
 
 
 def test_content_page_and_audit_log(
