@@ -75,7 +75,8 @@ def _stats(args: argparse.Namespace) -> int:
         "tips and campaign texts answered within 48 h)"
     )
     for failure in report.failures:
-        print(f"not delivered: {failure.words}: {failure.texts} texts, {failure.families} families")
+        affected = f"{failure.texts} texts; families affected: {failure.families}"
+        print(f"not delivered: {failure.words}: {affected}")
     weeks = " ".join(f"{week:%m-%d}:{count}" for week, count in stats.enrollments_per_week)
     print(f"enrollments per week: {weeks}")
     return 0
