@@ -1,9 +1,10 @@
 """What a parent's text or opt-out answers: the last text the family was sent before it.
 
 A parent's text is a *reply to a tip or campaign* when it is their own words (handled as
-"reply": not a command, not an enrollment answer, not STOP/HELP) and the last text the service
-sent them before it (automatic replies aside) is a tip or a campaign text sent at most
-REPLY_WINDOW earlier. Opt-outs are tied to the text before them in the same way.
+"reply": not a command, not an enrollment answer, not STOP/HELP) and the last tip, campaign
+text or staff answer sent to them before it (the text the inbox shows it answering,
+inbox/items.py) is a tip or a campaign text sent at most REPLY_WINDOW earlier. Opt-outs are
+tied to the text before them in the same way.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from sms_service.core.models import ConsentEvent, InboundMessage, OutboundMessag
 
 REPLY_WINDOW = timedelta(hours=48)
 ANSWERABLE_KINDS = ("tip", "campaign")
+# What a parent may be answering; automatic replies and program messages are not it.
+ANSWERED_KINDS = ("tip", "campaign", "staff")
 SENT = ("sent", "delivered", "undelivered")  # the provider took them
 PARENT_WORDS = "reply"  # texting.inbound's handled_as for a parent's own words
 
@@ -49,12 +52,12 @@ class Answer:
 
 
 def _previous_text(caregiver_id: Any, at: Any) -> Any:
-    """The id of the last text sent to `caregiver_id` at or before `at` (not a TwiML reply)."""
+    """The id of the last tip, campaign text or staff answer sent to `caregiver_id` by `at`."""
     return (
         select(OutboundMessage.id)
         .where(
             OutboundMessage.caregiver_id == caregiver_id,
-            OutboundMessage.kind != "reply",
+            OutboundMessage.kind.in_(ANSWERED_KINDS),
             OutboundMessage.state.in_(SENT),
             OutboundMessage.sent_at.is_not(None),
             OutboundMessage.sent_at <= at,

@@ -42,10 +42,14 @@ def seed(sessions: sessionmaker[Session]) -> None:
         add_parent_text(s, d, at=at(10, 16), body="Is there a group for dads?")
         add_parent_text(s, d, at=at(10, 17), body="near me")
         add_opt_out(s, d, at=at(10, 18))
-        # Week 3: B's tip refused (21610, never sent); A answers a program message.
+        # Week 3: B's tip refused (21610, never sent); A writes after a program message, two
+        # weeks after their last tip: not a reply to it.
         add_text(s, b, at=at(17, 15), tip_id="en-t2", state="failed", code="21610")
         add_text(s, a, at=at(17, 15), kind="system")
-        add_parent_text(s, a, at=at(17, 16), body="ok")  # follows no tip: other
+        add_parent_text(s, a, at=at(17, 16), body="ok")  # other
+        # C gets a staff answer, then writes back: a conversation, not a reply to C's tip.
+        add_text(s, c, at=at(11, 15), kind="staff")
+        add_parent_text(s, c, at=at(11, 16), body="thank you")  # other
         # Week 4: A's tip awaits its report; the automatic reply between does not count.
         add_text(s, a, at=at(24, 15), tip_id="en-t1", state="sent")
         add_text(s, a, at=at(24, 15, 11).replace(minute=30), kind="reply")
@@ -59,19 +63,19 @@ def test_range_figures_and_rates(sessions: sessionmaker[Session]) -> None:
     seed(sessions)
     with sessions() as s:
         report = range_report(s, period=PERIOD)
-    assert (report.planned, report.sent, report.delivered) == (7, 6, 4)
+    assert (report.planned, report.sent, report.delivered) == (8, 7, 5)
     assert (report.undelivered, report.awaiting, report.failed) == (1, 1, 1)
     assert report.delivered + report.undelivered + report.awaiting == report.sent
-    assert report.delivery_rate == pytest.approx(4 / 6)  # delivered / final (4 + 1 + 1)
+    assert report.delivery_rate == pytest.approx(5 / 7)  # delivered / final (5 + 1 + 1)
     assert report.opt_outs == 1
-    assert report.opt_out_rate == pytest.approx(100 / 6)  # per 100 texts sent
+    assert report.opt_out_rate == pytest.approx(100 / 7)  # per 100 texts sent
     # Tip and campaign texts sent: A, B, C (week 1-2), D's campaign, A's week-4 tip = 5;
     # answered: A week 1, D, A week 4 = 3. Enrollment answers and late texts do not count.
     assert (report.answerable, report.answered) == (5, 3)
     assert report.reply_rate == pytest.approx(0.6)
-    assert (report.replies, report.other_parent_texts, report.families_replied) == (4, 2, 2)
+    assert (report.replies, report.other_parent_texts, report.families_replied) == (4, 3, 2)
     assert report.families_reached == 4
-    assert report.funnel == [("planned", 7), ("sent", 6), ("delivered", 4), ("failed", 2)]
+    assert report.funnel == [("planned", 8), ("sent", 7), ("delivered", 5), ("failed", 2)]
     assert [(f.code, f.texts, f.families) for f in report.failures] == [
         ("21610", 1, 1),
         ("30003", 1, 1),
@@ -83,7 +87,7 @@ def test_range_figures_and_rates(sessions: sessionmaker[Session]) -> None:
     ]
     assert weekly == [
         (2, 2, 2, 2, 1, 1, 0),
-        (9, 2, 1, 2, 1, 2, 1),
+        (9, 3, 2, 2, 1, 2, 1),
         (16, 1, 1, 0, 0, 0, 0),
         (23, 1, 0, 1, 1, 1, 0),
     ]
@@ -97,8 +101,8 @@ def test_a_shorter_range_counts_only_its_days(sessions: sessionmaker[Session]) -
     seed(sessions)
     with sessions() as s:
         report = range_report(s, period=Period(date(2026, 11, 9), date(2026, 11, 15), ZONE))
-    assert (report.sent, report.delivered, report.answerable, report.answered) == (2, 1, 2, 1)
-    assert report.opt_out_rate == pytest.approx(50.0)
+    assert (report.sent, report.delivered, report.answerable, report.answered) == (3, 2, 2, 1)
+    assert report.opt_out_rate == pytest.approx(100 / 3)
     assert [w.start for w in report.weekly] == [date(2026, 11, 9)]
 
 
