@@ -1,9 +1,10 @@
 """CSV exports for staff: caregivers (as the list is filtered), a campaign's per-text results,
 the replies of a date range and per-tip results.
 
-Phone numbers are masked for the staff role and whole for admins only; every export of personal
-data is audited (with its filters and whether numbers were whole). Times are in the program's
-zone, to the second.
+Phone numbers are masked for the staff role and whole for admins only (an opted-out family's
+number is left out: no export is a list to text); every export of personal data is audited
+(with its filters and whether numbers were whole). Times are in the program's zone, to the
+second.
 """
 
 from __future__ import annotations
@@ -128,8 +129,9 @@ def campaign_results_csv(
     session: Session, campaign_id: int, *, actor: Actor, zone: ZoneInfo
 ) -> str:
     """One line per campaign text: who, which message, and what happened to it."""
-    rows = session.scalars(
-        select(OutboundMessage)
+    rows = session.execute(
+        select(OutboundMessage, Caregiver.status)
+        .join(Caregiver, Caregiver.id == OutboundMessage.caregiver_id)
         .where(OutboundMessage.campaign_id == campaign_id)
         .order_by(OutboundMessage.id)
     )
@@ -142,11 +144,11 @@ def campaign_results_csv(
     )
 
     def lines() -> Iterable[Sequence[object]]:
-        for row in rows:
+        for row, status in rows:
             message_id = row.dedupe_key.split(":")[1]
             yield (
                 row.caregiver_id,
-                shown_phone(row.to_number, actor),
+                "" if status == "opted_out" else shown_phone(row.to_number, actor),
                 message_id,
                 row.state,
                 row.error_code,
@@ -185,7 +187,7 @@ def replies_csv(session: Session, *, period: Period, actor: Actor) -> str:
             yield (
                 local_time(answer.at, zone),
                 answer.caregiver_id,
-                shown_phone(family.phone if family else None, actor),
+                shown_phone(family.phone, actor) if family and family.status != "opted_out" else "",
                 family.language if family else "",
                 answer.body,
                 answer.text_kind or "",

@@ -8,12 +8,12 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from sms_service.core.db import transaction
-from sms_service.core.models import AuditLog, utcnow
+from sms_service.core.models import AuditLog, Caregiver, utcnow
 from sms_service.core.settings import Settings
 from tests.helpers.people import add_caregiver
 from tests.helpers.reports import seed_recent
@@ -115,6 +115,11 @@ def test_an_admin_export_has_whole_numbers_and_is_audited(
     rows = _rows(web.get("/admin/export/caregivers.csv").text)
     assert {r["phone"] for r in rows} == {"+12125550201", "+12125550202", "+12125550203"}
     assert _audits(sessions, "export.caregivers")[0].detail["whole_numbers"] is True
+    with transaction(sessions) as s:  # no export is a list to text: opted-out numbers go
+        s.execute(update(Caregiver).where(Caregiver.phone == "+12125550201").values(
+            status="opted_out"))  # fmt: skip
+    (row,) = _rows(web.get("/admin/export/replies.csv?range=week").text)
+    assert row["phone"] == "" and row["message"] == "We saw red and blue!"
 
 
 def test_caregivers_export_follows_the_list_filters(
