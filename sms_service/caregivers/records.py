@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from sms_service.caregivers.errors import CaregiverError
@@ -61,16 +61,11 @@ def get_caregiver(session: Session, caregiver_id: int) -> Caregiver:
     return caregiver
 
 
-def search_caregivers(
-    session: Session,
-    *,
-    query: str = "",
-    status: str = "",
-    language: str = "",
-    tag: str = "",
-    page: int = 0,
-) -> list[Caregiver]:
-    """Caregivers matching a search (last digits of the phone, or a child's name) and filters."""
+def filtered_caregivers(
+    *, query: str = "", status: str = "", language: str = "", tag: str = ""
+) -> Select[Caregiver]:
+    """Caregivers matching a search (last digits of the phone, or a child's name) and filters,
+    newest first: the caregivers list shows it a page at a time, the CSV export whole."""
     statement = select(Caregiver).options(
         selectinload(Caregiver.children), selectinload(Caregiver.tags)
     )
@@ -99,8 +94,21 @@ def search_caregivers(
             .where(CaregiverTag.caregiver_id == Caregiver.id, CaregiverTag.tag == tag)
             .exists()
         )
-    statement = statement.order_by(Caregiver.id.desc()).limit(PAGE_SIZE).offset(page * PAGE_SIZE)
-    return list(session.scalars(statement))
+    return statement.order_by(Caregiver.id.desc())
+
+
+def search_caregivers(
+    session: Session,
+    *,
+    query: str = "",
+    status: str = "",
+    language: str = "",
+    tag: str = "",
+    page: int = 0,
+) -> list[Caregiver]:
+    """One page of the caregivers matching a search and filters (see filtered_caregivers)."""
+    statement = filtered_caregivers(query=query, status=status, language=language, tag=tag)
+    return list(session.scalars(statement.limit(PAGE_SIZE).offset(page * PAGE_SIZE)))
 
 
 def timeline(session: Session, caregiver: Caregiver) -> list[TimelineEntry]:

@@ -1,4 +1,11 @@
-"""CSV exports for staff: caregivers (consent-aware) and a campaign's per-text results."""
+"""CSV exports for staff: caregivers (as the list is filtered), a campaign's per-text results,
+the replies of a date range and per-tip results.
+
+Phone numbers are masked for the staff role and whole for admins only (an opted-out family's
+number is left out: no export is a list to text); every export of personal data is audited
+(with its filters and whether numbers were whole). Times are in the program's zone, to the
+second.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +13,19 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sms_service.caregivers.records import filtered_caregivers
 from sms_service.core.audit import Actor
-from sms_service.core.models import Caregiver, CaregiverTag, Child, OutboundMessage
+from sms_service.core.models import Caregiver, OutboundMessage
 from sms_service.core.phones import mask
+from sms_service.reports.answers import parent_texts
+from sms_service.reports.period import Period
+from sms_service.reports.tips import tip_results
 
 CAREGIVER_COLUMNS = (
     "id", "phone", "opted_out", "status", "language", "timezone", "region",
@@ -22,8 +35,15 @@ RESULT_COLUMNS = (
     "caregiver_id", "phone", "message", "state", "error_code", "due_at", "sent_at",
     "delivered_at",
 )  # fmt: skip
+REPLY_COLUMNS = (
+    "received_at", "caregiver_id", "phone", "language", "message", "answers",
+    "answered_tip", "answered_campaign", "answered_text", "answered_sent_at",
+    "counts_as_reply",
+)  # fmt: skip
+TIP_COLUMNS = ("tip_id", "sent", "answered", "replies", "opt_outs", "reply_rate", "text")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?\d+$")
+_LOCAL = "%Y-%m-%d %H:%M:%S"
 
 
 def _cell(value: object) -> str:
@@ -44,62 +64,152 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return buffer.getvalue()
 
 
-def caregivers_csv(session: Session, *, actor: Actor) -> str:
-    """Every caregiver; an opted-out caregiver is flagged and their number left out."""
-    children = (
-        select(func.count())
-        .where(Child.caregiver_id == Caregiver.id, Child.status == "active")
-        .scalar_subquery()
+def local_time(value: datetime | None, zone: ZoneInfo) -> str:
+    """`value` in the program's zone, to the second ("" for none)."""
+    return value.astimezone(zone).strftime(_LOCAL) if value is not None else ""
+
+
+def _header(columns: Sequence[str], zone: ZoneInfo, times: Sequence[str]) -> list[str]:
+    """Time columns say their zone: "sent_at (America/New_York)"."""
+    return [f"{name} ({zone.key})" if name in times else name for name in columns]
+
+
+def shown_phone(phone: str | None, actor: Actor) -> str:
+    """The whole number for an admin, masked for everyone else."""
+    if not phone:
+        return ""
+    return phone if actor.is_admin else mask(phone)
+
+
+def caregivers_csv(
+    session: Session,
+    *,
+    actor: Actor,
+    zone: ZoneInfo,
+    query: str = "",
+    status: str = "",
+    language: str = "",
+    tag: str = "",
+) -> str:
+    """The caregivers the list's filters find; an opted-out caregiver is flagged and their
+    number left out."""
+    filters = {"query": query, "status": status, "language": language, "tag": tag}
+    statement = filtered_caregivers(**filters).order_by(None).order_by(Caregiver.id)
+    caregivers = list(session.scalars(statement))
+    actor.audit(
+        session,
+        "export.caregivers",
+        None,
+        filters={name: value for name, value in filters.items() if value},
+        rows=len(caregivers),
+        whole_numbers=actor.is_admin,
     )
-    tags: dict[int, list[str]] = {}
-    for caregiver_id, tag in session.execute(
-        select(CaregiverTag.caregiver_id, CaregiverTag.tag).order_by(CaregiverTag.tag)
-    ):
-        tags.setdefault(caregiver_id, []).append(tag)
-    rows = session.execute(select(Caregiver, children.label("children")).order_by(Caregiver.id))
-    actor.audit(session, "export.caregivers")
 
     def lines() -> Iterable[Sequence[object]]:
-        for caregiver, child_count in rows:
+        for caregiver in caregivers:
             opted_out = caregiver.status == "opted_out"
             yield (
                 caregiver.id,
-                "" if opted_out else caregiver.phone,
+                "" if opted_out else shown_phone(caregiver.phone, actor),
                 "yes" if opted_out else "no",
                 caregiver.status,
                 caregiver.language,
                 caregiver.timezone,
                 caregiver.region,
                 caregiver.enrollment_keyword,
-                caregiver.enrolled_at.isoformat() if caregiver.enrolled_at else "",
-                child_count,
-                " ".join(tags.get(caregiver.id, [])),
+                local_time(caregiver.enrolled_at, zone),
+                sum(1 for child in caregiver.children if child.status == "active"),
+                " ".join(sorted(t.tag for t in caregiver.tags)),
             )
 
-    return _csv(CAREGIVER_COLUMNS, lines())
+    return _csv(_header(CAREGIVER_COLUMNS, zone, ("enrolled_at",)), lines())
 
 
-def campaign_results_csv(session: Session, campaign_id: int, *, actor: Actor) -> str:
-    """One line per campaign text: who (masked), which message, and what happened to it."""
-    rows = session.scalars(
-        select(OutboundMessage)
+def campaign_results_csv(
+    session: Session, campaign_id: int, *, actor: Actor, zone: ZoneInfo
+) -> str:
+    """One line per campaign text: who, which message, and what happened to it."""
+    rows = session.execute(
+        select(OutboundMessage, Caregiver.status)
+        .join(Caregiver, Caregiver.id == OutboundMessage.caregiver_id)
         .where(OutboundMessage.campaign_id == campaign_id)
         .order_by(OutboundMessage.id)
     )
-    actor.audit(session, "export.campaign_results", None, campaign_id=campaign_id)
+    actor.audit(
+        session,
+        "export.campaign_results",
+        None,
+        campaign_id=campaign_id,
+        whole_numbers=actor.is_admin,
+    )
 
     def lines() -> Iterable[Sequence[object]]:
-        for row in rows:
+        for row, status in rows:
             message_id = row.dedupe_key.split(":")[1]
             yield (
                 row.caregiver_id,
-                mask(row.to_number),
+                "" if status == "opted_out" else shown_phone(row.to_number, actor),
                 message_id,
                 row.state,
                 row.error_code,
-                row.due_at.isoformat(),
-                row.sent_at.isoformat() if row.sent_at else "",
-                row.delivered_at.isoformat() if row.delivered_at else "",
+                local_time(row.due_at, zone),
+                local_time(row.sent_at, zone),
+                local_time(row.delivered_at, zone),
             )
 
-    return _csv(RESULT_COLUMNS, lines())
+    times = ("due_at", "sent_at", "delivered_at")
+    return _csv(_header(RESULT_COLUMNS, zone, times), lines())
+
+
+def replies_csv(session: Session, *, period: Period, actor: Actor) -> str:
+    """Parents' own texts received in `period`, each with the text it answers."""
+    zone = period.zone
+    answers = parent_texts(session, start=period.start, end=period.end)
+    families = {
+        caregiver.id: caregiver
+        for caregiver in session.scalars(
+            select(Caregiver).where(Caregiver.id.in_({a.caregiver_id for a in answers}))
+        )
+    }
+    actor.audit(
+        session,
+        "export.replies",
+        None,
+        first=period.first.isoformat(),
+        last=period.last.isoformat(),
+        rows=len(answers),
+        whole_numbers=actor.is_admin,
+    )
+
+    def lines() -> Iterable[Sequence[object]]:
+        for answer in answers:
+            family = families.get(answer.caregiver_id)
+            yield (
+                local_time(answer.at, zone),
+                answer.caregiver_id,
+                shown_phone(family.phone, actor) if family and family.status != "opted_out" else "",
+                family.language if family else "",
+                answer.body,
+                answer.text_kind or "",
+                answer.tip_id or "",
+                answer.campaign_id or "",
+                answer.text_body,
+                local_time(answer.text_sent_at, zone),
+                "yes" if answer.answers_tip_or_campaign else "no",
+            )
+
+    return _csv(_header(REPLY_COLUMNS, zone, ("received_at", "answered_sent_at")), lines())
+
+
+def tip_results_csv(session: Session, *, period: Period) -> str:
+    """Each tip sent in `period` with its replies and opt-outs (no personal data)."""
+
+    def lines() -> Iterable[Sequence[object]]:
+        for result in tip_results(session, period=period):
+            rate = f"{result.reply_rate:.3f}" if result.reply_rate is not None else ""
+            yield (
+                result.tip_id, result.sent, result.answered, result.replies, result.opt_outs,
+                rate, result.text,
+            )  # fmt: skip
+
+    return _csv(TIP_COLUMNS, lines())

@@ -1,4 +1,4 @@
-"""Program figures for the dashboard, the API and `sms-tips stats`, counted in the database."""
+"""Program figures for the dashboard, the API and `sms-tips stats`: families, enrollments."""
 
 from __future__ import annotations
 
@@ -7,15 +7,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from sms_service.core.models import CAREGIVER_STATUSES, Caregiver, InboundMessage, OutboundMessage
+from sms_service.core.models import CAREGIVER_STATUSES, Caregiver
 
-ACCEPTED = ("sent", "delivered", "undelivered")
-FAILED = ("failed", "undelivered")
 WEEKS_CHARTED = 12
-FUNNEL_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -35,32 +32,27 @@ def scheduler_status(
 
 @dataclass(frozen=True)
 class ProgramStats:
-    """What the dashboard shows."""
+    """Families by status (they add up to `families`) and enrollments per week; a range's
+    texts, rates and per-tip results are in sms_service.reports."""
 
     enrolled: int
     by_status: dict[str, int]
     week_start: date
-    week_sent: int
-    week_delivered: int
-    week_failed: int
-    week_replied: int  # caregivers who texted in this week
-    week_reached: int  # caregivers sent a text this week
     enrollments_per_week: list[tuple[date, int]] = field(default_factory=list)
-    funnel: list[tuple[str, int]] = field(default_factory=list)
 
     @property
-    def reply_rate(self) -> float | None:
-        return self.week_replied / self.week_reached if self.week_reached else None
+    def families(self) -> int:
+        """Every caregiver on record, whatever their status."""
+        return sum(self.by_status.values())
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        data["families"] = self.families
         data["week_start"] = self.week_start.isoformat()
         data["enrollments_per_week"] = [
             {"week": week.isoformat(), "enrolled": count}
             for week, count in self.enrollments_per_week
         ]
-        data["funnel"] = [{"step": step, "texts": count} for step, count in self.funnel]
-        data["reply_rate"] = self.reply_rate
         return data
 
 
@@ -71,7 +63,7 @@ def week_start(now: datetime, zone: ZoneInfo) -> datetime:
 
 
 def program_stats(session: Session, *, now: datetime, zone: ZoneInfo) -> ProgramStats:
-    """Counts by caregiver status, this week's texts and replies, and the two charts' data."""
+    """Counts by caregiver status and the enrollments chart's data."""
     by_status = {status: 0 for status in CAREGIVER_STATUSES}
     for status, count in session.execute(
         select(Caregiver.status, func.count()).group_by(Caregiver.status)
@@ -79,33 +71,11 @@ def program_stats(session: Session, *, now: datetime, zone: ZoneInfo) -> Program
         by_status[status] = count
     enrolled = session.scalar(select(func.count()).where(Caregiver.enrolled_at.is_not(None)))
     start = week_start(now, zone)
-    texts_this_week = OutboundMessage.sent_at >= start
-    sent, delivered, failed, reached = session.execute(
-        select(
-            func.count().filter(OutboundMessage.state.in_(ACCEPTED)),
-            func.count().filter(OutboundMessage.state == "delivered"),
-            func.count().filter(OutboundMessage.state.in_(FAILED)),
-            func.count(distinct(OutboundMessage.caregiver_id)).filter(
-                OutboundMessage.state.in_(ACCEPTED)
-            ),
-        ).where(texts_this_week, OutboundMessage.kind != "reply")
-    ).one()
-    replied = session.scalar(
-        select(func.count(distinct(InboundMessage.caregiver_id))).where(
-            InboundMessage.received_at >= start, InboundMessage.caregiver_id.is_not(None)
-        )
-    )
     return ProgramStats(
         enrolled=enrolled or 0,
         by_status=by_status,
         week_start=start.date(),
-        week_sent=sent,
-        week_delivered=delivered,
-        week_failed=failed,
-        week_replied=replied or 0,
-        week_reached=reached,
         enrollments_per_week=_enrollments_per_week(session, start),
-        funnel=_funnel(session, now),
     )
 
 
@@ -120,15 +90,3 @@ def _enrollments_per_week(session: Session, this_week: datetime) -> list[tuple[d
     ]
     counts = session.execute(select(*buckets).where(Caregiver.enrolled_at >= starts[0])).one()
     return [(low.date(), int(count or 0)) for low, count in zip(starts, counts, strict=True)]
-
-
-def _funnel(session: Session, now: datetime) -> list[tuple[str, int]]:
-    since = now - timedelta(days=FUNNEL_DAYS)
-    planned, accepted, delivered = session.execute(
-        select(
-            func.count(),
-            func.count().filter(OutboundMessage.state.in_(ACCEPTED)),
-            func.count().filter(OutboundMessage.state == "delivered"),
-        ).where(OutboundMessage.created_at >= since, OutboundMessage.kind != "reply")
-    ).one()
-    return [("planned", planned), ("sent", accepted), ("delivered", delivered)]

@@ -32,6 +32,9 @@ from sms_service.campaigns.authoring import (
 from sms_service.campaigns.json_format import CampaignJsonError, campaign_input, campaign_json
 from sms_service.campaigns.results import campaign_results
 from sms_service.core.models import utcnow
+from sms_service.reports.figures import range_report
+from sms_service.reports.period import PeriodError, period_from_query
+from sms_service.reports.tips import tip_results
 from sms_service.staff.reports import program_stats
 from sms_service.web.context import app_context, in_read_transaction, in_transaction
 from sms_service.web.guards import API_MIDDLEWARE, current_staff
@@ -212,15 +215,37 @@ def _transition(name: str) -> Handler:
 
 async def stats(request: Request) -> Response:
     """
-    summary: Program figures (caregivers by status, this week's texts, reply rate, charts' data)
+    summary: Program figures over a date range (families by status, texts, rates, per tip)
+    description: >
+      Rates are null when nothing was counted. delivery = delivered / texts with a final
+      status; opt_outs_per_100_sent = opt-outs per 100 texts sent; reply = tip and campaign
+      texts answered (a parent's own text within 48 h and before the next text) / tip and
+      campaign texts sent. Times are local to the program's zone.
+    parameters:
+      - {name: range, in: query, schema: {type: string, enum: [week, 4weeks, custom]}}
+      - {name: from, in: query, schema: {type: string, format: date}}
+      - {name: to, in: query, schema: {type: string, format: date}}
     responses:
       200: {description: "the figures"}
+      400: {description: "the range cannot be reported on; error says why"}
     """
     zone = app_context(request).settings.zone
-    data = await in_read_transaction(
-        request, lambda s: program_stats(s, now=utcnow(), zone=zone).to_json()
-    )
-    return JSONResponse(data)
+    now = utcnow()
+    try:
+        period = period_from_query(
+            request.query_params, today=now.astimezone(zone).date(), zone=zone
+        )
+    except PeriodError as error:
+        return _error(400, str(error))
+
+    def work(session: Session) -> dict[str, Any]:
+        return {
+            **program_stats(session, now=now, zone=zone).to_json(),
+            **range_report(session, period=period).to_json(),
+            "tips": [result.to_json() for result in tip_results(session, period=period)],
+        }
+
+    return JSONResponse(await in_read_transaction(request, work))
 
 
 async def openapi(request: Request) -> Response:

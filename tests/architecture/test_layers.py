@@ -22,6 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
         "sms_service.campaigns",
         "sms_service.staff",
         "sms_service.inbox",
+        "sms_service.reports",
     ),
     ("jobs",),
     ("sms_service.web",),

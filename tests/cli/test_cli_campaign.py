@@ -21,6 +21,7 @@ from sms_service.core.models import AuditLog, utcnow
 from sms_service.staff.tokens import token_holder
 from tests.helpers.campaigns import EN, ES
 from tests.helpers.people import add_caregiver, add_staff
+from tests.helpers.reports import seed_recent
 from tests.helpers.settings import service_environ
 
 
@@ -147,6 +148,7 @@ def test_stats_and_create_token(run_cli: Runner, sessions: sessionmaker[Session]
     stats = json.loads(run_cli("stats", "--json").stdout)
     assert stats["by_status"]["active"] == 1
     assert "caregivers: enrolled 1" in run_cli("stats").stdout
+    assert stats["range"]["preset"] == "4weeks" and "rates" in stats and stats["tips"] == []
     token = run_cli("staff", "create-token", "sam@example.org")
     assert token.returncode == 0, token.stderr
     with transaction(sessions) as session:
@@ -154,3 +156,16 @@ def test_stats_and_create_token(run_cli: Runner, sessions: sessionmaker[Session]
     assert holder is not None and holder.staff.email == "sam@example.org"
     nobody = run_cli("staff", "create-token", "nobody@example.org")
     assert nobody.returncode == 1 and "no active staff account" in nobody.stderr
+
+
+def test_stats_by_range(run_cli: Runner, sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as session:
+        seed_recent(session, now=utcnow())
+    week = run_cli("stats", "--range", "week").stdout
+    assert "Last week (7 days)" in week and "sent 1 (delivered 1" in week
+    assert "delivery rate 100%; opt-outs per 100 texts 0.0; reply rate 100%" in week
+    month = run_cli("stats").stdout
+    assert "reply rate 33% (1 of 3 tips and campaign texts answered within 48 h)" in month
+    assert "not delivered: 30006: a landline" in month and "families affected: 1" in month
+    reversed_range = run_cli("stats", "--from", "2026-05-02", "--to", "2026-05-01")
+    assert reversed_range.returncode == 2 and "after it ends" in reversed_range.stderr

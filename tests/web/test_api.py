@@ -15,6 +15,7 @@ from sms_service.core.models import ApiToken, AuditLog, Campaign, utcnow
 from sms_service.staff.tokens import create_api_token
 from tests.helpers.campaigns import EN, ES
 from tests.helpers.people import add_caregiver, add_staff
+from tests.helpers.reports import seed_recent
 
 CAMPAIGN = {
     "name": "Library week",
@@ -144,3 +145,38 @@ def test_revoked_tokens_stop_working(app: Starlette, sessions: sessionmaker[Sess
         with transaction(sessions) as session:
             session.scalars(select(ApiToken)).one().revoked_at = utcnow()
         assert client.get("/api/stats", headers=headers).status_code == 401
+
+
+def test_stats_by_range_with_rates_and_tips(
+    api: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    with transaction(sessions) as session:
+        seed_recent(session, now=utcnow())
+    week = api.get("/api/stats?range=week").json()
+    assert week["range"]["preset"] == "week" and week["texts"]["sent"] == 1
+    assert week["rates"] == {"delivery": 1.0, "opt_outs_per_100_sent": 0.0, "reply": 1.0}
+    month = api.get("/api/stats").json()  # last 4 weeks unless asked
+    assert month["range"]["preset"] == "4weeks" and month["texts"]["sent"] == 3
+    assert month["rates"]["reply"] == pytest.approx(1 / 3)
+    assert month["rates"]["opt_outs_per_100_sent"] == pytest.approx(100 / 3)
+    assert month["failures"] == [
+        {
+            "code": "30006",
+            "words": "30006: a landline, or a carrier that cannot take texts",
+            "texts": 1,
+            "families": 1,
+        }
+    ]
+    assert [t["tip_id"] for t in month["tips"]] == ["en-recent"]
+    assert [step["step"] for step in month["funnel"]] == ["planned", "sent", "delivered", "failed"]
+    assert sum(month["by_status"].values()) == month["families"] == 3
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["range=custom&from=nope", "from=2026-05-02&to=2026-05-01", "from=2026-05-01&to=2999-01-01"],
+)
+def test_stats_refuse_a_bad_range_in_words(api: TestClient, query: str) -> None:
+    response = api.get(f"/api/stats?{query}")
+    assert response.status_code == 400
+    assert re.match(r"The (start date|range)", response.json()["error"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, time
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
@@ -25,7 +26,7 @@ from sms_service.caregivers.records import (
     undeliverable_reason,
 )
 from sms_service.core.models import Caregiver, utcnow
-from sms_service.web.admin.forms import query_number, text_field
+from sms_service.web.admin.forms import caregiver_filters, query_number, text_field
 from sms_service.web.admin.support import act_then_show, flash, redirect, take_flash
 from sms_service.web.admin.templating import render
 from sms_service.web.context import app_context, in_read_transaction, in_transaction
@@ -34,12 +35,7 @@ from sms_service.web.guards import current_staff, posted_form, require_admin
 
 async def caregiver_list(request: Request) -> Response:
     params = request.query_params
-    filters = {
-        "query": params.get("q", "")[:100],
-        "status": params.get("status", "")[:20],
-        "language": params.get("language", "")[:5],
-        "tag": params.get("tag", "")[:40].lower(),
-    }
+    filters = caregiver_filters(params)
     page = query_number(params.get("page"), maximum=100_000) or 0
     found = await in_read_transaction(request, search_caregivers, page=page, **filters)
     return render(
@@ -49,6 +45,7 @@ async def caregiver_list(request: Request) -> Response:
         filters=filters,
         page=page,
         statuses=statuses(),
+        export_query=urlencode({k: v for k, v in params.items() if k != "page" and v}),
         **take_flash(request),
     )
 

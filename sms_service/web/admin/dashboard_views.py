@@ -1,8 +1,10 @@
-"""The dashboard, the audit log and the CSV exports."""
+"""The dashboard (figures over a date range), the audit log and the CSV exports."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,10 +14,25 @@ from starlette.routing import Route
 
 from jobs.scheduler import planner_next_run
 from sms_service.core.models import AuditLog, utcnow
-from sms_service.staff.exports import campaign_results_csv, caregivers_csv
+from sms_service.reports.figures import Report, range_report
+from sms_service.reports.period import (
+    DEFAULT_PRESET,
+    PRESETS,
+    Period,
+    PeriodError,
+    period_from_query,
+    preset_period,
+)
+from sms_service.reports.tips import TipResult, tip_results
+from sms_service.staff.exports import (
+    campaign_results_csv,
+    caregivers_csv,
+    replies_csv,
+    tip_results_csv,
+)
 from sms_service.staff.reports import ProgramStats, SchedulerStatus, program_stats, scheduler_status
 from sms_service.web.admin.charts import bar_chart
-from sms_service.web.admin.forms import query_number
+from sms_service.web.admin.forms import caregiver_filters, query_number
 from sms_service.web.admin.support import take_flash
 from sms_service.web.admin.templating import render
 from sms_service.web.context import app_context, in_read_transaction, in_transaction
@@ -24,29 +41,69 @@ from sms_service.web.guards import current_staff
 AUDIT_PAGE = 100
 
 
+def _period(request: Request) -> tuple[Period, str | None]:
+    """The range the query asks for, or the default range and why the asked one is refused."""
+    zone = app_context(request).settings.zone
+    today = utcnow().astimezone(zone).date()
+    try:
+        return period_from_query(request.query_params, today=today, zone=zone), None
+    except PeriodError as error:
+        return preset_period(DEFAULT_PRESET, today=today, zone=zone), str(error)
+
+
+def _charts(stats: ProgramStats, report: Report) -> dict[str, Any]:
+    return {
+        "enrollments_chart": bar_chart(
+            [(f"{week:%b} {week.day}", count) for week, count in stats.enrollments_per_week],
+            title="Enrollments per week",
+            series="enrolled",
+        ),
+        "funnel_chart": bar_chart(
+            report.funnel,
+            title="Delivery funnel",
+            colors=[step for step, _ in report.funnel],
+        ),
+        "replies_chart": bar_chart(
+            [(f"{week.start:%b} {week.start.day}", week.replies) for week in report.weekly],
+            title="Replies to tips and campaigns per week",
+            series="replies",
+        ),
+    }
+
+
 async def dashboard(request: Request) -> Response:
     settings = app_context(request).settings
     zone, now = settings.zone, utcnow()
+    period, refused = _period(request)
 
-    def work(session: Session) -> tuple[ProgramStats, SchedulerStatus]:
+    def work(
+        session: Session,
+    ) -> tuple[ProgramStats, SchedulerStatus, Report, list[TipResult]]:
         interval = timedelta(minutes=settings.planner_interval_minutes)
         status = scheduler_status(planner_next_run(session), now=now, interval=interval)
-        return program_stats(session, now=now, zone=zone), status
+        return (
+            program_stats(session, now=now, zone=zone),
+            status,
+            range_report(session, period=period),
+            tip_results(session, period=period),
+        )
 
-    stats, scheduler = await in_read_transaction(request, work)
-    enrollments = bar_chart(
-        [(week.strftime("%b %d"), count) for week, count in stats.enrollments_per_week],
-        title="Enrollments per week",
-    )
-    funnel = bar_chart(stats.funnel, title="Delivery funnel, last 30 days", color="#3b82f6")
+    stats, scheduler, report, tips = await in_read_transaction(request, work)
     return render(
         request,
         "dashboard.html",
+        status_code=400 if refused else 200,
         stats=stats,
         scheduler=scheduler,
         zone=zone,
-        enrollments_chart=enrollments,
-        funnel_chart=funnel,
+        report=report,
+        tips=tips,
+        period=period,
+        refused=refused,
+        presets=PRESETS,
+        asked=request.query_params,
+        range_query=urlencode(period.query()),
+        **_charts(stats, report),
         **take_flash(request),
     )
 
@@ -77,22 +134,45 @@ def _csv(content: str, filename: str) -> Response:
 
 async def export_caregivers(request: Request) -> Response:
     actor = current_staff(request).actor
+    zone = app_context(request).settings.zone
+    filters = caregiver_filters(request.query_params)
     # Exports are GETs that write: each one is audited.
-    content = await in_transaction(request, caregivers_csv, actor=actor)
+    content = await in_transaction(request, caregivers_csv, actor=actor, zone=zone, **filters)
     return _csv(content, "caregivers.csv")
 
 
 async def export_campaign(request: Request) -> Response:
     campaign_id: int = request.path_params["campaign_id"]
     actor = current_staff(request).actor
-
-    content = await in_transaction(request, campaign_results_csv, campaign_id, actor=actor)
+    zone = app_context(request).settings.zone
+    content = await in_transaction(
+        request, campaign_results_csv, campaign_id, actor=actor, zone=zone
+    )
     return _csv(content, f"campaign-{campaign_id}-results.csv")
+
+
+async def export_replies(request: Request) -> Response:
+    period, refused = _period(request)
+    if refused:
+        return Response(refused, status_code=400, media_type="text/plain; charset=utf-8")
+    actor = current_staff(request).actor
+    content = await in_transaction(request, replies_csv, period=period, actor=actor)
+    return _csv(content, f"replies-{period.first}-to-{period.last}.csv")
+
+
+async def export_tips(request: Request) -> Response:
+    period, refused = _period(request)
+    if refused:
+        return Response(refused, status_code=400, media_type="text/plain; charset=utf-8")
+    content = await in_read_transaction(request, tip_results_csv, period=period)
+    return _csv(content, f"tips-{period.first}-to-{period.last}.csv")
 
 
 routes = [
     Route("/", dashboard, methods=["GET"]),
     Route("/audit", audit_log, methods=["GET"]),
     Route("/export/caregivers.csv", export_caregivers, methods=["GET"]),
+    Route("/export/replies.csv", export_replies, methods=["GET"]),
+    Route("/export/tips.csv", export_tips, methods=["GET"]),
     Route("/campaigns/{campaign_id:int}/results.csv", export_campaign, methods=["GET"]),
 ]

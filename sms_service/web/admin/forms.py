@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -110,3 +111,13 @@ def campaign_from_form(form: FormData) -> CampaignForm:
 def form_values(form: FormData) -> dict[str, Any]:
     """The raw values, to show the form again after an error."""
     return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def caregiver_filters(params: Mapping[str, str]) -> dict[str, str]:
+    """The caregivers list's filters, as its search form sends them."""
+    return {
+        "query": params.get("q", "")[:100],
+        "status": params.get("status", "")[:20],
+        "language": params.get("language", "")[:5],
+        "tag": params.get("tag", "")[:40].lower(),
+    }

@@ -12,7 +12,14 @@ from jobs.campaign_planner import plan_campaigns
 from jobs.scheduler import JOBS_TABLE, PLANNER_JOB_ID
 from sms_service.campaigns.results import campaign_results
 from sms_service.core.db import transaction
-from sms_service.core.models import AuditLog, ConsentEvent, InboundMessage, OutboundMessage, utcnow
+from sms_service.core.models import (
+    AuditLog,
+    Caregiver,
+    ConsentEvent,
+    InboundMessage,
+    OutboundMessage,
+    utcnow,
+)
 from sms_service.core.settings import Settings
 from tests.helpers.campaigns import make_campaign
 from tests.helpers.people import add_caregiver
@@ -108,9 +115,10 @@ def test_dashboard_shows_counts_and_server_side_charts(
         add_caregiver(s, status="paused")
         add_caregiver(s, status="opted_out")
     page = web.get("/admin/").text
-    assert page.count("<svg") == 2 and "Enrollments per week" in page
+    assert page.count("<svg") == 3 and "Enrollments per week" in page
     assert "<script" not in page  # charts are drawn on the server
-    assert "<b>3</b>enrolled" in page and "<b>1</b>paused" in page
+    assert "3 enrolled (ever)" in page and "<b>1</b>paused" in page
+    assert "Families (3: the cards add up to it)" in page and 'undeliverable">0<' in page
 
 
 def test_content_page_and_audit_log(
@@ -148,3 +156,21 @@ def test_dashboard_says_whether_weekly_planning_is_running(
         )
     notice = _scheduler_notice(web)
     assert "Weekly tips are not being planned" in notice and "has not run" in notice
+
+
+def test_campaign_csv_for_an_admin_has_whole_numbers_but_an_opted_out_familys(
+    web: TestClient, admin_csrf: str, sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    campaign_id = _sent_campaign(sessions, settings)
+    with transaction(sessions) as s:
+        opted_out = s.scalars(select(OutboundMessage.caregiver_id).limit(1)).one()
+        s.execute(update(Caregiver).where(Caregiver.id == opted_out).values(status="opted_out"))
+    text = web.get(f"/admin/campaigns/{campaign_id}/results.csv").text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    phones = {row["caregiver_id"]: row["phone"] for row in rows}
+    assert phones.pop(str(opted_out)) == ""
+    assert all(phone.startswith("+1212555") for phone in phones.values())
+    assert all(row["sent_at (America/New_York)"].count(".") == 0 for row in rows)  # no µs
+    with sessions() as s:
+        entry = s.scalars(select(AuditLog).where(AuditLog.action == "export.campaign_results"))
+        assert entry.one().detail["whole_numbers"] is True

@@ -31,6 +31,7 @@ AUDITED_GETS = {
     "/admin/export/caregivers.csv",
     "/admin/caregivers/1/export.json",
     "/admin/campaigns/1/results.csv",
+    "/admin/export/replies.csv",
 }
 
 

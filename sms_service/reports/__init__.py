@@ -1,0 +1,1 @@
+"""Reports staff can trust: figures over a date range, rates, per-tip results, failures."""
