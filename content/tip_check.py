@@ -90,16 +90,42 @@ def check_tip(
             message = f"text is {ratio:.0%} the same as {earlier.id}; say something new"
             findings.append(Finding("near-duplicate", "error", message, tip.file, tip.id))
     if coverage and not any(f.rule == "age-range" for f in shape):
-        tips = [*siblings, tip]
-        delivery = simulate(tips)
-        for gap in find_gaps(tips, delivery):
-            findings.append(Finding("coverage", "error", gap.describe(), tip.file, tip.id))
-        if tip in never_received(tips, delivery):
-            message = "no family would receive this tip: a tip that closes sooner always waits"
-            findings.append(Finding("delivery", "error", message, tip.file, tip.id))
+        findings += _coverage_changes(tip, before=list(others), after=[*siblings, tip])
     return TipCheck([(field_of(f), f) for f in findings], rules.reviewed, rules.info)
+
+
+def _coverage_changes(tip: Tip, *, before: list[Tip], after: list[Tip]) -> list[Finding]:
+    """Gaps the change opens, and tips (this one or others) no family would receive anymore."""
+    old_gaps = {gap.describe() for gap in find_gaps(before)}
+    old_never = {other.id for other in never_received(before, simulate(before))}
+    delivery = simulate(after)
+    findings = [
+        Finding("coverage", "error", gap.describe(), tip.file, tip.id)
+        for gap in find_gaps(after, delivery)
+        if gap.describe() not in old_gaps
+    ]
+    for lost in never_received(after, delivery):
+        if lost.id == tip.id:
+            message = "no family would receive this tip: a tip that closes sooner always waits"
+        elif lost.id not in old_never:
+            message = f"with this range no family would receive {lost.id} anymore; move one"
+        else:
+            continue
+        findings.append(Finding("delivery", "error", message, tip.file, tip.id))
+    return findings
 
 
 def with_text(tip: Tip, text: str) -> Tip:
     """The tip with another text, spaces folded as the tip files fold them."""
     return replace(tip, text=" ".join(text.split()))
+
+
+def retirement_gaps(tip: Tip, *, live: Sequence[Tip]) -> list[Finding]:
+    """The coverage gaps retiring `tip` would open among the live tips of its language."""
+    before = {gap.describe() for gap in find_gaps(live)}
+    remaining = [other for other in live if other.id != tip.id]
+    return [
+        Finding("coverage", "error", gap.describe(), tip.file, tip.id)
+        for gap in find_gaps(remaining)
+        if gap.describe() not in before
+    ]

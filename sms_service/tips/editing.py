@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from content.library import Library, SafetyReview, Tip
-from content.tip_check import TipCheck, check_tip
+from content.segments import analyze
+from content.tip_check import TipCheck, check_tip, retirement_gaps
 from sms_service.core.audit import Actor
 from sms_service.core.models import OutboundMessage, TipVersion, utcnow
 from sms_service.core.models import Tip as TipRow
@@ -66,15 +67,17 @@ def check_draft(
     *,
     library: Library,
     adding: bool = False,
+    replaces: str | None = None,
     coverage: bool = True,
 ) -> TipCheck:
     """The checker's findings for `draft` among the live tips of its language; `adding`: a new
-    tip, whose id must not be taken."""
+    tip, whose id must not be taken; `replaces`: a tip retired in the same step."""
     row = session.get(TipRow, draft.id)
     reviews = as_tip(row).reviews if row is not None and not adding else ()
+    others = [tip for tip in live_tips(session, draft.language) if tip.id != replaces]
     return check_tip(
         draft.as_tip(reviews),
-        others=live_tips(session, draft.language),
+        others=others,
         themes=library.themes,
         taken_ids={draft.id} if adding and row is not None else (),
         coverage=coverage,
@@ -135,13 +138,23 @@ def add_tip(
     draft: TipDraft,
     library: Library,
     actor: Actor,
+    replaces: str | None = None,
     now: datetime | None = None,
 ) -> TipRow:
-    """A new tip, version 1; refused on a checker error (an id taken or malformed too)."""
-    check = check_draft(session, draft, library=library, adding=True)
+    """A new tip, version 1, optionally retiring the tip it `replaces` in the same step (in a
+    library where every week is needed, adding or retiring alone would fail the checker);
+    refused on a checker error (an id taken or malformed too)."""
+    check = check_draft(session, draft, library=library, adding=True, replaces=replaces)
     _refuse_errors(check)
     tip = draft.as_tip()
     moment = now or utcnow()
+    if replaces is not None:
+        old = get_tip(session, replaces)
+        if old.language != tip.language:
+            raise TipRefused("a tip can only replace a tip of its own language")
+        if old.retired_at is None:
+            old.retired_at = old.edited_at = moment
+            actor.audit(session, "sms_service.tips.retire", old, version=old.version, by=tip.id)
     row = TipRow(
         id=tip.id,
         language=tip.language,
@@ -159,7 +172,7 @@ def add_tip(
     )
     session.add(row)
     record_version(session, row, source="admin", author=actor.name)
-    actor.audit(session, "sms_service.tips.add", row, version=1)
+    actor.audit(session, "sms_service.tips.add", row, version=1, replaces=replaces)
     session.flush()
     return row
 
@@ -178,9 +191,17 @@ def _nearest_file(session: Session, tip: Tip) -> str | None:
 def retire_tip(
     session: Session, *, tip_id: str, actor: Actor, now: datetime | None = None
 ) -> TipRow:
-    """Stop planning the tip for anyone (it stays for the texts that name it)."""
+    """Stop planning the tip for anyone (it stays for the texts that name it); refused when
+    some child would be left without a tip for a week (add the replacement first)."""
     row = get_tip(session, tip_id)
     if row.retired_at is None:
+        gaps = retirement_gaps(as_tip(row), live=live_tips(session, row.language))
+        if gaps:
+            check = TipCheck([("weeks", gap) for gap in gaps], [], analyze(row.text))
+            raise TipRefused(
+                "retiring it would leave children without a tip; add its replacement first",
+                check,
+            )
         row.retired_at = row.edited_at = now or utcnow()
         actor.audit(session, "sms_service.tips.retire", row, version=row.version)
         session.flush()
