@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,3 +31,25 @@ def live_tips(session: Session, language: str) -> list[Tip]:
         select(TipRow).where(TipRow.language == language, TipRow.retired_at.is_(None))
     )
     return [as_tip(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class TipState:
+    """What the database says of a tip, beside its file: the version families get now."""
+
+    version: int
+    edited: bool  # changed in the admin since the files last said the same
+    retired: bool
+
+
+def tip_states(session: Session, language: str) -> dict[str, TipState]:
+    """Every tip of `language` in the database: id -> version, edited, retired."""
+    rows = session.execute(
+        select(TipRow.id, TipRow.version, TipRow.edited_at, TipRow.retired_at).where(
+            TipRow.language == language
+        )
+    )
+    return {
+        tip_id: TipState(version, edited is not None, retired is not None)
+        for tip_id, version, edited, retired in rows
+    }

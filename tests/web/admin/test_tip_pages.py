@@ -71,6 +71,9 @@ def test_the_live_check_and_a_refused_then_accepted_save(
     with sessions() as session:
         row = session.get_one(TipRow, TIP)
         assert (row.version, row.text) == (2, GOOD)
+    # The library page lists the files, and says which tips the admin changed.
+    library = web.get("/admin/content?language=en").text
+    assert "v2, <b>changed in the admin</b>" in library
 
 
 @pytest.mark.usefixtures("tips")
