@@ -80,7 +80,8 @@ def check_draft(
         others=others,
         themes=library.themes,
         taken_ids={draft.id} if adding and row is not None else (),
-        coverage=coverage,
+        # A retired tip is in no family's sequence: its weeks matter when it is restored.
+        coverage=coverage and (adding or row is None or row.retired_at is None),
     )
 
 
