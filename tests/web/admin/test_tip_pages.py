@@ -80,3 +80,32 @@ def test_the_live_check_and_a_refused_then_accepted_save(
 def test_a_missing_tip_is_a_page_not_a_crash(web: TestClient, admin_csrf: str) -> None:
     assert web.get("/admin/content/tips/en-nothing").status_code == 404
     assert web.get("/admin/content/tips/new").status_code == 200
+
+
+REPLACEMENT = (
+    "Hold {child} close on your chest while you both are awake. Your warm skin and your "
+    "heartbeat help your baby settle."
+)
+
+
+@pytest.mark.usefixtures("tips")
+def test_an_admin_adds_a_replacement_and_a_retirement_that_leaves_a_gap_is_refused(
+    web: TestClient, admin_csrf: str, sessions: sessionmaker[Session]
+) -> None:
+    fields = form(admin_csrf, REPLACEMENT, min_week="2", max_week="5", id="en-w001-chest-hold")
+    alone = web.post("/admin/content/tips", data=fields)
+    assert alone.status_code == 400
+    assert "no family would receive en-w153-share-what-you-know anymore" in alone.text
+    added = web.post(
+        "/admin/content/tips",
+        data={**fields, "replaces": "en-w001-bare-chest"},
+        follow_redirects=False,
+    )
+    assert added.headers["location"] == "/admin/content/tips/en-w001-chest-hold"
+    refused = web.post(
+        "/admin/content/tips/en-w001-chest-hold/retire", data={"csrf_token": admin_csrf}
+    )
+    assert "add its replacement first" in refused.text
+    with sessions() as session:
+        assert session.get_one(TipRow, "en-w001-bare-chest").retired_at is not None
+        assert session.get_one(TipRow, "en-w001-chest-hold").retired_at is None
