@@ -33,10 +33,13 @@ __all__ = [
     "CheckReport",
     "Finding",
     "LanguageSummary",
+    "TipRules",
     "check_catalog",
     "check_library",
     "check_message",
     "default_catalogs",
+    "near_duplicates",
+    "tip_rules",
 ]
 
 NEAR_DUPLICATE_RATIO = 0.8  # share of words two tips have in the same order
@@ -103,34 +106,59 @@ def _near_duplicates(tips: list[Tip]) -> Iterable[tuple[Tip, Tip, float]]:
                 yield tips[later], tips[earlier], ratio
 
 
+@dataclass(frozen=True)
+class TipRules:
+    """What the rules of one tip alone found: findings, allowed safety exceptions, segments."""
+
+    findings: list[Finding]
+    reviewed: list[Finding]
+    info: SegmentInfo  # rendered in the worst case
+
+
+def tip_rules(tip: Tip) -> TipRules:
+    """Placeholders, safety, segments and encoding, framing and reading level of one tip."""
+    findings: list[Finding] = []
+    reviewed: list[Finding] = []
+
+    def add(rule: str, severity: Severity, message: str) -> None:
+        findings.append(Finding(rule, severity, message, tip.file, tip.id))
+
+    for problem in placeholder_problems(tip.text, PLACEHOLDERS, "tips"):
+        add("placeholder", "error", problem)
+    _check_safety(tip, findings, reviewed)
+    age = max(tip.min_week, 0)  # fallbacks: the youngest age the tip is sent at
+    info = message_findings(
+        full=render_tip(
+            tip.text,
+            language=tip.language,
+            child_name=WORST_NAME,
+            age_weeks=age,
+            program_name=WORST_PROGRAM,
+        ),
+        plain=fill_placeholders(tip.text, language=tip.language, child_name=None, age_weeks=age),
+        language=tip.language,
+        context=(
+            f"with a {len(WORST_PROGRAM)}-character program name and a "
+            f"{len(WORST_NAME)}-character child name"
+        ),
+        add=add,
+    )
+    return TipRules(findings, reviewed, info)
+
+
+def near_duplicates(tips: list[Tip]) -> Iterable[tuple[Tip, Tip, float]]:
+    """(later tip, earlier tip, ratio) for every pair of texts that say nearly the same."""
+    return _near_duplicates(tips)
+
+
 def _check_tips(language: str, tips: list[Tip], report: CheckReport, *, where: str) -> None:
     summary = report.summaries[language]
     worst: dict[str, SegmentInfo] = {}
     for tip in tips:
-
-        def add(rule: str, severity: Severity, message: str, tip: Tip = tip) -> None:
-            report.findings.append(Finding(rule, severity, message, tip.file, tip.id))
-
-        for problem in placeholder_problems(tip.text, PLACEHOLDERS, "tips"):
-            add("placeholder", "error", problem)
-        _check_safety(tip, report)
-        age = max(tip.min_week, 0)  # fallbacks: the youngest age the tip is sent at
-        info = message_findings(
-            full=render_tip(
-                tip.text,
-                language=language,
-                child_name=WORST_NAME,
-                age_weeks=age,
-                program_name=WORST_PROGRAM,
-            ),
-            plain=fill_placeholders(tip.text, language=language, child_name=None, age_weeks=age),
-            language=language,
-            context=(
-                f"with a {len(WORST_PROGRAM)}-character program name and a "
-                f"{len(WORST_NAME)}-character child name"
-            ),
-            add=add,
-        )
+        rules = tip_rules(tip)
+        report.findings.extend(rules.findings)
+        report.reviewed.extend(rules.reviewed)
+        info = rules.info
         worst[tip.id] = info
         summary.tips += 1
         summary.segments += info.segments
@@ -167,25 +195,25 @@ def _check_tips(language: str, tips: list[Tip], report: CheckReport, *, where: s
             summary.typical_journey_segments += analyze(typical).segments
 
 
-def _check_safety(tip: Tip, report: CheckReport) -> None:
+def _check_safety(tip: Tip, findings: list[Finding], reviewed: list[Finding]) -> None:
     """Safety gaps fail the tip unless a reviewer marked them, with a reason, in the tip file."""
     rules = load_safety(tip.language)
     reasons = {review.rule: review.reason for review in tip.reviews}
     known = {rule.key for rule in rules}
     for rule in sorted(set(reasons) - known):
         message = f"safety_reviewed names {rule!r}; the rules are {', '.join(sorted(known))}"
-        report.findings.append(Finding("safety", "error", message, tip.file, tip.id))
+        findings.append(Finding("safety", "error", message, tip.file, tip.id))
     gaps = find_safety_gaps(tip, rules)
     for gap in gaps:
         reason = reasons.get(gap.rule.key)
         if reason is None:
-            report.findings.append(Finding("safety", "error", gap.describe(), tip.file, tip.id))
+            findings.append(Finding("safety", "error", gap.describe(), tip.file, tip.id))
         else:
             message = f"{gap.rule.key}: {gap.found!r} reviewed as safe: {reason}"
-            report.reviewed.append(Finding("safety-reviewed", "warning", message, tip.file, tip.id))
+            reviewed.append(Finding("safety-reviewed", "warning", message, tip.file, tip.id))
     for rule in sorted(set(reasons) & known - {gap.rule.key for gap in gaps}):
         message = f"safety_reviewed for {rule!r}, but the tip needs no exception; remove it"
-        report.findings.append(Finding("safety", "warning", message, tip.file, tip.id))
+        findings.append(Finding("safety", "warning", message, tip.file, tip.id))
 
 
 def check_library(library: Library, *, catalogs: Mapping[str, Path] | None = None) -> CheckReport:

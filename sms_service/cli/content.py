@@ -1,4 +1,5 @@
-"""`sms-tips content ...`: check the tip library, load it, preview, count, and who gets what."""
+"""`sms-tips content ...`: check the tip library, load it, export it, preview, count, and who gets
+what."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from content.segments import analyze
 from content.sequence import journey
 from content.stats import library_stats, name_costs
 from sms_service.cli.common import CommandError, Subparsers, connect, load_settings
-from sms_service.core.db import build_sessionmaker, transaction
+from sms_service.core.db import build_sessionmaker, read_transaction, transaction
+from sms_service.tips.export import export_tips
 from sms_service.tips.sync import SyncRefused, sync_library
 
 AGE = re.compile(r"^(-?\d+)\s*([wmy])$")
@@ -51,10 +53,35 @@ def register(subparsers: Subparsers) -> None:
         help="sync the tip files into the database (DATABASE_URL)",
         description=(
             "Sync the tip files into the database: new tips are added, changed tips get a new "
-            "version, tips gone from the files are retired (kept). Running it twice is harmless."
+            "version, tips gone from the files are retired (kept). Running it twice is harmless. "
+            "The database is the truth once loaded: when staff changed a tip in the admin and "
+            "the files say otherwise, nothing is loaded (export and review first) unless --force."
         ),
     )
+    load.add_argument(
+        "--force",
+        action="store_true",
+        help="let the files overwrite (or retire) tips staff changed in the admin",
+    )
     load.set_defaults(handler=_load)
+    export = commands.add_parser(
+        "export",
+        parents=[root],
+        help="write the database's tips back as tip files, for review",
+        description=(
+            "Write the live tips of the database (DATABASE_URL) as tip files under OUT/tips/, "
+            "with the other files of the content folder (--root) copied beside them, so "
+            "`content check --root OUT` checks them and `content load --root OUT` changes "
+            "nothing. Each tip goes to the file it came from; retired tips are left out."
+        ),
+    )
+    export.add_argument(
+        "--out",
+        type=Path,
+        default=Path("content-export"),
+        help="the folder to write (default: %(default)s; its tips/ files are replaced)",
+    )
+    export.set_defaults(handler=_export)
     preview = commands.add_parser(
         "preview",
         parents=[root],
@@ -163,7 +190,7 @@ def _load(args: argparse.Namespace) -> int:
     engine = connect(settings, migrate=True)
     try:
         with transaction(build_sessionmaker(engine)) as session:
-            result = sync_library(session, library)
+            result = sync_library(session, library, force=args.force)
     except SyncRefused as error:
         raise CommandError(str(error)) from None
     finally:
@@ -173,6 +200,19 @@ def _load(args: argparse.Namespace) -> int:
         f"{len(result.restored)} restored, {len(result.retired)} retired, "
         f"{result.unchanged} unchanged"
     )
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    engine = connect(settings)
+    try:
+        with read_transaction(build_sessionmaker(engine)) as session:
+            written = export_tips(session, out=args.out, root=args.root)
+    finally:
+        engine.dispose()
+    print(f"wrote {len(written)} tip file(s) under {args.out / 'tips'}")
+    print(f"review them, then: sms-tips content check --root {args.out}")
     return 0
 
 

@@ -269,9 +269,36 @@ class Tip(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     retired_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # [{rule, reason}]: a reviewer's safety exceptions, as in the tip file (`safety_reviewed`).
+    safety_reviewed: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # The tip file it is exported to, e.g. "01-months-0-3.yaml" (tips/<language>/ is implied).
+    source_file: Mapped[str | None] = mapped_column(String(120))
+    # Set when staff change the tip in the admin; cleared once the files say the same again.
+    # While set, `sms-tips content load` refuses to overwrite the tip (unless --force).
+    edited_at: Mapped[datetime | None]
 
     def __repr__(self) -> str:
         return f"Tip(id={self.id!r}, version={self.version!r})"
+
+
+class TipVersion(Base):
+    """One version of a tip as it was: what a family got when its text names this version."""
+
+    __tablename__ = "tip_version"
+
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tip.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(primary_key=True)
+    min_week: Mapped[int]
+    max_week: Mapped[int]
+    theme: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(10))  # "files" (a load) or "admin"
+    author: Mapped[str] = mapped_column(String(254))  # an email, or "cli"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"TipVersion(tip_id={self.tip_id!r}, version={self.version!r})"
 
 
 class StaffUser(Base):

@@ -16,6 +16,7 @@ from sms_service.web.admin import (
     dashboard_views,
     inbox_views,
     login_views,
+    tip_views,
 )
 from sms_service.web.guards import admin_middleware
 
@@ -33,6 +34,7 @@ def mount(settings: Settings) -> Mount:
             *caregiver_views.routes,
             *inbox_views.routes,
             *content_views.routes,
+            *tip_views.routes,
             *account_views.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="admin-static"),
         ],

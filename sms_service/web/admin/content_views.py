@@ -18,10 +18,11 @@ from content.library import DEFAULT_ROOT, LANGUAGES, Library, Tip, load_library
 from content.render import render_tip
 from content.segments import SegmentInfo, analyze
 from content.sequence import journey
+from sms_service.tips.rows import tip_states
 from sms_service.tips.sync import SyncRefused, sync_library
 from sms_service.web.admin.support import flash, redirect, take_flash
 from sms_service.web.admin.templating import render
-from sms_service.web.context import app_context, in_transaction
+from sms_service.web.context import app_context, in_read_transaction, in_transaction
 from sms_service.web.guards import posted_form, require_admin
 
 SEQUENCE_WEEKS = 12
@@ -99,6 +100,9 @@ async def library_page(request: Request) -> Response:
             end_week=week + SEQUENCE_WEEKS,
         )
     general = [f for f in checked.report.findings if f.item_id is None]
+    states = await in_read_transaction(request, tip_states, language)
+    in_files = {tip.id for tip in checked.library.tips.get(language, [])}
+    added = sorted(tip_id for tip_id, state in states.items() if tip_id not in in_files)
     return render(
         request,
         "content.html",
@@ -109,6 +113,8 @@ async def library_page(request: Request) -> Response:
         week="" if week is None else week,
         sequence=sequence,
         general=general,
+        states=states,
+        added=added,
         **take_flash(request),
     )
 

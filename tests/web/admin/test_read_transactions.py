@@ -23,6 +23,7 @@ from sms_service.staff.tokens import create_api_token
 from sms_service.web.context import AppContext, in_read_transaction, in_transaction
 from tests.helpers.campaigns import make_campaign
 from tests.helpers.people import add_caregiver, add_inbox_text
+from tests.helpers.tips import add_probe_tip
 from tests.web.admin.test_route_guard import walk
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -124,6 +125,7 @@ def test_get_pages_api_reads_and_the_health_check_take_no_write_lock(
     with transaction(sessions) as session:
         add_inbox_text(session, add_caregiver(session, child_name="Luna"), "Hi")
         make_campaign(session, settings, times=[datetime(2031, 4, 7, 10)], now=utcnow())
+        add_probe_tip(session)
         staff_id = session.scalars(select(StaffUser.id)).one()
         token = create_api_token(session, staff_user_id=staff_id, name="t", actor=CLI_ACTOR)
     bearer = {"Authorization": f"Bearer {token}"}

@@ -48,3 +48,45 @@
     });
   }
 })();
+// The tip editor: the checker's findings at their fields, the size and the phone preview,
+// fetched as staff type (debounced), with the session's CSRF token in a header.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-check-url]");
+  if (!form) { return; }
+  var timer = null;
+  var sequence = 0;
+  function show(result) {
+    form.querySelectorAll("ul.findings").forEach(function (list) { list.textContent = ""; });
+    result.findings.forEach(function (finding) {
+      var list = form.querySelector('ul.findings[data-field="' + finding.field + '"]') ||
+        form.querySelector('ul.findings[data-field="text"]');
+      var item = document.createElement("li");
+      item.className = "finding " + finding.severity;
+      item.textContent = finding.message + (finding.severity === "warning" ? " (warning)" : "");
+      list.appendChild(item);
+    });
+    var errors = result.findings.filter(function (f) { return f.severity === "error"; });
+    form.setAttribute("data-errors", String(errors.length));
+    document.getElementById("tip-size").textContent = result.size;
+    document.getElementById("tip-preview").textContent = result.preview;
+  }
+  function check() {
+    var data = new FormData(form);
+    var mine = ++sequence;
+    fetch(form.getAttribute("data-check-url"), {
+      method: "POST", body: data, credentials: "same-origin",
+      headers: { "X-CSRF-Token": data.get("csrf_token") }
+    }).then(function (response) { return response.json(); }).then(function (result) {
+      if (mine === sequence) { show(result); }  // an older answer never overwrites a newer one
+    }).catch(function () {
+      document.getElementById("tip-size").textContent = "the checker could not be reached";
+    });
+  }
+  form.addEventListener("input", function (event) {
+    if (!event.target.closest("[data-check]")) { return; }
+    clearTimeout(timer);
+    timer = setTimeout(check, 400);
+  });
+  check();
+})();
