@@ -312,6 +312,17 @@ def _invite(
     actor.audit(session, "caregiver.invite", caregiver, invitation_id=invitation.id, line=row.line)
 
 
+def recent_invitations(session: Session, *, limit: int = 200) -> list[tuple[Invitation, Caregiver]]:
+    """The latest invitations with their families, newest first (the admin's list)."""
+    rows = session.execute(
+        select(Invitation, Caregiver)
+        .join(Caregiver, Caregiver.id == Invitation.caregiver_id)
+        .order_by(Invitation.id.desc())
+        .limit(limit)
+    )
+    return [(invitation, caregiver) for invitation, caregiver in rows.all()]
+
+
 def accepted(
     session: Session, caregiver: Caregiver, evidence: Evidence, *, now: datetime
 ) -> Evidence:
