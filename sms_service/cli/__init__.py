@@ -23,6 +23,7 @@ def command_modules() -> list[ModuleType]:
         campaign,
         content,
         db,
+        demo,
         doctor,
         invite,
         jobs,
@@ -32,7 +33,7 @@ def command_modules() -> list[ModuleType]:
         stats,
     )
 
-    return [server, db, staff, content, jobs, simulate, campaign, invite, stats, doctor]
+    return [server, db, staff, content, jobs, simulate, campaign, invite, stats, doctor, demo]
 
 
 def build_parser() -> argparse.ArgumentParser:
