@@ -195,7 +195,7 @@ API_MIDDLEWARE = [
 async def posted_form(request: Request, *, max_files: int = 0) -> FormData:
     """The form of an admin post, read once; 403 unless it carries this session's CSRF token
     (the field, or the X-CSRF-Token header that fetch requests send). Only a view that says
-    so takes files (`max_files`); Starlette closes them when the request ends."""
+    so takes files (`max_files`), and closes the form when it has read them."""
     form = await request.form(max_files=max_files)
     given = request.headers.get(CSRF_HEADER)
     if given is None:

@@ -49,14 +49,15 @@ async def invitations_import(request: Request) -> Response:
     staff = current_staff(request)
     settings = app_context(request).settings
     text = text_field(form, "csv", MAX_CSV_CHARS, strip=False)
-    upload = form.get("file")
-    if isinstance(upload, UploadFile) and upload.filename:
-        try:
-            text = (await upload.read()).decode("utf-8-sig")[:MAX_CSV_CHARS]
-        except UnicodeDecodeError:
-            return await _page(
-                request, 422, problems=["the file is not UTF-8 text (save as CSV UTF-8)"]
-            )
+    try:
+        upload = form.get("file")
+        if isinstance(upload, UploadFile) and upload.filename:
+            text = (await upload.read(MAX_CSV_CHARS * 4)).decode("utf-8-sig")[:MAX_CSV_CHARS]
+    except UnicodeDecodeError:
+        problem = "the file is not UTF-8 text (save it as CSV UTF-8)"
+        return await _page(request, 422, problems=[problem])
+    finally:
+        await form.close()  # the uploaded file's temporary copy
     partner = text_field(form, "partner", MAX_PARTNER)
 
     def work(session: Session) -> ImportReport:
