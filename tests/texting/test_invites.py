@@ -3,7 +3,8 @@ no tips before the parent opts in, and the opt-in names the invitation."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -177,3 +178,13 @@ def test_texting_the_keyword_enrolls_and_the_consent_names_the_invitation(
     with sessions() as session:
         accepted = session.scalars(select(Invitation.accepted_at).order_by(Invitation.id)).all()
     assert [moment is not None for moment in accepted] == [True, True, False]
+
+
+def test_an_import_at_night_waits_for_the_morning(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    night = datetime(2026, 12, 2, 23, 30, tzinfo=ZoneInfo("America/New_York"))
+    with transaction(sessions) as session:
+        import_invites(session, text=CSV, settings=settings, actor=ADMIN, now=night)
+    due = {m.due_at.astimezone(ZoneInfo("America/New_York")) for m in _invites(sessions)}
+    assert due == {datetime(2026, 12, 3, 8, 0, tzinfo=ZoneInfo("America/New_York"))}
