@@ -36,6 +36,7 @@ from sms_service.texting.messages import texts
 MAX_ROWS = 5000
 MAX_NAME = 40
 MAX_PARTNER = 30
+MAX_SEGMENTS = 2
 # Header names each column may have (folded: lower case, no spaces, underscores or accents).
 _COLUMNS = {
     "phone": {"phone", "number", "phonenumber", "mobile", "cell", "telefono"},
@@ -233,6 +234,16 @@ def import_invites(
     transaction: a bad row raises InviteFileError before anything is written)."""
     partner = " ".join((partner or "").split())[:MAX_PARTNER] or None
     rows = parse_invites(text, today=now.astimezone(settings.zone).date())
+    for code in sorted({row.language for row in rows}):
+        body = invitation_body(language=code, settings=settings, partner=partner)
+        if analyze(body).segments > MAX_SEGMENTS:
+            # A partner name with characters outside GSM-7 (such as í) can double the cost.
+            raise InviteFileError(
+                [
+                    f"with this partner name the {code} invitation is longer than 2 texts: "
+                    "shorten it or write it without accents"
+                ]
+            )
     report = ImportReport()
     phones = [row.phone for row in rows]
     known = {

@@ -80,6 +80,14 @@ def test_the_partner_is_named(sessions: sessionmaker[Session], settings: Setting
     )
 
 
+def test_a_partner_name_that_makes_the_invitation_too_long_is_refused(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    with pytest.raises(InviteFileError, match="longer than 2 texts"):
+        _import(sessions, settings, CSV, partner="Clínica Familiar Río Grande Sur")
+    assert _invites(sessions) == []
+
+
 def test_a_bad_row_aborts_everything_with_line_numbers(
     sessions: sessionmaker[Session], settings: Settings
 ) -> None:
