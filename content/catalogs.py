@@ -22,6 +22,8 @@ from content.segments import analyze
 CATALOG_FRAGMENTS = frozenset({"weekday_names", "month_names", "date_format"})
 CATALOG_FRAGMENT_PREFIXES = ("frequency_", "when_")
 LONGEST_CONTACT = "familyprograms@organization-example.org"  # 40 characters
+LONGEST_KEYWORD = "JOIN-LIBRARY"  # 12 characters: invites name the keyword to reply with
+LONGEST_PARTNER = "Eastside Family Resource Ctr."  # 30 characters: who sends an invitation
 UNKNOWN_SAMPLE = "X" * 20
 OFFERED_WEEKDAYS = sorted({weekday for weekday, _hour in SCHEDULE_MENU.values()})
 
@@ -68,6 +70,8 @@ def catalog_samples(catalog: Mapping[str, Any]) -> dict[str, str]:
     return {
         "program": WORST_PROGRAM,
         "contact": LONGEST_CONTACT,
+        "keyword": LONGEST_KEYWORD,
+        "partner": LONGEST_PARTNER,
         "child": WORST_NAME,
         "Child": WORST_NAME,
         "frequency": _heaviest(
@@ -97,6 +101,8 @@ def _reading_samples(catalog: Mapping[str, Any], language: str) -> dict[str, str
         "when": next(iter(_fragment(catalog, first_when, day=first_day)), UNKNOWN_SAMPLE),
         "program": DEFAULT_PROGRAM,
         "contact": "hello@example.org",
+        "keyword": "JOIN",
+        "partner": "the clinic",
         "child": child,
         "Child": child[:1].upper() + child[1:],
     }

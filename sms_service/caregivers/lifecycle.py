@@ -66,6 +66,20 @@ Target = Status | Literal["refused", "deleted"]
 _S, _E = Status, Event
 # Every status answers every event; the lifecycle test walks all of these pairs.
 TRANSITIONS: Mapping[Status, Mapping[Event, Target]] = {
+    _S.INVITED: {
+        # Staff sent one invitation; only the parent's own text (the keyword, START) moves them.
+        _E.OPT_OUT: _S.OPTED_OUT,
+        _E.OPT_IN: _S.ENROLLING,  # START: the opt-in, then the enrollment questions
+        _E.ENROLL: _S.ENROLLING,  # the program keyword: recorded as an opt-in
+        _E.FINISH_ENROLLMENT: REFUSED,
+        _E.PAUSE: REFUSED,
+        _E.RESUME: REFUSED,
+        _E.PAUSE_ENDED: _S.INVITED,
+        _E.ADD_CHILD: _S.INVITED,
+        _E.COMPLETE: _S.INVITED,
+        _E.MARK_UNDELIVERABLE: _S.UNDELIVERABLE,  # the invitation bounced
+        _E.DELETE: DELETED,
+    },
     _S.ENROLLING: {
         _E.OPT_OUT: _S.OPTED_OUT,
         _E.OPT_IN: _S.ENROLLING,
@@ -226,6 +240,26 @@ def register(
     return caregiver
 
 
+def invite(
+    session: Session, *, phone: str, language: str, timezone: str, region: str | None, now: datetime
+) -> Caregiver:
+    """A number staff invite: invited, which gets no tips or campaigns until it texts to join
+    (the invitation is not consent). Only numbers never seen and never erased are invited."""
+    caregiver = Caregiver(
+        phone=phone,
+        language=language,
+        timezone=timezone,
+        region=region,
+        status=Status.INVITED,
+        conversation_data={},
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(caregiver)
+    session.flush()
+    return caregiver
+
+
 def opt_out(
     session: Session,
     caregiver: Caregiver,
@@ -274,10 +308,11 @@ def opt_in(session: Session, caregiver: Caregiver, *, evidence: Evidence, now: d
 def start_enrollment(
     session: Session, caregiver: Caregiver, *, now: datetime, evidence: Evidence | None = None
 ) -> None:
-    """The enrollment conversation begins; from an opt-out it needs the opt-in `evidence`."""
-    if caregiver.status == Status.OPTED_OUT:
+    """The enrollment conversation begins; from an opt-out or an invitation it needs the
+    opt-in `evidence` (the parent's own text)."""
+    if caregiver.status in (Status.OPTED_OUT, Status.INVITED):
         if evidence is None:
-            raise LifecycleRefused(Status.OPTED_OUT, Event.ENROLL)
+            raise LifecycleRefused(Status(caregiver.status), Event.ENROLL)
         _consent(session, caregiver, "opt_in", evidence, now=now)
     _move(session, caregiver, Event.ENROLL, now=now, reason="")
 

@@ -24,6 +24,11 @@ def suppress(session: Session, phone: str, *, reason: str) -> None:
         session.add(Suppression(phone_hash=hashed, reason=reason))
 
 
+def is_suppressed(session: Session, phone: str) -> bool:
+    """Whether this number was erased on request (and so must not be texted first)."""
+    return session.get(Suppression, phone_hash(phone)) is not None
+
+
 def lift(session: Session, phone: str) -> bool:
     """Forget the suppression of a number that texts us again; True when there was one."""
     if session.scalar(select(Suppression.phone_hash).limit(1)) is None:

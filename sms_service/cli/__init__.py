@@ -19,9 +19,21 @@ def command_modules() -> list[ModuleType]:
     Imported on call, not at the top: they read the content folder as they load, and a broken
     one (SMS_TIPS_CONTENT_DIR) must end in main's one line, not a traceback.
     """
-    from sms_service.cli import campaign, content, db, doctor, jobs, server, simulate, staff, stats
+    from sms_service.cli import (
+        campaign,
+        content,
+        db,
+        demo,
+        doctor,
+        invite,
+        jobs,
+        server,
+        simulate,
+        staff,
+        stats,
+    )
 
-    return [server, db, staff, content, jobs, simulate, campaign, stats, doctor]
+    return [server, db, staff, content, jobs, simulate, campaign, invite, stats, doctor, demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

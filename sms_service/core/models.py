@@ -38,6 +38,7 @@ NAMING_CONVENTION = {
 class CaregiverStatus(StrEnum):
     """Where a caregiver is in their life with the program; caregivers.lifecycle moves them."""
 
+    INVITED = "invited"  # staff sent one invitation; nothing more until they text to join
     ENROLLING = "enrolling"  # texted us; the conversation is under way (or not begun)
     ACTIVE = "active"  # gets tips
     PAUSED = "paused"  # asked for a break until paused_until
@@ -189,6 +190,28 @@ class Child(Base):
 
     def __repr__(self) -> str:
         return f"Child(id={self.id!r}, birth_date={self.birth_date!r}, status={self.status!r})"
+
+
+class Invitation(Base):
+    """The one invitation text staff sent a number from a CSV import (it is not consent)."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caregiver_id: Mapped[int] = mapped_column(
+        ForeignKey("caregiver.id", ondelete="CASCADE"), unique=True
+    )
+    child_name: Mapped[str | None] = mapped_column(String(40))  # from the CSV, unconfirmed
+    birth_date: Mapped[date | None]
+    line: Mapped[int]  # its line in the file it came from
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    accepted_at: Mapped[datetime | None]  # when the parent texted to join
+
+    def __repr__(self) -> str:
+        return f"Invitation(id={self.id!r}, caregiver_id={self.caregiver_id!r})"
 
 
 class ConsentEvent(Base):

@@ -65,6 +65,11 @@ def system_key(*, name: str, caregiver_id: int, child_id: int) -> str:
     return f"system:{name}:{caregiver_id}:{child_id}"
 
 
+def invite_key(*, caregiver_id: int) -> str:
+    """invite:{caregiver}: one invitation per number, however often its file is imported."""
+    return f"invite:{caregiver_id}"
+
+
 def reply_key(*, message_sid: str) -> str:
     """reply:{inbound MessageSid}: the one reply to an inbound text."""
     return f"reply:{message_sid}"

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from sms_service.core.audit import CLI_ACTOR, Actor
 from sms_service.core.models import STAFF_ROLES, StaffUser
-from sms_service.staff.passwords import MIN_PASSWORD_LENGTH, hash_password
+from sms_service.staff.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -52,6 +52,32 @@ def set_password(
     user.failed_logins, user.signin_throttle = 0, {}
     actor.audit(session, "staff.password_set", user)
     return user
+
+
+def change_password(
+    session: Session, *, staff_id: int, current: str, new: str, repeated: str, actor: Actor
+) -> int | None:
+    """A signed-in person changes their own password: the current one must match and the new
+    one be typed twice. Every session of theirs ends (the caller keeps this one going with the
+    returned session version); None when the current password is wrong (audited, so it is
+    returned rather than raised: the caller commits either way)."""
+    user = session.get(StaffUser, staff_id, with_for_update=True)
+    if user is None or not user.is_active:
+        raise StaffError("this account can no longer sign in")
+    # The one argon2 verify first, whatever else is wrong, so the answer costs the same.
+    if not verify_password(user.password_hash, current):
+        actor.audit(session, "staff.password_change_refused", user)
+        return None
+    if new != repeated:
+        raise StaffError("The two new passwords are not the same, so nothing was changed.")
+    if new == current:
+        raise StaffError("The new password is the one you have now; choose another.")
+    _check_password(new)
+    user.password_hash = hash_password(new)
+    user.session_version += 1
+    user.failed_logins, user.signin_throttle = 0, {}
+    actor.audit(session, "staff.password_change", user)
+    return user.session_version
 
 
 def _check_password(password: str) -> None:

@@ -18,7 +18,7 @@ from sms_service.core import outbox
 from sms_service.core.models import Caregiver, InboundMessage, OutboundMessage
 from sms_service.core.phones import mask, timezone_for, to_e164, us_state_for
 from sms_service.core.settings import Settings
-from sms_service.texting import commands, conversation
+from sms_service.texting import commands, conversation, invites
 from sms_service.texting.conversation import Turn
 from sms_service.texting.keywords import (
     COMPLIANCE,
@@ -150,6 +150,8 @@ def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, bo
         word = keyword.word if keyword and keyword.kind is compliance else body[:40].upper()
         source = "twilio_opt_out_type" if twilio_kind is not None else "keyword"
         evidence = Evidence(source=source, text=body, keyword=word, inbound=turn.inbound)
+        if caregiver.status == Status.INVITED and compliance is Kind.OPT_IN:
+            evidence = invites.accepted(turn.session, caregiver, evidence, now=turn.now)
         return _compliance(turn, compliance, evidence, twilio_answered=twilio_kind is not None)
     if caregiver.status == Status.OPTED_OUT:
         if keyword is not None and keyword.kind is Kind.ENROLL:
@@ -165,7 +167,19 @@ def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, bo
     if keyword is not None and keyword.kind is Kind.ENROLL:
         if caregiver.status in {Status.ACTIVE, Status.PAUSED}:
             return Handled(turn.texts.render("already_enrolled"), "keyword")
+        if caregiver.status == Status.INVITED:
+            # The parent's answer to the invitation: their own opt-in, naming it.
+            evidence = invites.accepted(
+                turn.session,
+                caregiver,
+                Evidence(source="keyword", text=body, keyword=keyword.word, inbound=turn.inbound),
+                now=turn.now,
+            )
+            return Handled(conversation.begin_enrollment(turn, keyword, evidence), "keyword")
         return Handled(conversation.begin_enrollment(turn, keyword), "keyword")
+    if caregiver.status == Status.INVITED:
+        # Anything but the keyword (or START) is not a yes: a person reads it, nothing enrolls.
+        return _acknowledge(turn)
     if caregiver.status == Status.ENROLLING:
         if caregiver.conversation_step is None:
             return Handled(conversation.begin_enrollment(turn, None), "welcome")

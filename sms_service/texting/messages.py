@@ -18,7 +18,9 @@ from sms_service.core.settings import Settings
 
 MESSAGES_DIR = DEFAULT_ROOT / "messages"
 # Every placeholder a message may use; render() fills the first four, callers the others.
-PLACEHOLDERS = frozenset({"program", "frequency", "contact", "child", "Child", "when", "date"})
+PLACEHOLDERS = frozenset(
+    {"program", "frequency", "contact", "child", "Child", "when", "date", "keyword", "partner"}
+)
 # Pieces put inside other texts rather than sent alone.
 FRAGMENTS = frozenset(
     {

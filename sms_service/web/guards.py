@@ -11,7 +11,8 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
 
 from sms_service.core.models import utcnow
 from sms_service.core.settings import Settings
@@ -153,8 +154,15 @@ class BearerGuard:
         await self.app(scope, receive, send)
 
 
-def admin_middleware(settings: Settings) -> list[Middleware]:
-    """What stands between the outside and every /admin route, outermost first."""
+class AdminOnly(HTTPException):
+    """A page or action only admins may use (the admin mount answers it with a page)."""
+
+
+def admin_middleware(
+    settings: Settings, *, handlers: Mapping[Any, ExceptionHandler] | None = None
+) -> list[Middleware]:
+    """What stands between the outside and every /admin route, outermost first; `handlers`
+    answer the refusals the views raise (an AdminOnly as a page with the navigation)."""
     return [
         Middleware(SecurityHeaders, headers=ADMIN_HEADERS),
         # Cut off as it streams in, before anything (the guard's CSRF check too) reads it.
@@ -170,7 +178,7 @@ def admin_middleware(settings: Settings) -> list[Middleware]:
         ),
         # Refusals, 404s and 405s are answered inside the mount, so they carry its headers too
         # (with Starlette's default handlers: the app registers none of its own).
-        Middleware(ExceptionMiddleware),
+        Middleware(ExceptionMiddleware, handlers=dict(handlers or {})),
         Middleware(AdminGuard),
     ]
 
@@ -184,11 +192,11 @@ API_MIDDLEWARE = [
 ]
 
 
-async def posted_form(request: Request) -> FormData:
+async def posted_form(request: Request, *, max_files: int = 0) -> FormData:
     """The form of an admin post, read once; 403 unless it carries this session's CSRF token
-    (the field, or the X-CSRF-Token header that fetch requests send)."""
-    # The admin has no file fields, so there is nothing to close once the view is done.
-    form = await request.form(max_files=0)
+    (the field, or the X-CSRF-Token header that fetch requests send). Only a view that says
+    so takes files (`max_files`), and closes the form when it has read them."""
+    form = await request.form(max_files=max_files)
     given = request.headers.get(CSRF_HEADER)
     if given is None:
         field = form.get(CSRF_FIELD)
@@ -232,5 +240,5 @@ def require_admin(request: HTTPConnection) -> StaffIdentity:
     """The signed-in staff member, who must be an admin (403 otherwise)."""
     staff = current_staff(request)
     if not staff.is_admin:
-        raise HTTPException(403, "Only admins can do this.")
+        raise AdminOnly(403, "Only admins can open this page or do this.")
     return staff

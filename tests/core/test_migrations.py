@@ -196,3 +196,36 @@ def test_0007_takes_any_language_and_goes_back_only_when_all_are_english_or_span
         with engine.begin() as connection:
             connection.execute(text("DELETE FROM caregiver WHERE id = 903"))
         upgrade(engine)
+
+
+def test_0009_takes_invited_numbers_and_going_back_forgets_only_them(engine: Engine) -> None:
+    at = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    insert = text(
+        "INSERT INTO caregiver (id, phone, language, timezone, status, conversation_data, "
+        "created_at, updated_at) VALUES (:id, :phone, 'en', 'America/New_York', :status, "
+        "'{}', :at, :at)"
+    )
+    invited = {"id": 904, "phone": "+12125550904", "status": "invited", "at": at}
+    try:
+        downgrade(engine, "0008")
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(insert, invited)  # 0008 knows no invited status
+        upgrade(engine, "0009")
+        with engine.begin() as connection:
+            connection.execute(insert, invited)
+            _add_caregiver_row(connection, 905, at=at)
+            connection.execute(
+                text(
+                    "INSERT INTO invitation (caregiver_id, line, created_at) VALUES (904, 2, :at)"
+                ),
+                {"at": at},
+            )
+        downgrade(engine, "0008")
+        with engine.connect() as connection:
+            left = connection.execute(text("SELECT id FROM caregiver ORDER BY id")).scalars()
+            assert list(left) == [905]
+        assert "invitation" not in inspect(engine).get_table_names()
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM caregiver WHERE id IN (904, 905)"))
+        upgrade(engine)

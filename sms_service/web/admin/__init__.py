@@ -14,11 +14,13 @@ from sms_service.web.admin import (
     caregiver_views,
     content_views,
     dashboard_views,
+    error_pages,
     inbox_views,
+    invite_views,
     login_views,
     tip_views,
 )
-from sms_service.web.guards import admin_middleware
+from sms_service.web.guards import AdminOnly, admin_middleware
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -33,10 +35,11 @@ def mount(settings: Settings) -> Mount:
             *campaign_views.routes,
             *caregiver_views.routes,
             *inbox_views.routes,
+            *invite_views.routes,
             *content_views.routes,
             *tip_views.routes,
             *account_views.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="admin-static"),
         ],
-        middleware=admin_middleware(settings),
+        middleware=admin_middleware(settings, handlers={AdminOnly: error_pages.admin_only}),
     )

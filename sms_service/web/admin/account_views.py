@@ -11,14 +11,22 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sms_service.core.models import ApiToken, StaffUser, utcnow
-from sms_service.staff.accounts import StaffError, create_staff_user
+from sms_service.staff.accounts import StaffError, change_password, create_staff_user
+from sms_service.staff.passwords import MIN_PASSWORD_LENGTH
 from sms_service.staff.signin import refused_until
 from sms_service.staff.tokens import create_api_token
 from sms_service.web.admin.forms import text_field
 from sms_service.web.admin.support import flash, redirect, take_flash
 from sms_service.web.admin.templating import render
 from sms_service.web.context import in_read_transaction, in_transaction
-from sms_service.web.guards import current_staff, posted_form, require_admin
+from sms_service.web.guards import current_staff, posted_form, require_admin, sign_in
+
+# What each account action did, as a sentence ({email} is the account's).
+_DONE = {
+    "unlock": "Unlocked {email}: it can sign in again from every address.",
+    "activate": "Activated {email}: its owner can sign in again.",
+    "deactivate": "Deactivated {email} and signed it out everywhere.",
+}
 
 
 async def staff_list(request: Request) -> Response:
@@ -76,7 +84,7 @@ def _staff_action(name: str) -> Any:
                     # Its sessions end for good: reactivating does not bring them back.
                     user.session_version += 1
             admin.actor.audit(session, f"staff.{name}", user)
-            return f"{user.email}: {name} done."
+            return _DONE[name].format(email=user.email)
 
         flash(request, await in_transaction(request, work))
         return redirect("/admin/staff")
@@ -98,8 +106,39 @@ async def account(request: Request) -> Response:
     )
     new_token = request.session.pop("new_token", None)
     return render(
-        request, "account.html", tokens=tokens, new_token=new_token, **take_flash(request)
+        request,
+        "account.html",
+        tokens=tokens,
+        new_token=new_token,
+        min_password=MIN_PASSWORD_LENGTH,
+        **take_flash(request),
     )
+
+
+async def password_change(request: Request) -> Response:
+    form = await posted_form(request)
+    staff = current_staff(request)
+    try:
+        version = await in_transaction(
+            request,
+            change_password,
+            staff_id=staff.id,
+            current=text_field(form, "current_password", 1024, strip=False),
+            new=text_field(form, "new_password", 1024, strip=False),
+            repeated=text_field(form, "new_password_again", 1024, strip=False),
+            actor=staff.actor,
+        )
+    except StaffError as error:
+        message = str(error)
+        flash(request, message[:1].upper() + message[1:], "error")
+        return redirect("/admin/account")
+    if version is None:
+        flash(request, "Your current password is not right, so nothing was changed.", "error")
+        return redirect("/admin/account")
+    # Every other session of this person ended with the change; this one goes on.
+    sign_in(request, staff, version)
+    flash(request, "Your password is changed. You were signed out on every other device.")
+    return redirect("/admin/account")
 
 
 async def token_create(request: Request) -> Response:
@@ -129,7 +168,7 @@ async def token_revoke(request: Request) -> Response:
             staff.actor.audit(session, "api_token.revoke", token)
 
     await in_transaction(request, work)
-    flash(request, "Token revoked.")
+    flash(request, "The token is revoked: programs using it can no longer read the API.")
     return redirect("/admin/account")
 
 
@@ -141,6 +180,7 @@ routes = [
         for name in ("unlock", "activate", "deactivate")
     ),
     Route("/account", account, methods=["GET"]),
+    Route("/account/password", password_change, methods=["POST"]),
     Route("/account/tokens", token_create, methods=["POST"]),
     Route("/account/tokens/{token_id:int}/revoke", token_revoke, methods=["POST"]),
 ]

@@ -8,6 +8,26 @@
       if (!window.confirm(confirmed.getAttribute("data-confirm"))) { event.preventDefault(); }
     });
   });
+  // Copy buttons: data-copy names the element whose text is copied.
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var source = document.getElementById(button.getAttribute("data-copy"));
+      var result = document.getElementById("copy-result");
+      var say = function (text) { if (result) { result.textContent = text; } };
+      if (!source) { return; }
+      var text = source.textContent.trim();
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(text).then(function () { say("Copied."); },
+          function () { say("Could not copy: select the token and copy it by hand."); });
+      } else {
+        var range = document.createRange();
+        range.selectNodeContents(source);
+        window.getSelection().removeAllRanges();
+        window.getSelection().addRange(range);
+        say(document.execCommand("copy") ? "Copied." : "Select the token and copy it by hand.");
+      }
+    });
+  });
   var form = document.querySelector("form[data-audience-url]");
   if (!form) { return; }
   var output = document.getElementById("audience-size");
