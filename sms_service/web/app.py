@@ -8,21 +8,25 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from sms_service.core.db import build_engine, build_sessionmaker
 from sms_service.core.settings import Settings
-from sms_service.web import admin, api, health, sms_inbound, sms_status
+from sms_service.web import admin, api, health, metrics, sms_inbound, sms_status
 from sms_service.web.context import AppContext, BackgroundService
+from sms_service.web.request_id import RequestIdMiddleware
 
 logger = logging.getLogger(__name__)
 
 
 def build_routes(settings: Settings) -> list[BaseRoute]:
     """Every route the service answers, gathered from the modules that own them; /admin and
-    /api are mounted with their guards, the webhooks and /healthz without."""
+    /api are mounted with their guards, the webhooks and /healthz without; /metrics checks
+    its own token."""
     return [
         *health.routes,
+        *metrics.routes,
         admin.mount(settings),
         *api.routes,
         *sms_status.routes,
@@ -61,6 +65,10 @@ def create_app(
                 await service.stop()
                 logger.info("stopped %s", service.name)
 
-    app = Starlette(routes=build_routes(settings), lifespan=lifespan)
+    app = Starlette(
+        routes=build_routes(settings),
+        lifespan=lifespan,
+        middleware=[Middleware(RequestIdMiddleware)],
+    )
     app.state.context = context
     return app
