@@ -13,6 +13,7 @@ The outbox depth and the planner's next run are read from the database at scrape
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -174,3 +175,11 @@ def render(extra: Collector, *, multiproc_dir: str | None) -> bytes:
     else:
         base = REGISTRY
     return generate_latest(_Together([base, extra]))
+
+
+def process_exiting(multiproc_dir: str | None) -> None:
+    """A process of the service ends: drop its live gauges (the scheduler leader) from the
+    multiprocess directory, so a stopped leader no longer counts. A process that dies without
+    calling this leaves its last value there until the directory is emptied."""
+    if multiproc_dir is not None:
+        multiprocess.mark_process_dead(os.getpid(), multiproc_dir)  # type: ignore[no-untyped-call]
