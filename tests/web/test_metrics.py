@@ -7,6 +7,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from starlette.testclient import TestClient
 
 from jobs.planner import plan
 from jobs.ratelimit import SharedPacer
+from jobs.scheduler import ActiveScheduler
 from sms_service.core.db import transaction
 from sms_service.core.errors import ConfigError
 from sms_service.core.models import OutboundMessage
@@ -159,6 +161,39 @@ def test_waits_for_the_shared_rate_are_counted(
     assert waited == pytest.approx(2.0)
     assert grew(before, after, "sms_tips_ratelimit_waits_total") >= 19
     assert grew(before, after, "sms_tips_ratelimit_wait_seconds_total") == pytest.approx(waited)
+
+
+@sqlite_only
+def test_a_429_counts_its_code_and_a_hold(
+    client: TestClient, sessions: sessionmaker[Session], settings: Settings, fake_twilio: FakeTwilio
+) -> None:
+    with transaction(sessions) as session:
+        add_message(session, add_recipient(session))
+    fake_twilio.add_fault(Fault(status=429, code=20429, message="Too Many", retry_after=1))
+    before = scrape(client)
+    dispatch(sessions, settings, fake_twilio)
+    after = scrape(client)
+    assert grew(before, after, "sms_tips_twilio_errors_total", code="20429") == 1
+    assert grew(before, after, "sms_tips_ratelimit_holds_total") == 1
+    assert grew(before, after, "sms_tips_texts_sent_total", kind="tip") == 0
+
+
+@sqlite_only
+def test_the_leading_scheduler_shows_and_the_planner_next_run_comes_from_its_table(
+    client: TestClient, engine: Engine, settings: Settings
+) -> None:
+    active = ActiveScheduler(settings, engine)
+    active.start()
+    try:
+        assert active.leading.wait(timeout=10)
+        leading = scrape(client)
+    finally:
+        active.stop()
+    stopped = scrape(client)
+    assert value(leading, "sms_tips_scheduler_leader") == 1
+    assert value(stopped, "sms_tips_scheduler_leader") == 0
+    next_run = value(leading, "sms_tips_planner_next_run_timestamp_seconds")
+    assert abs(next_run - time.time()) < settings.planner_interval_minutes * 60 + 60
 
 
 # --- protection -------------------------------------------------------------------------
