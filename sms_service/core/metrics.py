@@ -14,6 +14,8 @@ The outbox depth and the planner's next run are read from the database at scrape
 from __future__ import annotations
 
 import os
+import re
+import socket
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -25,11 +27,25 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
+    values,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 PREFIX = "sms_tips"
+
+
+def process_identifier() -> str:
+    """This process in the multiprocess file names: host and pid, so that containers sharing
+    one directory (each of whose processes may be pid 1) never write the same file. No "_":
+    prometheus_client splits file names on it."""
+    host = re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname()) or "host"
+    return f"{host}-{os.getpid()}"
+
+
+if values.ValueClass is not values.MutexValue:  # multiprocess mode (PROMETHEUS_MULTIPROC_DIR)
+    # Chosen before any metric below is made: each takes its value class when constructed.
+    values.ValueClass = values.MultiProcessValue(process_identifier=process_identifier)  # type: ignore[no-untyped-call]
 
 INBOUND_TEXTS = Counter(
     f"{PREFIX}_inbound_texts",
@@ -182,4 +198,4 @@ def process_exiting(multiproc_dir: str | None) -> None:
     multiprocess directory, so a stopped leader no longer counts. A process that dies without
     calling this leaves its last value there until the directory is emptied."""
     if multiproc_dir is not None:
-        multiprocess.mark_process_dead(os.getpid(), multiproc_dir)  # type: ignore[no-untyped-call]
+        multiprocess.mark_process_dead(process_identifier(), multiproc_dir)  # type: ignore[no-untyped-call]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import time
@@ -265,11 +266,15 @@ def test_logs_are_json_in_production_text_locally_and_the_token_is_kept_secret()
 # --- multiprocess mode --------------------------------------------------------------------
 
 WRITER = """
+import os
 import sys
 from sms_service.core import metrics
 metrics.INBOUND_TEXTS.labels(kind="help").inc(int(sys.argv[1]))
 metrics.TEXTS_SENT.labels(kind="tip").inc(int(sys.argv[2]))
 metrics.SEND_LATENCY.observe(0.2)
+metrics.SCHEDULER_LEADER.set(1)
+if sys.argv[3] == "stops":  # a scheduler that stepped down and exited cleanly
+    metrics.process_exiting(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 """
 
 
@@ -281,15 +286,19 @@ def test_one_scrape_adds_up_the_values_of_every_process(
     directory.mkdir()
     environ = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory)}
     root = Path(__file__).resolve().parents[2]
-    for texts, tips in ((2, 5), (3, 7)):  # a web worker and a dispatcher, say
+    for texts, tips, end in ((2, 5, "stops"), (3, 7, "runs")):
         subprocess.run(
-            [sys.executable, "-c", WRITER, str(texts), str(tips)],
+            [sys.executable, "-c", WRITER, str(texts), str(tips), end],
             env=environ,
             cwd=root,
             check=True,
             timeout=60,
         )
-    assert len(list(directory.glob("counter_*.db"))) == 2  # one file per process
+    # One file per process, named by host and pid (containers sharing the directory may all
+    # run as pid 1).
+    counters = sorted(path.name for path in directory.glob("counter_*.db"))
+    assert len(counters) == 2
+    assert all(re.fullmatch(r"counter_[A-Za-z0-9.-]+-\d+\.db", name) for name in counters)
     settings = make_settings(
         database_url, SMS_TIPS_METRICS_TOKEN=TOKEN, PROMETHEUS_MULTIPROC_DIR=str(directory)
     )
@@ -299,4 +308,7 @@ def test_one_scrape_adds_up_the_values_of_every_process(
     assert value(samples, "sms_tips_inbound_texts_total", kind="help") == 5
     assert value(samples, "sms_tips_texts_sent_total", kind="tip") == 12
     assert value(samples, "sms_tips_send_latency_seconds_count") == 2
+    # The leader gauge of the process that exited cleanly is gone; the other's still counts.
+    assert len(list(directory.glob("gauge_livemax_*.db"))) == 1
+    assert value(samples, "sms_tips_scheduler_leader") == 1
     assert value(samples, "sms_tips_metrics_database_up") == 1  # the database gauges too
