@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
 
 from sms_service.core.db import build_engine, build_sessionmaker
 from sms_service.core.settings import Settings
@@ -32,6 +32,14 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
         *sms_status.routes,
         *sms_inbound.routes,
     ]
+
+
+class _ServiceApp(Starlette):
+    """Starlette with the request id outside everything, Starlette's own error handler
+    included: a 500 answer carries the id too, and so does the server's traceback line."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestIdMiddleware(super().build_middleware_stack())
 
 
 def create_app(
@@ -65,10 +73,6 @@ def create_app(
                 await service.stop()
                 logger.info("stopped %s", service.name)
 
-    app = Starlette(
-        routes=build_routes(settings),
-        lifespan=lifespan,
-        middleware=[Middleware(RequestIdMiddleware)],
-    )
+    app = _ServiceApp(routes=build_routes(settings), lifespan=lifespan)
     app.state.context = context
     return app

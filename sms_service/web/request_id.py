@@ -41,7 +41,8 @@ class RequestIdMiddleware:
             await send(message)
 
         token = REQUEST_ID.set(request_id)
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            REQUEST_ID.reset(token)
+        await self.app(scope, receive, send_with_id)
+        # Only when the request ends well: after an exception the id stays set, so the
+        # server's traceback line (logged in this same context: uvicorn runs each request in
+        # a task of its own, which copied the context) still carries it.
+        REQUEST_ID.reset(token)

@@ -3,14 +3,20 @@ id (sent back in X-Request-Id); phone numbers stay masked and request fields on 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from starlette.testclient import TestClient
+from starlette.types import Message, Receive, Scope, Send
 
-from sms_service.core.logsetup import configure_logging
-from sms_service.web.request_id import request_id_for
+from sms_service.core.logsetup import REQUEST_ID, configure_logging
+from sms_service.web.request_id import RequestIdMiddleware, request_id_for
 from tests.helpers.settings import TEST_AUTH_TOKEN
 from tests.helpers.texting import INBOUND_URL, Phone
 from tests.helpers.twilio_signing import twilio_signature
@@ -100,3 +106,40 @@ def test_every_response_carries_a_request_id(client: TestClient) -> None:
     assert client.get("/healthz", headers={"X-Request-Id": GIVEN_ID}).headers["x-request-id"] == (
         GIVEN_ID
     )
+
+
+@sqlite_only
+def test_a_failing_request_still_answers_with_its_id_and_its_traceback_carries_it(
+    app: Starlette,
+) -> None:
+    async def boom(request: Request) -> Response:
+        raise RuntimeError("boom")
+
+    app.router.routes.append(Route("/boom", boom))
+    with TestClient(app, raise_server_exceptions=False) as web:
+        response = web.get("/boom", headers={"X-Request-Id": GIVEN_ID})
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == GIVEN_ID
+
+    async def server() -> str | None:  # as uvicorn does: log the exception in the same task
+        scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+
+        async def fails(scope: Scope, receive: Receive, send: Send) -> None:
+            raise RuntimeError("boom")
+
+        try:
+            await RequestIdMiddleware(fails)(scope, _nothing, _discard)
+        except RuntimeError:
+            return REQUEST_ID.get()
+        return None
+
+    assert re.fullmatch(r"[0-9a-f]{32}", asyncio.run(server()) or "")
+    assert REQUEST_ID.get() is None  # that task's context, not this one
+
+
+async def _nothing() -> Message:
+    return {"type": "http.disconnect"}
+
+
+async def _discard(message: Message) -> None:
+    return None
