@@ -19,6 +19,7 @@ to everyone and is not counted against anyone's cap.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
@@ -31,7 +32,7 @@ from content.segments import analyze
 from jobs.runtime import runtime
 from sms_service.campaigns.audience import audience_condition
 from sms_service.campaigns.authoring import audience_of, message_body
-from sms_service.core import outbox
+from sms_service.core import metrics, outbox
 from sms_service.core.db import build_sessionmaker, transaction
 from sms_service.core.models import (
     Campaign,
@@ -60,6 +61,16 @@ def plan_due_campaigns(database: str) -> int:
 
 def plan_campaigns(sessions: sessionmaker[Session], *, settings: Settings, now: datetime) -> int:
     """Plan due messages of scheduled/sending campaigns, one transaction per campaign."""
+    began = time.monotonic()
+    try:
+        inserted = _plan_campaigns(sessions, settings=settings, now=now)
+    finally:
+        metrics.PLANNER_RUN.labels(planner="campaigns").observe(time.monotonic() - began)
+    metrics.PLANNER_ROWS.labels(planner="campaigns").inc(inserted)
+    return inserted
+
+
+def _plan_campaigns(sessions: sessionmaker[Session], *, settings: Settings, now: datetime) -> int:
     horizon = now + timedelta(minutes=settings.planner_interval_minutes)
     with sessions() as session:
         campaign_ids = list(

@@ -43,10 +43,12 @@ class ClaimedMessage:
     paused_until: datetime | None
     timezone: str
     region: str | None
+    kind: str = "tip"  # the outbox row's kind (tip, campaign, ...), for the metrics
 
 
 _COLUMNS = (
     OutboundMessage.id,
+    OutboundMessage.kind,
     OutboundMessage.state,
     OutboundMessage.attempts,
     OutboundMessage.to_number,
@@ -139,6 +141,7 @@ def claim_batch(
             paused_until=row.paused_until,
             timezone=row.timezone,
             region=row.region,
+            kind=row.kind,
         )
         for row in rows
     ]

@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,7 @@ from jobs.claims import ClaimedMessage, claim_batch
 from jobs.last_check import LastCheck, not_subscribed
 from jobs.outcomes import CaregiverChange, SendOutcome, record_outcomes
 from jobs.ratelimit import SharedPacer
+from sms_service.core import metrics
 from sms_service.core.db import build_engine, build_sessionmaker, transaction
 from sms_service.core.errors import PermanentSend, RetryableSend
 from sms_service.core.models import utcnow
@@ -124,6 +126,8 @@ class Dispatcher:
         self._last_check = LastCheck(sessions)
         self._status_callback = settings.url_for(STATUS_PATH)
         self.stats = DispatchStats()
+        # When each claim in hand was taken (monotonic), for the send latency metric.
+        self._claimed_at: dict[int, float] = {}
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -212,6 +216,9 @@ class Dispatcher:
         with transaction(self._sessions) as session:
             claims = claim_batch(session=session, now=self._clock(), limit=limit, lease=self._lease)
         self.stats.claimed += len(claims)
+        taken = time.monotonic()
+        for claim in claims:
+            self._claimed_at[claim.id] = taken
         return claims
 
     def _record(self, batch: list[tuple[ClaimedMessage, SendOutcome]]) -> None:
@@ -223,6 +230,12 @@ class Dispatcher:
 
     async def _process(self, claim: ClaimedMessage) -> tuple[ClaimedMessage, SendOutcome]:
         """The claim as it is to be recorded (a takeover may count an attempt) and its outcome."""
+        try:
+            return await self._decide(claim)
+        finally:
+            self._claimed_at.pop(claim.id, None)
+
+    async def _decide(self, claim: ClaimedMessage) -> tuple[ClaimedMessage, SendOutcome]:
         if claim.previous_claim is not None:
             # A takeover becomes an attempt of its own when Twilio cannot be asked (it uses up
             # retries like any failed send) or says the text never came (it is sent again).
@@ -279,6 +292,10 @@ class Dispatcher:
             return self._refused(claim, error)
         self.stats.sent += 1
         self.stats.segments_sent += claim.segments
+        metrics.TEXTS_SENT.labels(kind=claim.kind).inc()
+        claimed = self._claimed_at.get(claim.id)
+        if claimed is not None:
+            metrics.SEND_LATENCY.observe(time.monotonic() - claimed)
         return SendOutcome(state="sent", provider_sid=result.sid, sent_at=self._clock())
 
     async def _reconcile(self, claim: ClaimedMessage) -> SendOutcome | None:
@@ -295,6 +312,7 @@ class Dispatcher:
 
     def _retry_later(self, claim: ClaimedMessage, error: RetryableSend) -> SendOutcome:
         code = str(error.code) if error.code is not None else None
+        metrics.TWILIO_ERRORS.labels(code=metrics.error_code_label(code)).inc()
         if claim.attempts >= self._retry.max_attempts:
             self.stats.failed += 1
             return SendOutcome(
@@ -318,6 +336,7 @@ class Dispatcher:
 
     def _refused(self, claim: ClaimedMessage, error: PermanentSend) -> SendOutcome:
         code = str(error.code) if error.code is not None else None
+        metrics.TWILIO_ERRORS.labels(code=metrics.error_code_label(code)).inc()
         if isinstance(error, RecipientUnsubscribed):
             self.stats.opted_out += 1
             logger.info("%s has unsubscribed at the carrier: opting out", mask(claim.to_number))

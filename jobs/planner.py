@@ -38,6 +38,7 @@ Calendar decisions:
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -55,6 +56,7 @@ from jobs.planning.slots import due_slot_rows
 from jobs.planning.welcome import first_tip_rows
 from jobs.runtime import runtime
 from sms_service.caregivers.lifecycle import end_pauses
+from sms_service.core import metrics
 from sms_service.core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -89,6 +91,16 @@ def plan(
     """
     if now.tzinfo is None:
         raise ValueError("plan() needs an aware `now`")
+    began = time.monotonic()
+    try:
+        report = _plan(engine, now=now, settings=settings, batch_size=batch_size)
+    finally:
+        metrics.PLANNER_RUN.labels(planner="tips").observe(time.monotonic() - began)
+    metrics.PLANNER_ROWS.labels(planner="tips").inc(report.planned)
+    return report
+
+
+def _plan(engine: Engine, *, now: datetime, settings: Settings, batch_size: int) -> PlanReport:
     planned = batches = 0
     with engine.connect() as connection:
         with connection.begin():

@@ -31,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from sms_service.core import metrics
 from sms_service.core.db import transaction
 from sms_service.core.models import SendPacer
 from sms_service.core.settings import Settings
@@ -98,6 +99,7 @@ class SharedPacer:
             return
         self._not_before = until
         self._holds += 1
+        metrics.RATELIMIT_HOLDS.inc()
         self._blocks.clear()
         self._horizon = 0.0
         task = asyncio.get_running_loop().create_task(self._push_hold(until))
@@ -108,6 +110,7 @@ class SharedPacer:
         """Wait until `segments` may be sent, and count them as sent."""
         if segments <= 0:
             return
+        began = self._clock()
         while True:
             holds = self._holds
             async with self._lock:
@@ -116,6 +119,10 @@ class SharedPacer:
             if delay > 0:
                 await self._sleep(delay)
             if self._holds == holds:
+                waited = self._clock() - began
+                if waited > 0:
+                    metrics.RATELIMIT_WAITS.inc()
+                    metrics.RATELIMIT_WAIT_SECONDS.inc(waited)
                 return
             # A hold came while this sender waited: its moment is void, take a new one.
 

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from jobs import runtime
 from jobs.leadership import Election, leader_lock
+from sms_service.core import metrics
 from sms_service.core.db import build_engine
 from sms_service.core.settings import Settings
 
@@ -169,12 +170,14 @@ class ActiveScheduler:
             self.scheduler.shutdown(wait=True)
         self._election.release()
         self.leading.clear()
+        metrics.SCHEDULER_LEADER.set(0)
 
     def _lead(self) -> None:
         # Replace the stored jobs before any of them runs (a changed interval applies now).
         register_jobs(self.scheduler, self.settings)
         self.scheduler.resume()
         self.leading.set()
+        metrics.SCHEDULER_LEADER.set(1)
         jobs = len(self.scheduler.get_jobs())
         logger.info("scheduler leads: running %d jobs", jobs)
         if self._on_lead is not None:
@@ -188,6 +191,7 @@ class ActiveScheduler:
     def _step_down(self) -> None:
         self.scheduler.pause()
         self.leading.clear()
+        metrics.SCHEDULER_LEADER.set(0)
 
 
 @dataclass

@@ -25,7 +25,7 @@ class CommandError(Exception):
 def load_settings() -> Settings:
     """Settings from the environment, with logging set up to match them."""
     settings = Settings.from_env()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return settings
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from jobs.dispatcher import Dispatcher
 from jobs.scheduler import ActiveScheduler
 from sms_service.cli.common import Subparsers, connect, load_settings
+from sms_service.core import metrics
 from sms_service.core.db import build_sessionmaker
 from sms_service.core.settings import Settings
 from sms_service.delivery.transports import build_transport
@@ -73,6 +74,7 @@ def _scheduler(args: argparse.Namespace) -> int:
     finally:
         active.stop()
         engine.dispose()
+        metrics.process_exiting(settings.metrics_multiproc_dir)
     print("scheduler: stopped", flush=True)
     return 0
 

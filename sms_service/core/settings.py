@@ -30,6 +30,12 @@ _MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _HOUR_MINUTE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _KEYWORD = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,29}$")
+# A bearer token as a header carries it (RFC 6750 b64token), long enough not to be guessed.
+_METRICS_TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]{32,256}=*$")
+# prometheus_client's own variable: the directory every process of the service writes its
+# metric files to (multiprocess mode); read here too so /metrics knows to aggregate them.
+MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+LOG_FORMATS = ("text", "json")
 
 _Getter = Callable[[str, str | None], str | None]
 
@@ -82,6 +88,11 @@ class Settings:
     log_level: str = "INFO"
     # Addresses whose X-Forwarded-For/-Proto the web server believes (a reverse proxy).
     trusted_proxies: tuple[str, ...] = ("127.0.0.1",)
+    log_format: str = "text"  # "json" (one JSON object a line) by default in production
+    # The bearer token /metrics asks for; None: production refuses /metrics, local answers
+    # loopback clients only.
+    metrics_token: Secret | None = None
+    metrics_multiproc_dir: str | None = None  # PROMETHEUS_MULTIPROC_DIR
 
     @property
     def twilio_enabled(self) -> bool:
@@ -194,6 +205,9 @@ class Settings:
             trusted_proxies=_networks(
                 "SMS_TIPS_TRUSTED_PROXIES", get("SMS_TIPS_TRUSTED_PROXIES", "127.0.0.1") or ""
             ),
+            log_format=_log_format(get("SMS_TIPS_LOG_FORMAT"), environment),
+            metrics_token=_metrics_token(get("SMS_TIPS_METRICS_TOKEN")),
+            metrics_multiproc_dir=_multiproc_dir(get(MULTIPROC_DIR_VARIABLE), env),
         )
 
     def __repr__(self) -> str:
@@ -334,3 +348,34 @@ def _log_level(raw: str) -> str:
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("SMS_TIPS_LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
     return level
+
+
+def _log_format(raw: str | None, environment: str) -> str:
+    if raw is None:
+        return "json" if environment == "production" else "text"
+    if raw.lower() not in LOG_FORMATS:
+        raise ConfigError("SMS_TIPS_LOG_FORMAT", "must be json or text")
+    return raw.lower()
+
+
+def _metrics_token(raw: str | None) -> Secret | None:
+    if raw is None:
+        return None
+    if not _METRICS_TOKEN.match(raw):
+        raise ConfigError(
+            "SMS_TIPS_METRICS_TOKEN",
+            "must be 32 or more letters, digits or -._~+/ (e.g. openssl rand -hex 32)",
+        )
+    return Secret(raw)
+
+
+def _multiproc_dir(raw: str | None, env: Mapping[str, str]) -> str | None:
+    if raw is None:
+        return None
+    if not (env.get(MULTIPROC_DIR_VARIABLE) or "").strip():
+        # prometheus_client reads the environment when it is imported, never the .env file.
+        raise ConfigError(MULTIPROC_DIR_VARIABLE, "must be set in the environment, not in .env")
+    path = Path(raw)
+    if not path.is_dir() or not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(MULTIPROC_DIR_VARIABLE, f"{raw!r} is not a writable directory")
+    return str(path)

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from twilio.twiml.messaging_response import MessagingResponse
 
 from sms_service.caregivers import lifecycle
+from sms_service.core import metrics
 from sms_service.core.models import utcnow
 from sms_service.core.settings import INBOUND_PATH
 from sms_service.texting.inbound import Handled, IncomingText, handle_inbound
@@ -102,6 +103,9 @@ async def inbound_sms(request: Request) -> Response:
         # Twilio tries the fallback URL (if any) on a 5xx; nothing was committed.
         logger.error("inbound text %s not stored: %s", incoming.message_sid, type(error).__name__)
         return PlainTextResponse("Service unavailable", status_code=503)
+    metrics.INBOUND_TEXTS.labels(kind=outcome.handled_as).inc()
+    if outcome.reply is not None:
+        metrics.TEXTS_SENT.labels(kind="reply").inc()  # the TwiML answer, recorded as sent
     if outcome.handled_as in STOPS_TEXTS and outcome.caregiver_id is not None:
         await wait_for_texts_on_their_way(context, outcome.caregiver_id)
     return twiml(outcome.reply)

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sms_service.core import metrics
 from sms_service.core.settings import STATUS_PATH
 from sms_service.delivery.status import record_status
 from sms_service.texting.inbound import storable
@@ -44,6 +45,7 @@ async def status_callback(request: Request) -> Response:
         # The database is away: nothing was written, and a 503 says so (a 500 would say bug).
         logger.error("status %s for %s not recorded: %s", status, sid, type(error).__name__)
         return Response("service unavailable", status_code=503, media_type="text/plain")
+    metrics.STATUS_CALLBACKS.labels(status=metrics.status_label(status)).inc()
     logger.debug("status %s for %s: %s", status, sid, "recorded" if changed else "ignored")
     return Response(status_code=200)
 

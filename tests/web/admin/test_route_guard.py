@@ -23,6 +23,15 @@ from tests.helpers.tips import add_probe_tip
 from tests.web.admin.conftest import csrf_of
 
 PUBLIC = {("GET", LOGIN_PATH), ("POST", LOGIN_PATH)}
+# Outside /admin and /api, each guarding itself: Twilio's signed webhooks, liveness and
+# readiness (no data), and /metrics (its bearer token, web/metrics.py).
+OUTSIDE_ADMIN_AND_API = {
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("POST", "/sms/inbound"),
+    ("POST", "/sms/status"),
+}
 _PARAM = re.compile(r"\{[^}]+\}")
 
 
@@ -69,6 +78,13 @@ def test_every_admin_and_api_route_requires_sign_in(web: TestClient) -> None:
             assert signed.headers["location"].startswith(LOGIN_PATH)
         checked += 1
     assert checked == len(guarded) - len(PUBLIC) - 1
+
+
+def test_every_route_outside_admin_and_api_is_a_known_one(web: TestClient) -> None:
+    endpoints = set(walk(list(web.app.routes)))  # type: ignore[attr-defined]
+    outside = {(m, p) for m, p in endpoints if not p.startswith(("/admin", "/api"))}
+    assert outside == OUTSIDE_ADMIN_AND_API
+    assert web.get("/metrics").status_code in {401, 403}  # never open to a stranger
 
 
 def test_every_admin_post_checks_the_csrf_token_before_anything_else(
