@@ -23,7 +23,8 @@
       Object.keys(size).forEach(function (key) {
         if (key !== "total") { parts.push(key + ": " + size[key]); }
       });
-      output.textContent = size.total + " caregivers (" + parts.join(", ") + ")";
+      output.textContent = size.total + (size.total === 1 ? " caregiver (" : " caregivers (") +
+        parts.join(", ") + ")";
     }).catch(function () { output.textContent = "could not count the audience"; });
   }
   // The checker while staff type: segments in words and findings, under each text.
