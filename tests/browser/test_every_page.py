@@ -18,6 +18,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import BaseRoute, Mount, Route
 
+from sms_service.campaigns.audience import Audience
+from sms_service.campaigns.authoring import MessageDraft, create_campaign
 from sms_service.core.db import transaction
 from sms_service.core.models import utcnow
 from sms_service.core.settings import Settings
@@ -33,6 +35,7 @@ WIDTHS = {"desktop": 1280, "phone": 390}
 NOT_PAGES = (".csv", ".json")  # downloads, not pages
 SIGNED_OUT = ("/admin/login",)  # a signed-in visit is redirected to the dashboard
 AXE = Axe()
+UNSAFE = "Leave the baby alone in the bath for a minute while you get a towel."
 
 
 def admin_pages(routes: list[BaseRoute], prefix: str = "") -> list[tuple[str, Route]]:
@@ -62,11 +65,21 @@ def _seed(sessions: sessionmaker[Session], settings: Settings) -> dict[str, int]
         make_campaign(
             session, settings, times=[datetime(2031, 5, 1, 9, 0)], now=utcnow(), schedule=False
         )
+        blocked = create_campaign(  # a draft the checker blocks: Schedule is disabled
+            session,
+            name="Bath time",
+            audience=Audience(languages=("en",)),
+            local_time=False,
+            messages=[MessageDraft(send_at=datetime(2031, 6, 1, 9), texts={"en": UNSAFE})],
+            actor=TESTER,
+            settings=settings,
+        )
         TESTER.audit(session, "test.seed", campaign)
         return {
             "campaign_id": campaign.id,
             "caregiver_id": spanish.id,
             "message_id": question.id,
+            "blocked_campaign_id": blocked.id,
         }
 
 
@@ -108,6 +121,7 @@ def test_every_admin_page_works_on_a_phone_with_no_axe_violations(
         assert not missing, f"{template}: seed a row for {missing} in {__name__}._seed"
         paths.append(template.format(**ids))
     assert "/admin/campaigns/new" in paths and "/admin/inbox" in paths
+    paths.append(f"/admin/campaigns/{ids['blocked_campaign_id']}")  # a disabled button
     failures: dict[str, list[str]] = {}
     with live_server(app) as base:
         for name, width in WIDTHS.items():
@@ -119,6 +133,12 @@ def test_every_admin_page_works_on_a_phone_with_no_axe_violations(
                 failures[f"{path} at {width}px"] = _problems(page, width=width)
                 screenshot(page, f"every-{name}-{_slug(path)}")
             _sign_in(page, base)
+            if width < 600:  # the menu is folded behind its button
+                expect(page.locator(".menu-toggle")).to_be_visible()
+                expect(page.locator("#admin-nav")).to_be_hidden()
+            else:
+                expect(page.locator(".menu-toggle")).to_be_hidden()
+                expect(page.locator("#admin-nav a", has_text="Campaigns")).to_be_visible()
             for path in paths:
                 if path in SIGNED_OUT:
                     continue
@@ -141,6 +161,8 @@ def test_every_admin_page_works_on_a_phone_with_no_axe_violations(
             expect(page.locator("#check-text_es_0 .segments")).to_contain_text("1 text")
             failures[f"campaign form with an error at {width}px"] = _problems(page, width=width)
             screenshot(page, f"every-{name}-campaign-form-error")
+            page.goto(f"{base}/admin/campaigns/{ids['blocked_campaign_id']}")
+            expect(page.locator("button:has-text('Schedule')")).to_be_disabled()
             if page.locator(".menu-toggle").is_visible():
                 page.click(".menu-toggle")
                 expect(page.locator("#admin-nav")).to_be_visible()
