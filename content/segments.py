@@ -68,6 +68,25 @@ def analyze(text: str) -> SegmentInfo:
     return SegmentInfo("GSM-7", sum(costs), _count_segments(costs, GSM_SINGLE, GSM_MULTI), ())
 
 
+def in_words(info: SegmentInfo, *, language_name: str = "") -> str:
+    """How many texts a message costs, for people: "1 text (40 characters left)", or
+    "2 texts (Spanish uses special characters such as ’: a text then holds 67 characters)"."""
+    if info.segments == 0:
+        return "empty"
+    count = "1 text" if info.segments == 1 else f"{info.segments} texts"
+    if info.encoding == "GSM-7":
+        if info.segments == 1:
+            left = GSM_SINGLE - info.units
+            return f"{count} ({left} character{'' if left == 1 else 's'} left)"
+        return count
+    who = f"{language_name} uses" if language_name else "uses"
+    chars = " ".join(info.non_gsm[:3])
+    holds = UCS2_SINGLE if info.segments == 1 else UCS2_MULTI
+    return (
+        f"{count} ({who} special characters such as {chars}: a text then holds {holds} characters)"
+    )
+
+
 def describe_char(char: str) -> str:
     """A readable name for a character in a report, e.g. `'’' (U+2019)`."""
     return f"{char!r} (U+{ord(char):04X})"

@@ -1,8 +1,9 @@
 """Campaigns: messages staff send to an audience, and their life from draft to done.
 
 States: draft -> scheduled -> sending -> done, and paused (from scheduled or sending, back by
-resume) and cancelled (from any state but done). Only drafts can be edited. The campaign planner
-(jobs/campaign_planner.py) moves scheduled -> sending -> done as it fills the outbox.
+resume) and cancelled (from any state but done). Drafts can be edited, and so can scheduled and
+paused campaigns until their first text is in the outbox (then sending has started). The campaign
+planner (jobs/campaign_planner.py) moves scheduled -> sending -> done as it fills the outbox.
 
 Times: a message's `send_at` is stored in UTC. For "at this local time for each caregiver"
 campaigns (`local_time`) it holds the wall-clock time itself, tagged UTC (12:00 means noon
@@ -44,13 +45,22 @@ PAST_GRACE = timedelta(minutes=10)  # "now" typed into a form is a little in the
 PAUSED_NOTE = "campaign paused"
 CANCELLED_NOTE = "campaign cancelled"
 _PLACEHOLDER = re.compile(r"\{[^}]*\}")
-EDITABLE = ("draft",)
+EDITABLE = ("draft", "scheduled", "paused")
+SCHEDULABLE = ("draft",)
 PAUSABLE = ("scheduled", "sending")
 CANCELLABLE = ("draft", "scheduled", "sending", "paused")
 
 
 class CampaignError(ValueError):
-    """A campaign request that cannot be carried out, with the reason (shown to staff)."""
+    """A campaign request that cannot be carried out, with the reason (shown to staff).
+
+    `field` names the form field the reason is about, when there is one, so the form can show
+    it beside that field.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -107,9 +117,9 @@ def _validate(
 ) -> tuple[str, list[MessageDraft]]:
     name = " ".join(name.split())
     if not name:
-        raise CampaignError("the campaign needs a name")
+        raise CampaignError("the campaign needs a name", field="name")
     if len(name) > 120:
-        raise CampaignError("the name must be 120 characters or fewer")
+        raise CampaignError("the name must be 120 characters or fewer", field="name")
     if not messages:
         raise CampaignError("the campaign needs at least one message")
     if len(messages) > MAX_MESSAGES:
@@ -119,28 +129,38 @@ def _validate(
     for number, message in enumerate(messages, start=1):
         if message.send_at.replace(tzinfo=None) > latest:
             raise CampaignError(
-                f"message {number} is more than five years ahead: check the year of its send time"
+                f"message {number} is more than five years ahead: check the year of its send time",
+                field=f"send_at_{number - 1}",
             )
         texts = {lang: " ".join(text.split()) for lang, text in message.texts.items() if text}
         texts = {lang: text for lang, text in texts.items() if text}
         for language in audience.target_languages:
             if language not in texts:
-                raise CampaignError(f"message {number} needs a text in {language}")
+                raise CampaignError(
+                    f"message {number} needs a text in {language}",
+                    field=f"text_{language}_{number - 1}",
+                )
         for language, text in texts.items():
             if language not in audience.target_languages:
                 continue
             if len(text) > MAX_TEXT_LENGTH:
-                raise CampaignError(f"message {number} ({language}) is too long")
+                raise CampaignError(
+                    f"message {number} ({language}) is too long",
+                    field=f"text_{language}_{number - 1}",
+                )
             if _PLACEHOLDER.search(text):
                 raise CampaignError(
                     f"message {number} ({language}): campaign texts cannot use placeholders "
-                    "such as {child}; every family gets the same words"
+                    "such as {child}; every family gets the same words",
+                    field=f"text_{language}_{number - 1}",
                 )
         kept = {lang: texts[lang] for lang in audience.target_languages}
         cleaned.append(MessageDraft(send_at=message.send_at, texts=kept))
     times = [message.send_at for message in cleaned]
     if times != sorted(times) or len(set(times)) != len(times):
-        raise CampaignError("the messages of a series must go out at different, rising times")
+        raise CampaignError(
+            "the messages of a series must go out at different, rising times", field="send_at_1"
+        )
     return name, cleaned
 
 
@@ -200,18 +220,56 @@ def update_campaign(
     actor: Actor,
     settings: Settings,
     exceeds_weekly_cap: bool = False,
+    now: datetime | None = None,
 ) -> Campaign:
-    """Replace a draft's name, audience, schedule and texts; the caller commits."""
+    """Replace the name, audience, schedule and texts of a draft, or of a scheduled or paused
+    campaign none of whose texts is in the outbox yet; the caller commits.
+
+    A scheduled or paused campaign stays so, and must still pass what scheduling asks (no
+    checker errors, a first send time not passed).
+    """
     _require(campaign, EDITABLE, "edited")
+    if campaign.status != "draft" and _outbox_rows(session, campaign):
+        raise CampaignError(
+            f"sending has started (its texts are in the outbox), so this {campaign.status} "
+            "campaign can no longer be edited; cancel it and duplicate it instead"
+        )
     name, messages = _validate(name, audience, messages)
+    changed = _changes(campaign, name=name, audience=audience, local_time=local_time)
     campaign.name = name
     campaign.audience = audience.to_json()
     campaign.local_time = local_time
     _set_messages(session, campaign, messages, zone=settings.zone)
     session.flush()
-    actor.audit(session, "campaign.update", campaign)
+    if campaign.status != "draft":
+        _ready_to_send(campaign, settings=settings, now=now or utcnow())
+    actor.audit(
+        session,
+        "campaign.update",
+        campaign,
+        status=campaign.status,
+        changed=changed,
+        messages=len(messages),
+    )
     _set_cap_exception(session, campaign, exceeds_weekly_cap, actor=actor)
     return campaign
+
+
+def _changes(campaign: Campaign, *, name: str, audience: Audience, local_time: bool) -> list[str]:
+    # What the audit entry names; texts and times are always rewritten, so they are not listed.
+    changed = []
+    if campaign.name != name:
+        changed.append("name")
+    if campaign.audience != audience.to_json():
+        changed.append("audience")
+    if campaign.local_time != local_time:
+        changed.append("timing")
+    return changed
+
+
+def _outbox_rows(session: Session, campaign: Campaign) -> int:
+    count = session.scalar(select(func.count()).where(OutboundMessage.campaign_id == campaign.id))
+    return int(count or 0)
 
 
 def _set_cap_exception(session: Session, campaign: Campaign, wanted: bool, *, actor: Actor) -> None:
@@ -274,6 +332,27 @@ def preview_campaign(
     }
 
 
+def text_findings(text: str, *, language: str, settings: Settings) -> list[Finding]:
+    """The checker's findings on one campaign text, and what saving it would refuse (a
+    placeholder, too long), so staff see it while they type."""
+    findings = list(check_message(text, language=language, program_name=settings.program_name))
+    if _PLACEHOLDER.search(text):
+        findings.insert(
+            0,
+            Finding(
+                "placeholder",
+                "error",
+                "campaign texts cannot use placeholders such as {child}: "
+                "every family gets the same words",
+            ),
+        )
+    if len(" ".join(text.split())) > MAX_TEXT_LENGTH:
+        findings.insert(
+            0, Finding("length", "error", f"at most {MAX_TEXT_LENGTH} characters in a campaign")
+        )
+    return findings
+
+
 def _preview(language: str, text: str, *, settings: Settings, sample: str) -> LanguagePreview:
     body = message_body(text, language=language, settings=settings)
     findings = check_message(text, language=language, program_name=settings.program_name)
@@ -284,7 +363,14 @@ def schedule_campaign(
     session: Session, campaign: Campaign, *, actor: Actor, settings: Settings, now: datetime
 ) -> Campaign:
     """draft -> scheduled, refused while the checker finds errors or a time has passed."""
-    _require(campaign, EDITABLE, "scheduled")
+    _require(campaign, SCHEDULABLE, "scheduled")
+    _ready_to_send(campaign, settings=settings, now=now)
+    campaign.status = "scheduled"
+    actor.audit(session, "campaign.schedule", campaign)
+    return campaign
+
+
+def _ready_to_send(campaign: Campaign, *, settings: Settings, now: datetime) -> None:
     if not campaign.messages:
         raise CampaignError("the campaign has no messages")
     problems = [
@@ -301,10 +387,9 @@ def schedule_campaign(
         first.send_at + timedelta(hours=12) if campaign.local_time else first.send_at
     )
     if earliest < now - PAST_GRACE:
-        raise CampaignError("the first message's time has passed: pick a later time")
-    campaign.status = "scheduled"
-    actor.audit(session, "campaign.schedule", campaign)
-    return campaign
+        raise CampaignError(
+            "the first message's time has passed: pick a later time", field="send_at_0"
+        )
 
 
 def pause_campaign(session: Session, campaign: Campaign, *, actor: Actor) -> int:

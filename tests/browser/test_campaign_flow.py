@@ -128,7 +128,8 @@ def test_staff_run_a_bilingual_campaign_to_done(
         page.click("button:has-text('Cancel campaign')")  # asks first; dismissed, nothing changes
         expect(page.locator("#campaign-status")).to_have_text("draft")
         assert len(dialogs) == 1 and "cannot be scheduled again" in dialogs.pop()
-        expect(previews.nth(0)).to_contain_text("1 segment(s), GSM-7")
+        expect(previews.nth(0)).to_contain_text("1 text (53 characters left)")  # in words
+        expect(page.locator("#results")).to_contain_text("No results yet")  # no grid of zeros
         screenshot(page, "03-campaign-preview")
         page.click("button:has-text('Schedule')")
         expect(page.locator("#campaign-status")).to_have_text("scheduled")
@@ -157,6 +158,7 @@ def test_staff_run_a_bilingual_campaign_to_done(
         expect(page.locator("#campaign-status")).to_have_text("done")
         expect(page.locator("#result-sent")).to_have_text("3")
         expect(page.locator("#result-delivered")).to_have_text("2")
+        expect(page.locator("#result-delivered-rate")).to_have_text("67% of sent")
         expect(page.locator("#results")).to_contain_text("1replied (48 h)")
         expect(page.locator("table")).to_contain_text("30003")
         screenshot(page, "04-campaign-done-with-results")

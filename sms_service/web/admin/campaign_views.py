@@ -1,4 +1,5 @@
-"""Campaign pages: list, create and edit, preview with the checker, schedule, pause, results."""
+"""Campaign pages: list, create, edit and duplicate, the live checker, preview, schedule, pause,
+results."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from content.library import LANGUAGES
+from content.segments import analyze, in_words
 from sms_service.campaigns.audience import audience_size
 from sms_service.campaigns.authoring import (
     CampaignError,
@@ -18,18 +21,21 @@ from sms_service.campaigns.authoring import (
     create_campaign,
     get_campaign,
     list_campaigns,
+    message_body,
     pause_campaign,
     preview_campaign,
     resume_campaign,
     schedule_campaign,
+    text_findings,
     update_campaign,
     wall_clock,
 )
+from sms_service.campaigns.duplicate import duplicate_campaign
 from sms_service.campaigns.results import campaign_results
 from sms_service.core.models import Campaign, utcnow
 from sms_service.web.admin.forms import campaign_from_form, form_values
 from sms_service.web.admin.support import flash, redirect, take_flash
-from sms_service.web.admin.templating import render
+from sms_service.web.admin.templating import language_label, render
 from sms_service.web.context import app_context, in_read_transaction, in_transaction
 from sms_service.web.guards import current_staff, posted_form
 
@@ -71,6 +77,7 @@ def _form_page(
     *,
     campaign_id: int | None,
     error: str = "",
+    error_field: str | None = None,
     status_code: int = 200,
 ) -> Response:
     slots = 1 + max(
@@ -84,12 +91,42 @@ def _form_page(
         slots=slots,
         campaign_id=campaign_id,
         error=error,
+        error_field=error_field or "",
+    )
+
+
+def _refused(
+    request: Request, values: dict[str, Any], error: CampaignError, *, campaign_id: int | None
+) -> Response:
+    return _form_page(
+        request,
+        values,
+        campaign_id=campaign_id,
+        error=str(error),
+        error_field=error.field,
+        status_code=400,
     )
 
 
 async def campaign_list(request: Request) -> Response:
-    campaigns = await in_read_transaction(request, list_campaigns)
-    return render(request, "campaigns.html", campaigns=campaigns, **take_flash(request))
+    zone = app_context(request).settings.zone
+
+    def work(session: Session) -> list[dict[str, Any]]:
+        return [
+            {
+                "campaign": campaign,
+                "audience": audience_of(campaign).describe(),
+                "first_send": (
+                    wall_clock(campaign.messages[0], local_time=campaign.local_time, zone=zone)
+                    if campaign.messages
+                    else None
+                ),
+            }
+            for campaign in list_campaigns(session)
+        ]
+
+    rows = await in_read_transaction(request, work)
+    return render(request, "campaigns.html", rows=rows, **take_flash(request))
 
 
 async def new_campaign_page(request: Request) -> Response:
@@ -104,7 +141,7 @@ async def create(request: Request) -> Response:
     try:
         data = campaign_from_form(form)
     except CampaignError as error:
-        return _form_page(request, values, campaign_id=None, error=str(error), status_code=400)
+        return _refused(request, values, error, campaign_id=None)
 
     def work(session: Session) -> int:
         return create_campaign(
@@ -121,7 +158,7 @@ async def create(request: Request) -> Response:
     try:
         campaign_id = await in_transaction(request, work)
     except CampaignError as error:
-        return _form_page(request, values, campaign_id=None, error=str(error), status_code=400)
+        return _refused(request, values, error, campaign_id=None)
     flash(request, "Draft saved. Check the preview, then schedule it.")
     return redirect(f"/admin/campaigns/{campaign_id}")
 
@@ -146,9 +183,7 @@ async def update(request: Request) -> Response:
     try:
         data = campaign_from_form(form)
     except CampaignError as error:
-        return _form_page(
-            request, values, campaign_id=campaign_id, error=str(error), status_code=400
-        )
+        return _refused(request, values, error, campaign_id=campaign_id)
 
     def work(session: Session) -> None:
         campaign = get_campaign(session, campaign_id, for_update=True)
@@ -162,14 +197,13 @@ async def update(request: Request) -> Response:
             actor=actor,
             settings=settings,
             exceeds_weekly_cap=data.exceeds_weekly_cap,
+            now=utcnow(),
         )
 
     try:
         await in_transaction(request, work)
     except CampaignError as error:
-        return _form_page(
-            request, values, campaign_id=campaign_id, error=str(error), status_code=400
-        )
+        return _refused(request, values, error, campaign_id=campaign_id)
     flash(request, "Campaign saved.")
     return redirect(f"/admin/campaigns/{campaign_id}")
 
@@ -187,6 +221,48 @@ async def size(request: Request) -> Response:
     return JSONResponse(sizes)
 
 
+async def check(request: Request) -> Response:
+    """The checker on one text while staff type it: segments in words, and the findings."""
+    form = await posted_form(request)
+    settings = app_context(request).settings
+    language = str(form.get("language") or "")
+    text = str(form.get("text") or "")[:1000]
+    if language not in LANGUAGES:
+        return JSONResponse({"error": "unknown language"}, status_code=400)
+    if not text.strip():
+        return JSONResponse({"segments": 0, "words": "empty", "findings": []})
+    info = analyze(message_body(text, language=language, settings=settings))
+    findings = text_findings(text, language=language, settings=settings)
+    return JSONResponse(
+        {
+            "segments": info.segments,
+            "words": in_words(info, language_name=language_label(language)),
+            "findings": [
+                {"severity": f.severity, "rule": f.rule, "message": f.message} for f in findings
+            ],
+        }
+    )
+
+
+async def duplicate(request: Request) -> Response:
+    await posted_form(request)
+    campaign_id = request.path_params["campaign_id"]
+    settings = app_context(request).settings
+    actor = current_staff(request).actor
+
+    def work(session: Session) -> int:
+        source = get_campaign(session, campaign_id)
+        return duplicate_campaign(session, source, actor=actor, settings=settings).id
+
+    try:
+        copy_id = await in_transaction(request, work)
+    except CampaignError as error:
+        flash(request, str(error), "error")
+        return redirect(f"/admin/campaigns/{campaign_id}")
+    flash(request, "Copied as a new draft. Check its send times and texts, then schedule it.")
+    return redirect(f"/admin/campaigns/{copy_id}")
+
+
 async def detail(request: Request) -> Response:
     campaign_id = request.path_params["campaign_id"]
     settings = app_context(request).settings
@@ -195,12 +271,15 @@ async def detail(request: Request) -> Response:
         now = utcnow()
         campaign = get_campaign(session, campaign_id)
         audience = audience_of(campaign)
+        results = campaign_results(session, campaign_id)
         return {
+            "editable": campaign.status == "draft"
+            or (campaign.status in ("scheduled", "paused") and results.planned == 0),
             "campaign": campaign,
             "audience": audience,
             "size": audience_size(session, audience, zone=settings.zone, now=now),
             "previews": preview_campaign(session, campaign, settings=settings, now=now),
-            "results": campaign_results(session, campaign_id),
+            "results": results,
             "times": [
                 wall_clock(m, local_time=campaign.local_time, zone=settings.zone)
                 for m in campaign.messages
@@ -250,6 +329,8 @@ routes = [
     Route("/campaigns/new", new_campaign_page, methods=["GET"]),
     Route("/campaigns/new", create, methods=["POST"]),
     Route("/campaigns/audience-size", size, methods=["POST"]),
+    Route("/campaigns/check", check, methods=["POST"]),
+    Route("/campaigns/{campaign_id:int}/duplicate", duplicate, methods=["POST"]),
     Route("/campaigns/{campaign_id:int}", detail, methods=["GET"]),
     Route("/campaigns/{campaign_id:int}/edit", edit_page, methods=["GET"]),
     Route("/campaigns/{campaign_id:int}/edit", update, methods=["POST"]),

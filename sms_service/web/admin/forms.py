@@ -40,7 +40,7 @@ def _int(form: FormData, name: str, label: str) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise CampaignError(f"{label} must be a whole number") from None
+        raise CampaignError(f"{label} must be a whole number", field=name) from None
 
 
 def _date(form: FormData, name: str, label: str) -> date | None:
@@ -50,7 +50,7 @@ def _date(form: FormData, name: str, label: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise CampaignError(f"{label} must be a date such as 2026-05-01") from None
+        raise CampaignError(f"{label} must be a date such as 2026-05-01", field=name) from None
 
 
 def _words(raw: str) -> tuple[str, ...]:
@@ -97,7 +97,9 @@ def campaign_from_form(form: FormData) -> CampaignForm:
         try:
             send_at = datetime.fromisoformat(raw_time)
         except ValueError:
-            raise CampaignError(f"message {len(messages) + 1} needs a date and time") from None
+            raise CampaignError(
+                f"message {len(messages) + 1} needs a date and time", field=f"send_at_{slot}"
+            ) from None
         messages.append(MessageDraft(send_at=send_at.replace(tzinfo=None), texts=texts))
     return CampaignForm(
         name=text_field(form, "name", 200),

@@ -11,7 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from content.languages import languages
 from content.library import LANGUAGES
+from content.segments import SegmentInfo, in_words
 from sms_service.core.phones import mask
 from sms_service.web.context import app_context
 from sms_service.web.guards import csrf_token
@@ -23,6 +25,24 @@ def _local(value: Any, zone: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
     return str(value.astimezone(ZoneInfo(zone)).strftime(fmt))
+
+
+# Staff read the admin in English; a language without an English name here shows its own.
+_ENGLISH_NAMES = {"en": "English", "es": "Spanish"}
+
+
+def language_label(code: str) -> str:
+    """The name staff see for a language code: "Spanish" for es."""
+    known = languages().get(code)
+    return _ENGLISH_NAMES.get(code) or (known.name if known else code)
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{round(100 * part / whole)}%" if whole else ""
+
+
+def _segment_words(info: SegmentInfo, language_name: str = "") -> str:
+    return in_words(info, language_name=language_name)
 
 
 def _context(request: Request) -> dict[str, Any]:
@@ -44,7 +64,10 @@ _env = jinja2.Environment(
 )
 _env.filters["mask"] = mask
 _env.filters["local"] = _local
+_env.filters["percent_of"] = _percent
+_env.filters["segment_words"] = _segment_words
 _env.globals["languages"] = LANGUAGES  # the language filters and campaign texts
+_env.globals["language_label"] = language_label
 templates = Jinja2Templates(env=_env, context_processors=[_context])
 
 

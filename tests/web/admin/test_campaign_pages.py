@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from sms_service.core.db import transaction
-from sms_service.core.models import AuditLog, Campaign, Tip
+from sms_service.core.models import AuditLog, Campaign, OutboundMessage, Tip, utcnow
 from tests.helpers.campaigns import EN, ES
 from tests.helpers.people import add_caregiver
 
@@ -110,7 +110,7 @@ def test_script_in_a_campaign_name_is_shown_as_text(web: TestClient, staff_csrf:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
 
 
-def test_drafts_can_be_edited_and_scheduled_campaigns_cannot(
+def test_drafts_and_scheduled_campaigns_can_be_edited_until_sending_starts(
     web: TestClient, staff_csrf: str, sessions: sessionmaker[Session]
 ) -> None:
     created = web.post("/admin/campaigns/new", data=_form(staff_csrf), follow_redirects=False)
@@ -123,9 +123,79 @@ def test_drafts_can_be_edited_and_scheduled_campaigns_cannot(
         campaign = s.scalars(select(Campaign)).one()
         assert (campaign.name, campaign.kind, len(campaign.messages)) == ("Renamed", "one_off", 1)
     web.post(f"/admin/campaigns/{campaign_id}/schedule", data={"csrf_token": staff_csrf})
+    web.post(f"/admin/campaigns/{campaign_id}/edit", data=_form(staff_csrf, name="Later"))
+    with sessions() as s:
+        campaign = s.scalars(select(Campaign)).one()
+        assert (campaign.name, campaign.status) == ("Later", "scheduled")
+    with transaction(sessions) as session:  # the planner's first text: sending has started
+        caregiver = add_caregiver(session, phone="+12125550177")
+        session.add(
+            OutboundMessage(
+                caregiver_id=caregiver.id,
+                campaign_id=campaign_id,
+                kind="campaign",
+                body="x",
+                to_number=caregiver.phone,
+                due_at=utcnow(),
+                dedupe_key="campaign-test",
+            )
+        )
+    page = web.get(f"/admin/campaigns/{campaign_id}")
+    assert f'href="/admin/campaigns/{campaign_id}/edit"' not in page.text
     refused = web.post(f"/admin/campaigns/{campaign_id}/edit", data=_form(staff_csrf, name="Late"))
-    assert refused.status_code == 400 and "cannot be edited" in refused.text
+    assert refused.status_code == 400 and "sending has started" in refused.text
     assert web.get("/admin/campaigns/999").status_code == 404
+
+
+def test_errors_are_shown_at_their_field(web: TestClient, staff_csrf: str) -> None:
+    page = web.post("/admin/campaigns/new", data=_form(staff_csrf, text_es_0="", age_min="x"))
+    assert page.status_code == 400
+    assert '<p class="field-error" id="age_min-error">' in page.text
+    assert 'aria-invalid="true" aria-describedby="age_min-error"' in page.text
+    page = web.post("/admin/campaigns/new", data=_form(staff_csrf, text_es_0=""))
+    assert 'id="text_es_0-error">message 1 needs a text in es<' in page.text
+    assert re.search(r'id="text_es_0"[^>]*aria-invalid="true"', page.text)
+
+
+def test_the_live_checker_answers_in_words(web: TestClient, staff_csrf: str) -> None:
+    headers = {"X-CSRF-Token": staff_csrf}
+    long_es = "¿Qué canción les gusta? Canten juntos hoy’ " * 4
+    answer = web.post(
+        "/admin/campaigns/check",
+        data={"csrf_token": staff_csrf, "language": "es", "text": long_es},
+        headers=headers,
+    ).json()
+    assert answer["segments"] == 3
+    assert answer["words"].startswith("3 texts (Spanish uses special characters such as ó ’")
+    answer = web.post(
+        "/admin/campaigns/check",
+        data={"csrf_token": staff_csrf, "language": "en", "text": "Hi {child}"},
+        headers=headers,
+    ).json()
+    assert answer["words"].startswith("1 text (")
+    assert any(finding["severity"] == "error" for finding in answer["findings"])
+    refused = web.post(
+        "/admin/campaigns/check", data={"csrf_token": staff_csrf, "language": "xx", "text": "a"}
+    )
+    assert refused.status_code == 400
+
+
+def test_a_campaign_is_duplicated_as_a_new_draft(
+    web: TestClient, staff_csrf: str, sessions: sessionmaker[Session]
+) -> None:
+    created = web.post("/admin/campaigns/new", data=_form(staff_csrf), follow_redirects=False)
+    campaign_id = int(created.headers["location"].rsplit("/", 1)[1])
+    copied = web.post(
+        f"/admin/campaigns/{campaign_id}/duplicate",
+        data={"csrf_token": staff_csrf},
+        follow_redirects=False,
+    )
+    copy_id = int(copied.headers["location"].rsplit("/", 1)[1])
+    assert copy_id != campaign_id
+    page = web.get(f"/admin/campaigns/{copy_id}")
+    assert "Copy of Week of the Young Child" in page.text and "No results yet" in page.text
+    listing = web.get("/admin/campaigns").text
+    assert "2031-04-07 10:00" in listing and "child aged 0..24 months" in listing
 
 
 def test_admins_sync_the_tip_files_into_the_database(
