@@ -14,15 +14,17 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import BaseRoute, Mount, Route
 
+from content.library import load_library
 from sms_service.campaigns.audience import Audience
 from sms_service.campaigns.authoring import MessageDraft, create_campaign
 from sms_service.core.db import transaction
-from sms_service.core.models import utcnow
+from sms_service.core.models import Tip, utcnow
 from sms_service.core.settings import Settings
+from sms_service.tips.sync import sync_library
 from sms_service.web.app import create_app
 from tests.browser.conftest import screenshot
 from tests.helpers.campaigns import TESTER, make_campaign
@@ -75,12 +77,20 @@ def _seed(sessions: sessionmaker[Session], settings: Settings) -> dict[str, int]
             settings=settings,
         )
         TESTER.audit(session, "test.seed", campaign)
+        sync_library(session, load_library())  # the tip pages show a real tip
         return {
+            "tip_id": _first_tip(session),  # a Spanish one: its text is marked lang="es"
             "campaign_id": campaign.id,
             "caregiver_id": spanish.id,
             "message_id": question.id,
             "blocked_campaign_id": blocked.id,
         }
+
+
+def _first_tip(session: Session) -> str:
+    tip_id = session.scalars(select(Tip.id).where(Tip.language == "es").order_by(Tip.id)).first()
+    assert tip_id is not None
+    return tip_id
 
 
 def _sign_in(page: Page, base: str) -> None:

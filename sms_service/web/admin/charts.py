@@ -50,7 +50,9 @@ def bar_chart(
     plot = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
     described = "; ".join(f"{label}: {value}" for label, value in bars) or "no figures"
     parts = [
-        f'<div class="chart-box"><svg class="chart" role="img" width="{WIDTH}" height="{HEIGHT}" '
+        # The box scrolls on a narrow screen, so a keyboard must reach it too (tabindex).
+        f'<div class="chart-box" tabindex="0" role="region" aria-label="{escape(title)}">'
+        f'<svg class="chart" role="img" width="{WIDTH}" height="{HEIGHT}" '
         f'viewBox="0 0 {WIDTH} {HEIGHT}" xmlns="http://www.w3.org/2000/svg" '
         f'aria-labelledby="{slug}-title" aria-describedby="{slug}-desc">'
         f'<title id="{slug}-title">{escape(title)}</title>'
