@@ -171,7 +171,7 @@ def test_staff_run_a_bilingual_campaign_to_done(
         assert dialogs == []
 
         page.goto(base + "/admin/")
-        expect(page.locator("svg.chart")).to_have_count(2)
+        expect(page.locator("svg.chart")).to_have_count(3)  # replies, funnel, enrollments
         screenshot(page, "06-dashboard")
 
         page.goto(base + "/admin/content?language=es&week=10")
