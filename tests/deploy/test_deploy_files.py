@@ -194,9 +194,9 @@ class Instruction:
         return text
 
 
-def dockerfile_stages(path: Path = DOCKERFILE) -> list[list[Instruction]]:
-    """The Dockerfile's instructions (continuations joined, comments dropped), by stage."""
-    stages: list[list[Instruction]] = []
+def dockerfile_instructions(path: Path = DOCKERFILE) -> list[Instruction]:
+    """The Dockerfile's instructions, continuations joined and comments dropped."""
+    instructions: list[Instruction] = []
     pending, start = "", 0
     for number, raw in enumerate(path.read_text().splitlines(), start=1):
         stripped = raw.strip()
@@ -212,12 +212,33 @@ def dockerfile_stages(path: Path = DOCKERFILE) -> list[list[Instruction]]:
         text = pending + stripped
         pending = ""
         keyword, _, arguments = text.partition(" ")
-        instruction = Instruction(keyword.upper(), arguments.strip(), start)
+        instructions.append(Instruction(keyword.upper(), arguments.strip(), start))
+    return instructions
+
+
+def dockerfile_stages(path: Path = DOCKERFILE) -> list[list[Instruction]]:
+    """The Dockerfile's instructions by stage (the global ARGs before the first FROM left out)."""
+    stages: list[list[Instruction]] = []
+    for instruction in dockerfile_instructions(path):
         if instruction.keyword == "FROM":
             stages.append([])
-        assert stages, f"{path.name}:{start}: {instruction.keyword} before the first FROM"
+        elif not stages:
+            # Only ARG may come before the first FROM (it parameterises the FROM lines).
+            assert instruction.keyword == "ARG", f"{path.name}:{instruction.line}: before FROM"
+            continue
         stages[-1].append(instruction)
     return stages
+
+
+def dockerfile_global_args(path: Path = DOCKERFILE) -> dict[str, str]:
+    """The ARGs before the first FROM, with their defaults: what `${NAME}` in a FROM means."""
+    found: dict[str, str] = {}
+    for instruction in dockerfile_instructions(path):
+        if instruction.keyword == "FROM":
+            break
+        name, _, default = instruction.arguments.partition("=")
+        found[name.strip()] = default.strip()
+    return found
 
 
 def dockerfile_env_names(instruction: Instruction) -> list[str]:
@@ -344,6 +365,8 @@ def test_dockerfile_final_stage_is_slim_and_runs_as_a_user_with_a_healthcheck() 
     assert len(stages) >= 2, "multi-stage: build in one stage, run from a clean one"
     final = stages[-1]
     base = final[0].arguments.split()[0]
+    for name, default in dockerfile_global_args().items():
+        base = base.replace(f"${{{name}}}", default)
     assert re.fullmatch(r"python:3\.1[1-9]-slim(-\w+)?", base), base
 
     users = [i.arguments.split(":")[0].strip() for i in final if i.keyword == "USER"]
