@@ -6,7 +6,7 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, exists, func, literal, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, exists, func, literal, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from content.render import MAX_NAME_LENGTH, written_name
@@ -119,7 +119,11 @@ def count_remaining_segments(connection: Connection, *, low: int, high: int, now
         return
     sent = OutboundMessage.__table__
     ch = Child.__table__
-    named_as_written = select(ch.c.id).where(ch.c.name.in_(select(name_table.c.raw)))
+    # Only this batch's children: unbounded, PostgreSQL scans every child for each batch and
+    # tests each planned row against the whole list (found at 5 million caregivers).
+    named_as_written = select(ch.c.id).where(
+        ch.c.caregiver_id.between(low, high), ch.c.name.in_(select(name_table.c.raw))
+    )
     rows = connection.execute(
         select(sent.c.id, sent.c.body).where(
             sent.c.caregiver_id.between(low, high),
@@ -128,9 +132,11 @@ def count_remaining_segments(connection: Connection, *, low: int, high: int, now
             or_(sent.c.segments == 0, sent.c.child_id.in_(named_as_written)),
         )
     ).all()
-    for message_id, body in rows:
+    if rows:
+        # One statement run for every row (executemany), not a statement per row.
         connection.execute(
             update(OutboundMessage)
-            .where(OutboundMessage.id == message_id)
-            .values(segments=analyze(body).segments)
+            .where(OutboundMessage.id == bindparam("message_id"))
+            .values(segments=bindparam("counted")),
+            [{"message_id": row.id, "counted": analyze(row.body).segments} for row in rows],
         )
