@@ -1,5 +1,5 @@
 """A parent texts that the baby is born and her name; staff correct the child from the inbox
-in a real browser: the record and the timeline show the correction, and a bad date is refused.
+in a real browser: the record and the timeline show the correction, and a bad date is refused."""
 
 from __future__ import annotations
 
