@@ -34,7 +34,9 @@ def test_an_invited_english_parent_confirms_the_date_with_yes(
     sessions: sessionmaker[Session], settings: Settings, client: TestClient
 ) -> None:
     born = _today() - timedelta(days=60)
-    _import(sessions, settings, f"phone,language,child name,birth date\n2125550151,en,Maya,{born}\n")
+    _import(
+        sessions, settings, f"phone,language,child name,birth date\n2125550151,en,Maya,{born}\n"
+    )
     parent = Phone(client, "+12125550151")
     question = parent.text("JOIN") or ""
     assert question.startswith("Little Moments: Welcome! We send short, simple ideas")
