@@ -28,7 +28,7 @@ from sms_service.caregivers.errors import CaregiverError
 from sms_service.caregivers.lifecycle import Evidence, Status
 from sms_service.core import outbox
 from sms_service.core.audit import Actor
-from sms_service.core.models import Caregiver, Invitation, OutboundMessage, Suppression
+from sms_service.core.models import Caregiver, Invitation, Suppression
 from sms_service.core.phones import timezone_for, to_e164, us_state_for
 from sms_service.core.settings import Settings
 from sms_service.delivery.sendwindow import next_send_time
@@ -307,21 +307,16 @@ def _invite(
     # The dispatcher checks the send window again; planning it inside the window keeps the
     # invitation out of quiet hours even when the import runs at night.
     due = next_send_time(now.astimezone(ZoneInfo(zone)), region, settings).astimezone(UTC)
-    session.add(
-        OutboundMessage(
-            dedupe_key=outbox.invite_key(caregiver_id=caregiver.id),
-            kind="system",
-            caregiver_id=caregiver.id,
-            to_number=row.phone,
-            body=body,
-            segments=analyze(body).segments,
-            state="pending",
-            due_at=due,
-            created_at=now,
-            updated_at=now,
-        )
+    outbox.queue_text(
+        session,
+        key=outbox.invite_key(caregiver_id=caregiver.id),
+        kind="system",
+        caregiver_id=caregiver.id,
+        to_number=row.phone,
+        body=body,
+        due_at=due,
+        now=now,
     )
-    session.flush()
     actor.audit(session, "caregiver.invite", caregiver, invitation_id=invitation.id, line=row.line)
 
 
