@@ -11,9 +11,9 @@ from sqlalchemy import Interval, and_, distinct, func, literal, select
 from sqlalchemy.orm import Session
 
 from sms_service.core.models import ConsentEvent, InboundMessage, OutboundMessage
+from sms_service.core.text_states import count_states
 
 RESPONSE_WINDOW = timedelta(hours=48)
-ACCEPTED = ("sent", "delivered", "undelivered")  # the provider took them
 
 
 @dataclass(frozen=True)
@@ -41,13 +41,7 @@ class CampaignResults:
 
 def campaign_results(session: Session, campaign_id: int) -> CampaignResults:
     """The figures of one campaign."""
-    by_state: dict[str, int] = dict(
-        session.execute(
-            select(OutboundMessage.state, func.count())
-            .where(OutboundMessage.campaign_id == campaign_id)
-            .group_by(OutboundMessage.state)
-        ).all()
-    )
+    states = count_states(session, OutboundMessage.campaign_id == campaign_id)
     reached = session.scalar(
         select(func.count(distinct(OutboundMessage.caregiver_id))).where(
             OutboundMessage.campaign_id == campaign_id,
@@ -64,12 +58,12 @@ def campaign_results(session: Session, campaign_id: int) -> CampaignResults:
     ).all()
     return CampaignResults(
         reached=reached or 0,
-        planned=sum(by_state.values()),
-        pending=by_state.get("pending", 0) + by_state.get("sending", 0),
-        sent=sum(by_state.get(state, 0) for state in ACCEPTED),
-        delivered=by_state.get("delivered", 0),
-        failed=by_state.get("failed", 0) + by_state.get("undelivered", 0),
-        cancelled=by_state.get("cancelled", 0),
+        planned=states.planned,
+        pending=states.pending,
+        sent=states.sent,
+        delivered=states.delivered,
+        failed=states.failed + states.undelivered,
+        cancelled=states.cancelled,
         failures_by_code={code or "unknown": count for code, count in failures},
         replies=_responders(session, campaign_id, InboundMessage, InboundMessage.received_at),
         opt_outs=_responders(

@@ -1,19 +1,52 @@
-"""The outbox's dedupe key of each kind of text, and its insert that skips keys already taken."""
+"""The outbox's dedupe key of each kind of text, queueing one text, and the insert that skips
+keys already taken."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Insert, SQLColumnExpression, String, Table, cast, literal
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from content.segments import analyze
 from sms_service.core.models import OutboundMessage
 
 # Each key is unique in the outbox, so writing a text twice (a job run twice, or on two
 # machines) leaves one row. Where a job renders a key in SQL, its builder stands next to the
 # Python format and tests/core/test_outbox.py checks that the two agree on both databases.
+
+
+def queue_text(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    caregiver_id: int,
+    to_number: str,
+    body: str,
+    due_at: datetime,
+    now: datetime,
+) -> OutboundMessage:
+    """Add one pending text to the outbox (the dispatcher sends it from `due_at`, after its own
+    last check of consent and the send window); flushed, so the row has its id."""
+    row = OutboundMessage(
+        dedupe_key=key,
+        kind=kind,
+        caregiver_id=caregiver_id,
+        to_number=to_number,
+        body=body,
+        segments=analyze(body).segments,
+        state="pending",
+        due_at=due_at,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
 
 
 def week_label(*, day: date) -> str:

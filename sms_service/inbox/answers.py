@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from content.segments import analyze
 from sms_service.core import outbox
 from sms_service.core.audit import Actor
 from sms_service.core.models import Caregiver, CaregiverStatus, OutboundMessage
@@ -72,20 +71,16 @@ def answer(
         .select_from(OutboundMessage)
         .where(OutboundMessage.dedupe_key.startswith(f"staff:{message.id}:"))
     )
-    body = f"{settings.program_name}: {text}"
-    row = OutboundMessage(
-        dedupe_key=outbox.staff_key(inbound_id=message.id, number=(earlier or 0) + 1),
+    row = outbox.queue_text(
+        session,
+        key=outbox.staff_key(inbound_id=message.id, number=(earlier or 0) + 1),
         kind="staff",
         caregiver_id=caregiver.id,
         to_number=caregiver.phone,
-        body=body,
-        segments=analyze(body).segments,
-        state="pending",
+        body=f"{settings.program_name}: {text}",
         due_at=due,
-        created_at=now,
-        updated_at=now,
+        now=now,
     )
-    session.add(row)
     message.inbox_state = "done"
     session.flush()
     actor.audit(

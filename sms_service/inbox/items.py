@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from content.urgent import support_lines
+from sms_service.core.answered import previous_text_id
 from sms_service.core.audit import Actor
 from sms_service.core.models import (
     INBOX_STATES,
@@ -20,8 +21,6 @@ from sms_service.core.models import (
 )
 
 PAGE_SIZE = 50
-# What a family "received" before writing: texts that went out, whatever became of them later.
-RECEIVED_STATES = ("sent", "delivered", "undelivered")
 OPEN_STATES = ("unread", "needs_reply")
 
 
@@ -119,15 +118,9 @@ def inbox_item(session: Session, message_id: int) -> InboxItem:
     if caregiver is None:  # the inbox holds only texts of known caregivers
         raise InboxError(f"there is no inbox message {message_id}")
     answered = session.scalar(
-        select(OutboundMessage)
-        .where(
-            OutboundMessage.caregiver_id == caregiver.id,
-            OutboundMessage.kind.in_(("tip", "campaign", "staff")),
-            OutboundMessage.state.in_(RECEIVED_STATES),
-            OutboundMessage.sent_at <= message.received_at,
+        select(OutboundMessage).where(
+            OutboundMessage.id == previous_text_id(caregiver.id, message.received_at)
         )
-        .order_by(OutboundMessage.sent_at.desc(), OutboundMessage.id.desc())
-        .limit(1)
     )
     answers = session.scalars(
         select(OutboundMessage)

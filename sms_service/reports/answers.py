@@ -2,8 +2,8 @@
 
 A parent's text is a *reply to a tip or campaign* when it is their own words (handled as
 "reply": not a command, not an enrollment answer, not STOP/HELP) and the last tip, campaign
-text or staff answer sent to them before it (the text the inbox shows it answering,
-inbox/items.py) is a tip or a campaign text sent at most REPLY_WINDOW earlier. Opt-outs are
+text or staff answer sent to them before it (core/answered.py, the rule the inbox uses
+too) is a tip or a campaign text sent at most REPLY_WINDOW earlier. Opt-outs are
 tied to the text before them in the same way.
 """
 
@@ -16,13 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from sms_service.core.answered import RECEIVED_STATES, previous_text_id
 from sms_service.core.models import ConsentEvent, InboundMessage, OutboundMessage
 
 REPLY_WINDOW = timedelta(hours=48)
 ANSWERABLE_KINDS = ("tip", "campaign")
-# What a parent may be answering; automatic replies and program messages are not it.
-ANSWERED_KINDS = ("tip", "campaign", "staff")
-SENT = ("sent", "delivered", "undelivered")  # the provider took them
+SENT = RECEIVED_STATES  # the provider took them
 PARENT_WORDS = "reply"  # texting.inbound's handled_as for a parent's own words
 
 
@@ -51,23 +50,6 @@ class Answer:
         )
 
 
-def _previous_text(caregiver_id: Any, at: Any) -> Any:
-    """The id of the last tip, campaign text or staff answer sent to `caregiver_id` by `at`."""
-    return (
-        select(OutboundMessage.id)
-        .where(
-            OutboundMessage.caregiver_id == caregiver_id,
-            OutboundMessage.kind.in_(ANSWERED_KINDS),
-            OutboundMessage.state.in_(SENT),
-            OutboundMessage.sent_at.is_not(None),
-            OutboundMessage.sent_at <= at,
-        )
-        .order_by(OutboundMessage.sent_at.desc(), OutboundMessage.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
 def _answers(session: Session, source: Any, columns: tuple[Any, ...], *where: Any) -> list[Answer]:
     text = aliased(OutboundMessage)
     caregiver_id, at, body = columns
@@ -85,7 +67,7 @@ def _answers(session: Session, source: Any, columns: tuple[Any, ...], *where: An
             text.body,
         )
         .select_from(source)
-        .outerjoin(text, text.id == _previous_text(caregiver_id, at))
+        .outerjoin(text, text.id == previous_text_id(caregiver_id, at))
         .where(caregiver_id.is_not(None), *where)
         .order_by(at, source.id)
     )

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from sms_service.core.delivery_errors import in_words
 from sms_service.core.models import OutboundMessage
+from sms_service.core.text_states import count_states
 from sms_service.reports.answers import (
     ANSWERABLE_KINDS,
     REPLY_WINDOW,
@@ -179,11 +180,7 @@ def range_report(session: Session, *, period: Period) -> Report:
     """The figures of `period`, counted in the database."""
     start, end = period.start, period.end
     out = (OutboundMessage.kind != "reply", texts_between(start, end))
-    by_state: dict[str, int] = dict(
-        session.execute(
-            select(OutboundMessage.state, func.count()).where(*out).group_by(OutboundMessage.state)
-        ).all()
-    )
+    states = count_states(session, *out)
     sent = OutboundMessage.state.in_(SENT)
     answerable = and_(sent, OutboundMessage.kind.in_(ANSWERABLE_KINDS))
     reached, total_answerable = session.execute(
@@ -202,14 +199,14 @@ def range_report(session: Session, *, period: Period) -> Report:
     quits = opt_outs(session, start=start, end=end)
     return Report(
         period=period,
-        planned=sum(by_state.values()),
-        sent=sum(by_state.get(state, 0) for state in SENT),
-        delivered=by_state.get("delivered", 0),
-        undelivered=by_state.get("undelivered", 0),
-        awaiting=by_state.get("sent", 0),
-        failed=by_state.get("failed", 0),
-        cancelled=by_state.get("cancelled", 0),
-        pending=by_state.get("pending", 0) + by_state.get("sending", 0),
+        planned=states.planned,
+        sent=states.sent,
+        delivered=states.delivered,
+        undelivered=states.undelivered,
+        awaiting=states.awaiting,
+        failed=states.failed,
+        cancelled=states.cancelled,
+        pending=states.pending,
         families_reached=reached,
         answerable=total_answerable,
         answered=len(answered_ids),

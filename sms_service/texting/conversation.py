@@ -17,14 +17,16 @@ from sms_service.caregivers.consent import record_consent
 from sms_service.caregivers.lifecycle import Evidence, Status
 from sms_service.core.models import Caregiver, Child, InboundMessage
 from sms_service.core.settings import Settings
+from sms_service.texting import invites
 from sms_service.texting.answers import (
     SKIP,
+    fold,
     parse_birth,
     parse_language,
     parse_name,
     parse_schedule,
 )
-from sms_service.texting.keywords import Keyword, Kind
+from sms_service.texting.keywords import SOFT_OPT_IN_WORDS, Keyword, Kind
 from sms_service.texting.messages import Texts, texts
 
 # A wrong answer is asked again (with an example) this many times, then a default is taken.
@@ -33,6 +35,15 @@ MAX_REASKS = 3
 # Steps (Caregiver.conversation_step) and modes (what the steps are for, in conversation_data).
 LANGUAGE, NAME, BIRTH, SCHEDULE = "language", "child_name", "birth_date", "schedule"
 ENROLL, ADD, AGE, TIME, LANG = "enroll", "add", "age", "time", "lang"
+# What an invitation said of the child (invites.prefill), carried from step to step.
+INVITED = ("invited_name", "invited_birth", "invited_expected")
+# The confirmation of an invitation's date, by (first text of the conversation, due date).
+_CONFIRM = {
+    (True, False): "confirm_born_invited",
+    (True, True): "confirm_due_invited",
+    (False, False): "confirm_born",
+    (False, True): "confirm_due",
+}
 
 
 @dataclass
@@ -93,13 +104,42 @@ def begin_enrollment(turn: Turn, keyword: Keyword | None, opt_in: Evidence | Non
     After an opt-out, `opt_in` is the text that asked to join again."""
     caregiver = turn.caregiver
     lifecycle.start_enrollment(turn.session, caregiver, now=turn.now, evidence=opt_in)
+    invited = invites.prefill(turn.session, caregiver, today=turn.today)
     if keyword is not None:
         caregiver.language = keyword.language or caregiver.language
         caregiver.enrollment_keyword = keyword.word
-        turn.go(NAME, mode=ENROLL)
-        return turn.texts.render("ask_name")
-    turn.go(LANGUAGE, mode=ENROLL)
+        return _first_question(turn, invited)
+    turn.go(LANGUAGE, mode=ENROLL, **invited)
     return turn.texts.render("choose_language")
+
+
+def _invited(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: data[key] for key in INVITED if key in data}
+
+
+def _first_question(turn: Turn, invited: dict[str, Any], *, fallback: bool = False) -> str:
+    """The first question once the language is known: what the invitation did not say."""
+    name = invited.get("invited_name")
+    if name is None:
+        turn.go(NAME, mode=ENROLL, **invited)
+        return turn.texts.render("language_default" if fallback else "ask_name")
+    turn.go(BIRTH, mode=ENROLL, name=name, **invited)
+    if "invited_birth" in invited:
+        return _confirm_birth(turn, first=True)
+    return turn.texts.render("ask_birth_invited", child=name)
+
+
+def _confirm_birth(turn: Turn, *, first: bool) -> str:
+    """One short question instead of asking the date again: is the invitation's date right?"""
+    data = turn.data
+    birth = date.fromisoformat(data["invited_birth"])
+    expected = bool(data.get("invited_expected"))
+    return turn.texts.render(
+        _CONFIRM[(first, expected)],
+        child=data.get("name"),
+        child_weeks=max(0, (turn.today - birth).days // 7),
+        date=turn.texts.date(birth),
+    )
 
 
 def prompt(turn: Turn) -> str:
@@ -110,6 +150,8 @@ def prompt(turn: Turn) -> str:
     if step == NAME:
         return turn.texts.render("ask_name_add" if data.get("mode") == ADD else "ask_name")
     if step == BIRTH:
+        if "invited_birth" in data:
+            return _confirm_birth(turn, first=False)
         key = "ask_birth_update" if data.get("mode") == AGE else "ask_birth"
         return turn.texts.render(key, child=data.get("name"))
     return turn.texts.render("ask_schedule")
@@ -165,30 +207,37 @@ def _answer_language(turn: Turn, body: str) -> str:
         if retry is not None:
             return retry
         if mode == ENROLL:
-            turn.go(NAME, mode=ENROLL)
-            return turn.texts.render("language_default")
+            return _first_question(turn, _invited(turn.data), fallback=True)
         turn.go(None)
         return turn.texts.render("language_unchanged")
     turn.caregiver.language = language
     if mode == ENROLL:
-        turn.go(NAME, mode=ENROLL)
-        return turn.texts.render("ask_name")
+        return _first_question(turn, _invited(turn.data))
     turn.go(None)
     return turn.texts.render("language_updated")
 
 
 def _answer_name(turn: Turn, body: str) -> str:
-    mode = turn.data.get("mode", ENROLL)
+    mode, invited = turn.data.get("mode", ENROLL), _invited(turn.data)
     name = parse_name(body)
     if name is None:
         retry = _wrong(turn, "ask_name_retry")
         if retry is not None:
             return retry
-        turn.go(BIRTH, mode=mode, name=None)
+        turn.go(BIRTH, mode=mode, name=None, **invited)
+        if "invited_birth" in invited:
+            return _confirm_birth(turn, first=False)
         return turn.texts.render("name_default")
     chosen = None if name is SKIP else str(name)
-    turn.go(BIRTH, mode=mode, name=chosen)
+    turn.go(BIRTH, mode=mode, name=chosen, **invited)
+    if "invited_birth" in invited:
+        return _confirm_birth(turn, first=False)
     return turn.texts.render("ask_birth", child=chosen)
+
+
+def _is_yes(body: str) -> bool:
+    words = fold(body).split()
+    return bool(words) and words[0] in SOFT_OPT_IN_WORDS
 
 
 _BIRTH_RETRY = {
@@ -202,6 +251,12 @@ def _answer_birth(turn: Turn, body: str) -> str:
     data = turn.data
     mode, name = data.get("mode", ENROLL), data.get("name")
     found = parse_birth(body, today=turn.today, language=turn.caregiver.language)
+    if isinstance(found, BirthProblem) and "invited_birth" in data and _is_yes(body):
+        # A date in the answer wins; a plain yes takes the invitation's.
+        found = Birth(
+            date.fromisoformat(data["invited_birth"]),
+            is_expected=bool(data.get("invited_expected")),
+        )
     if isinstance(found, BirthProblem):
         retry = _wrong(turn, _BIRTH_RETRY[found])
         if retry is not None:

@@ -13,6 +13,7 @@ import io
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -27,10 +28,11 @@ from sms_service.caregivers.errors import CaregiverError
 from sms_service.caregivers.lifecycle import Evidence, Status
 from sms_service.core import outbox
 from sms_service.core.audit import Actor
-from sms_service.core.models import Caregiver, Invitation, OutboundMessage, Suppression
+from sms_service.core.models import Caregiver, Invitation, Suppression
 from sms_service.core.phones import timezone_for, to_e164, us_state_for
 from sms_service.core.settings import Settings
 from sms_service.delivery.sendwindow import next_send_time
+from sms_service.texting.answers import parse_name
 from sms_service.texting.messages import texts
 
 MAX_ROWS = 5000
@@ -305,21 +307,16 @@ def _invite(
     # The dispatcher checks the send window again; planning it inside the window keeps the
     # invitation out of quiet hours even when the import runs at night.
     due = next_send_time(now.astimezone(ZoneInfo(zone)), region, settings).astimezone(UTC)
-    session.add(
-        OutboundMessage(
-            dedupe_key=outbox.invite_key(caregiver_id=caregiver.id),
-            kind="system",
-            caregiver_id=caregiver.id,
-            to_number=row.phone,
-            body=body,
-            segments=analyze(body).segments,
-            state="pending",
-            due_at=due,
-            created_at=now,
-            updated_at=now,
-        )
+    outbox.queue_text(
+        session,
+        key=outbox.invite_key(caregiver_id=caregiver.id),
+        kind="system",
+        caregiver_id=caregiver.id,
+        to_number=row.phone,
+        body=body,
+        due_at=due,
+        now=now,
     )
-    session.flush()
     actor.audit(session, "caregiver.invite", caregiver, invitation_id=invitation.id, line=row.line)
 
 
@@ -346,3 +343,24 @@ def accepted(
     sent = invitation.created_at.date().isoformat()
     named = f"{evidence.text} (in reply to invitation #{invitation.id} of {sent})"
     return replace(evidence, text=named)
+
+
+def prefill(session: Session, caregiver: Caregiver, *, today: date) -> dict[str, Any]:
+    """What the invitation row said of the child (name, birth or due date) for the enrollment
+    conversation to use instead of asking again: empty once a child is on record, and without
+    a date the program no longer serves (a due date past is a birth date now)."""
+    if caregiver.children:
+        return {}
+    invitation = session.scalar(select(Invitation).where(Invitation.caregiver_id == caregiver.id))
+    if invitation is None:
+        return {}
+    found: dict[str, Any] = {}
+    name = parse_name(invitation.child_name or "")
+    if isinstance(name, str):
+        found["invited_name"] = name
+    if invitation.birth_date is not None:
+        birth = checked_birth(invitation.birth_date, today=today)
+        if isinstance(birth, Birth):
+            found["invited_birth"] = birth.date.isoformat()
+            found["invited_expected"] = birth.is_expected
+    return found

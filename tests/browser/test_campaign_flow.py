@@ -8,9 +8,7 @@ with a <script>, and the campaign page shows it done with its results.
 
 from __future__ import annotations
 
-import asyncio
 import re
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
@@ -20,15 +18,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.campaign_planner import plan_campaigns
-from jobs.dispatcher import Dispatcher
 from sms_service.core.db import transaction
 from sms_service.core.models import Campaign, utcnow
 from sms_service.core.settings import Settings
-from sms_service.delivery.transports import TwilioTransport
 from sms_service.web.app import create_app
 from tests.browser.conftest import screenshot
 from tests.fakes.twilio_server import FakeTwilio
 from tests.helpers.campaigns import EN, ES
+from tests.helpers.dispatch import dispatch_to_fake
 from tests.helpers.live_server import live_server
 from tests.helpers.people import PASSWORD, add_caregiver, add_staff
 from tests.helpers.settings import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, make_settings
@@ -47,21 +44,6 @@ SCRIPT_REPLY = "<script>alert('x')</script> we sang it twice!"
 def settings(database_url: str) -> Settings:
     # Quiet hours of one minute at midnight: the test may send at any time of day.
     return make_settings(database_url, SMS_TIPS_QUIET_HOURS="23:59-00:00")
-
-
-def _dispatch(sessions: sessionmaker[Session], settings: Settings, fake: FakeTwilio) -> None:
-    async def run() -> None:
-        transport = TwilioTransport(settings, api_base_url=fake.url)
-        try:
-            await Dispatcher(sessions=sessions, transport=transport, settings=settings).run(
-                until_idle=True
-            )
-        finally:
-            await transport.aclose()
-
-    # Playwright's sync API owns this thread's event loop; the dispatcher gets its own thread.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, run()).result(timeout=60)
 
 
 def _report_status(
@@ -136,7 +118,7 @@ def test_staff_run_a_bilingual_campaign_to_done(
 
         # The scheduler's job and the dispatcher, for real, against the fake Twilio.
         assert plan_campaigns(sessions, settings=settings, now=utcnow()) == 3
-        _dispatch(sessions, settings, fake)
+        dispatch_to_fake(sessions, settings, fake)
         assert fake.violations == []
         assert len(fake.messages) == 3
         assert fake.sent_to(OPTED_OUT) == []

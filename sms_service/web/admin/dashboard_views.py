@@ -15,14 +15,7 @@ from starlette.routing import Route
 from jobs.scheduler import planner_next_run
 from sms_service.core.models import AuditLog, utcnow
 from sms_service.reports.figures import Report, range_report
-from sms_service.reports.period import (
-    DEFAULT_PRESET,
-    PRESETS,
-    Period,
-    PeriodError,
-    period_from_query,
-    preset_period,
-)
+from sms_service.reports.period import PRESETS
 from sms_service.reports.tips import TipResult, tip_results
 from sms_service.staff.exports import (
     campaign_results_csv,
@@ -33,22 +26,12 @@ from sms_service.staff.exports import (
 from sms_service.staff.reports import ProgramStats, SchedulerStatus, program_stats, scheduler_status
 from sms_service.web.admin.charts import bar_chart
 from sms_service.web.admin.forms import caregiver_filters, query_number
-from sms_service.web.admin.support import take_flash
+from sms_service.web.admin.support import requested_period, take_flash
 from sms_service.web.admin.templating import render
 from sms_service.web.context import app_context, in_read_transaction, in_transaction
 from sms_service.web.guards import current_staff
 
 AUDIT_PAGE = 100
-
-
-def _period(request: Request) -> tuple[Period, str | None]:
-    """The range the query asks for, or the default range and why the asked one is refused."""
-    zone = app_context(request).settings.zone
-    today = utcnow().astimezone(zone).date()
-    try:
-        return period_from_query(request.query_params, today=today, zone=zone), None
-    except PeriodError as error:
-        return preset_period(DEFAULT_PRESET, today=today, zone=zone), str(error)
 
 
 def _charts(stats: ProgramStats, report: Report) -> dict[str, Any]:
@@ -74,7 +57,7 @@ def _charts(stats: ProgramStats, report: Report) -> dict[str, Any]:
 async def dashboard(request: Request) -> Response:
     settings = app_context(request).settings
     zone, now = settings.zone, utcnow()
-    period, refused = _period(request)
+    period, refused = requested_period(request)
 
     def work(
         session: Session,
@@ -152,7 +135,7 @@ async def export_campaign(request: Request) -> Response:
 
 
 async def export_replies(request: Request) -> Response:
-    period, refused = _period(request)
+    period, refused = requested_period(request)
     if refused:
         return Response(refused, status_code=400, media_type="text/plain; charset=utf-8")
     actor = current_staff(request).actor
@@ -161,7 +144,7 @@ async def export_replies(request: Request) -> Response:
 
 
 async def export_tips(request: Request) -> Response:
-    period, refused = _period(request)
+    period, refused = requested_period(request)
     if refused:
         return Response(refused, status_code=400, media_type="text/plain; charset=utf-8")
     content = await in_read_transaction(request, tip_results_csv, period=period)

@@ -1,4 +1,5 @@
-"""Small helpers the admin views share: flash messages and the redirect after a post."""
+"""Small helpers the admin views share: flash messages, the redirect after a post, the date
+range a page is asked for."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from sms_service.web.context import in_transaction
+from sms_service.core.models import utcnow
+from sms_service.reports.period import (
+    DEFAULT_PRESET,
+    Period,
+    PeriodError,
+    period_from_query,
+    preset_period,
+)
+from sms_service.web.context import app_context, in_transaction
 
 
 def flash(request: Request, message: str, kind: str = "notice") -> None:
@@ -23,6 +32,17 @@ def take_flash(request: Request) -> dict[str, Any]:
     if isinstance(stored, list) and len(stored) == 2:
         return {str(stored[0]): str(stored[1])}
     return {}
+
+
+def requested_period(request: Request) -> tuple[Period, str | None]:
+    """The date range the query asks for (in the program's zone), or the default range and
+    why the asked one is refused."""
+    zone = app_context(request).settings.zone
+    today = utcnow().astimezone(zone).date()
+    try:
+        return period_from_query(request.query_params, today=today, zone=zone), None
+    except PeriodError as error:
+        return preset_period(DEFAULT_PRESET, today=today, zone=zone), str(error)
 
 
 def redirect(path: str) -> RedirectResponse:

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
@@ -27,6 +28,7 @@ def _local(value: Any, zone: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> str:
     return str(value.astimezone(ZoneInfo(zone)).strftime(fmt))
 
 
+PAGE_LANGUAGE = "en"  # base.html's <html lang>: text in any other language is marked
 # Staff read the admin in English; a language without an English name here shows its own.
 _ENGLISH_NAMES = {"en": "English", "es": "Spanish"}
 
@@ -35,6 +37,13 @@ def language_label(code: str) -> str:
     """The name staff see for a language code: "Spanish" for es."""
     known = languages().get(code)
     return _ENGLISH_NAMES.get(code) or (known.name if known else code)
+
+
+def _lang(code: str | None) -> Markup:
+    """` lang="es"` for text in a language other than the admin's own (English), else ""."""
+    if not code or code == PAGE_LANGUAGE:
+        return Markup("")
+    return Markup(' lang="{}"').format(code)
 
 
 def _percent(part: int, whole: int) -> str:
@@ -64,6 +73,7 @@ _env = jinja2.Environment(
 )
 _env.filters["mask"] = mask
 _env.filters["local"] = _local
+_env.filters["lang"] = _lang
 _env.filters["percent_of"] = _percent
 _env.filters["segment_words"] = _segment_words
 _env.globals["languages"] = LANGUAGES  # the language filters and campaign texts

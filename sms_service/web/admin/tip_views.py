@@ -18,6 +18,8 @@ from content.library import DEFAULT_ROOT, LANGUAGES, Library, load_themes
 from content.render import render_tip
 from content.tip_check import TipCheck
 from sms_service.core.models import Tip as TipRow
+from sms_service.reports.period import PRESETS
+from sms_service.reports.tips import tip_report
 from sms_service.tips.editing import (
     TipDraft,
     TipNotFound,
@@ -30,7 +32,13 @@ from sms_service.tips.editing import (
     retire_tip,
     version_history,
 )
-from sms_service.web.admin.support import act_then_show, flash, redirect, take_flash
+from sms_service.web.admin.support import (
+    act_then_show,
+    flash,
+    redirect,
+    requested_period,
+    take_flash,
+)
 from sms_service.web.admin.templating import render
 from sms_service.web.context import app_context, in_read_transaction, in_transaction
 from sms_service.web.guards import posted_form, require_admin
@@ -211,13 +219,21 @@ def _values_of(row: TipRow) -> dict[str, Any]:
 
 
 async def tip_page(request: Request) -> Response:
-    """A tip, its versions and the families sent each; the edit form for admins."""
+    """A tip, its versions and the families sent each, the replies and opt-outs after it in a
+    date range (the per-tip results of the dashboard); the edit form for admins."""
     tip_id = str(request.path_params["tip_id"])
+    period, refused = requested_period(request)
+
+    def work(session: Session) -> dict[str, Any]:
+        data = _page_data(session, tip_id)
+        return {**data, "report": tip_report(session, tip=data["tip"], period=period)}
+
     try:
-        data = await in_read_transaction(request, _page_data, tip_id)
+        data = await in_read_transaction(request, work)
     except TipNotFound:
         return render(request, "not_found.html", status_code=404, error=f"No tip {tip_id}.")
-    return _form_page(request, data={**data, "is_new": False}, values=_values_of(data["tip"]))
+    page = {**data, "is_new": False, "period": period, "presets": PRESETS, "refused": refused}
+    return _form_page(request, data=page, values=_values_of(data["tip"]))
 
 
 def _form_values(form: FormData, parsed: ParsedForm) -> dict[str, Any]:
