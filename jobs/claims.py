@@ -23,6 +23,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
+from jobs.id_lists import in_ids
 from sms_service.core.models import Caregiver, OutboundMessage
 
 
@@ -81,7 +82,7 @@ _DUE = _CANDIDATES.where(_outbox.c.state == "pending", _outbox.c.due_at <= bindp
 )
 _MARK = (
     update(_outbox)
-    .where(_outbox.c.id.in_(bindparam("ids", expanding=True)))
+    .where(in_ids(_outbox.c.id, "ids"))
     .values(
         state="sending",
         # A takeover continues the attempt of the claim it takes over (the dispatcher

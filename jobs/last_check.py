@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from jobs.claims import ClaimedMessage
+from jobs.id_lists import in_ids
 from sms_service.core.db import transaction
 from sms_service.core.models import Caregiver, CaregiverStatus, OutboundMessage
 
@@ -51,7 +52,7 @@ _WHY_NOT = (
         _caregivers.c.paused_until,
     )
     .join(_caregivers, _caregivers.c.id == _outbox.c.caregiver_id)
-    .where(_outbox.c.id.in_(bindparam("ids", expanding=True)))
+    .where(in_ids(_outbox.c.id, "ids"))
 )
 
 
@@ -124,8 +125,8 @@ def mark_checked(claims: list[ClaimedMessage], now: datetime) -> ReturningUpdate
         by_claim[claim.claimed_at].append(claim.id)
     ours = or_(
         *(
-            and_(_outbox.c.id.in_(ids), _outbox.c.claimed_at == claimed_at)
-            for claimed_at, ids in by_claim.items()
+            and_(in_ids(_outbox.c.id, f"ids_{n}", ids), _outbox.c.claimed_at == claimed_at)
+            for n, (claimed_at, ids) in enumerate(by_claim.items())
         )
     )
     # Correlated: only the batch's own caregivers are read (by primary key), not the table.
