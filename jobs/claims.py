@@ -77,9 +77,9 @@ _CANDIDATES = (
 _EXPIRED = _CANDIDATES.where(
     _outbox.c.state == "sending", _outbox.c.lease_expires_at <= bindparam("now")
 ).order_by(_outbox.c.lease_expires_at)
-_DUE = _CANDIDATES.where(_outbox.c.state == "pending", _outbox.c.due_at <= bindparam("now")).order_by(
-    _outbox.c.due_at, _outbox.c.id
-)
+_DUE = _CANDIDATES.where(
+    _outbox.c.state == "pending", _outbox.c.due_at <= bindparam("now")
+).order_by(_outbox.c.due_at, _outbox.c.id)
 _MARK = (
     update(_outbox)
     .where(in_ids(_outbox.c.id, "ids"))

@@ -43,13 +43,13 @@ class InIds(ColumnElement[bool]):
 
     inherit_cache = True
     # Not Boolean: SQLite would render "<this> = 1", which no index serves.
-    type = NullType()
+    type = NullType()  # type: ignore[assignment]
 
     def __init__(self, column: ColumnElement[int], name: str, ids: list[int] | None) -> None:
         self.column = column
         self.ids = bindparam(name, ids, type_=_IdList())
 
-    _traverse_internals = [
+    _traverse_internals = [  # noqa: RUF012 (SQLAlchemy reads it from the class)
         ("column", InternalTraversal.dp_clauseelement),
         ("ids", InternalTraversal.dp_clauseelement),
     ]

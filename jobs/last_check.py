@@ -30,7 +30,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, not_, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, not_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.dml import ReturningUpdate
 
@@ -38,7 +38,6 @@ from jobs.claims import ClaimedMessage
 from jobs.id_lists import in_ids
 from sms_service.core.db import transaction
 from sms_service.core.models import Caregiver, CaregiverStatus, OutboundMessage
-
 
 # Long enough to gather the senders of a few milliseconds into one check, short next to the
 # provider call that follows (about 50 ms or more).
@@ -121,7 +120,7 @@ class LastCheck:
         return verdicts
 
 
-def mark_checked(claims: list[ClaimedMessage], now: datetime) -> ReturningUpdate[tuple[int]]:
+def mark_checked(claims: list[ClaimedMessage], now: datetime) -> ReturningUpdate[int]:
     """The one UPDATE of a batch: mark checked the rows that may go, returning their ids.
 
     A Core statement on the table (no ORM compile step); its shape depends only on how many

@@ -21,10 +21,10 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 import aiohttp
+from twilio import __version__ as twilio_version
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
-from twilio import __version__ as twilio_version
 from twilio.rest import Client
 
 from sms_service.core.errors import PermanentSend, RetryableSend
@@ -244,15 +244,15 @@ class TwilioTransport:
         if 200 <= status < 300:  # accepted, but we cannot tell the SID
             raise AmbiguousSend(f"unreadable answer from Twilio (HTTP {status})")
         code, message = _error_fields(text)
-        error = TwilioRestException(
+        refusal = TwilioRestException(
             status,
             self._create_url,
             msg=message or f"Twilio answered HTTP {status}",
             code=code,
             method="POST",
         )
-        logger.info("Twilio refused a text to %s: %s %s", mask(to), error.code, error.msg)
-        raise translate(error)
+        logger.info("Twilio refused a text to %s: %s %s", mask(to), refusal.code, refusal.msg)
+        raise translate(refusal)
 
     async def find_sent(self, *, to: str, body: str, since: datetime) -> str | None:
         """The SID of a message with this body that Twilio has for `to` since `since`.
