@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, case, func, select, update
+from sqlalchemy import Table, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
+from jobs.id_lists import in_ids
 from sms_service.core.models import Caregiver, OutboundMessage
 
 
@@ -46,81 +47,80 @@ class ClaimedMessage:
     kind: str = "tip"  # the outbox row's kind (tip, campaign, ...), for the metrics
 
 
+# Core statements on the tables, built once: the ORM's per-statement compile state and cache
+# key cost more than the claim itself (the dispatcher claims a few times a second).
+_outbox = cast(Table, OutboundMessage.__table__)
+_caregivers = cast(Table, Caregiver.__table__)
 _COLUMNS = (
-    OutboundMessage.id,
-    OutboundMessage.kind,
-    OutboundMessage.state,
-    OutboundMessage.attempts,
-    OutboundMessage.to_number,
-    OutboundMessage.body,
-    OutboundMessage.segments,
-    OutboundMessage.claimed_at,
-    OutboundMessage.uncertain_since,
-    OutboundMessage.due_at,
-    Caregiver.id.label("caregiver_id"),
-    Caregiver.status.label("caregiver_status"),
-    Caregiver.paused_until,
-    Caregiver.timezone,
-    Caregiver.region,
+    _outbox.c.id,
+    _outbox.c.kind,
+    _outbox.c.state,
+    _outbox.c.attempts,
+    _outbox.c.to_number,
+    _outbox.c.body,
+    _outbox.c.segments,
+    _outbox.c.claimed_at,
+    _outbox.c.uncertain_since,
+    _outbox.c.due_at,
+    _caregivers.c.id.label("caregiver_id"),
+    _caregivers.c.status.label("caregiver_status"),
+    _caregivers.c.paused_until,
+    _caregivers.c.timezone,
+    _caregivers.c.region,
 )
-
-
-def _candidates() -> Select[*tuple[Any, ...]]:
-    return (
-        select(*_COLUMNS)
-        .join(Caregiver, Caregiver.id == OutboundMessage.caregiver_id)
-        .with_for_update(skip_locked=True, of=OutboundMessage)
+_CANDIDATES = (
+    select(*_COLUMNS)
+    .join(_caregivers, _caregivers.c.id == _outbox.c.caregiver_id)
+    .with_for_update(skip_locked=True, of=_outbox)
+    .limit(bindparam("limit"))
+)
+_EXPIRED = _CANDIDATES.where(
+    _outbox.c.state == "sending", _outbox.c.lease_expires_at <= bindparam("now")
+).order_by(_outbox.c.lease_expires_at)
+_DUE = _CANDIDATES.where(
+    _outbox.c.state == "pending", _outbox.c.due_at <= bindparam("now")
+).order_by(_outbox.c.due_at, _outbox.c.id)
+_MARK = (
+    update(_outbox)
+    .where(in_ids(_outbox.c.id, "ids"))
+    .values(
+        state="sending",
+        # A takeover continues the attempt of the claim it takes over (the dispatcher
+        # counts it once it asks Twilio in vain or sends again), so dispatchers killed
+        # while holding a row do not use up its retries.
+        attempts=case(
+            (_outbox.c.state == "pending", _outbox.c.attempts + 1),
+            else_=_outbox.c.attempts,
+        ),
+        claimed_at=bindparam("now"),
+        lease_expires_at=bindparam("lease_expires_at"),
+        # Every send attempt passes a last check of its own (jobs/last_check.py).
+        checked_at=None,
+        # A dead claim's send may have reached the provider: remember the first such moment
+        # until an outcome settles it (a failed reconciliation must not move it forward).
+        uncertain_since=case(
+            (
+                _outbox.c.state == "sending",
+                func.coalesce(_outbox.c.uncertain_since, _outbox.c.claimed_at),
+            ),
+            else_=None,
+        ),
     )
+)
 
 
 def claim_batch(
     *, session: Session, now: datetime, limit: int, lease: timedelta
 ) -> list[ClaimedMessage]:
     """Claim up to `limit` due rows: expired leases first (they are oldest), then pending."""
-    rows = list(
-        session.execute(
-            _candidates()
-            .where(OutboundMessage.state == "sending", OutboundMessage.lease_expires_at <= now)
-            .order_by(OutboundMessage.lease_expires_at)
-            .limit(limit)
-        )
-    )
+    connection = session.connection()
+    rows: list[Any] = list(connection.execute(_EXPIRED, {"now": now, "limit": limit}))
     if len(rows) < limit:
-        rows += session.execute(
-            _candidates()
-            .where(OutboundMessage.state == "pending", OutboundMessage.due_at <= now)
-            .order_by(OutboundMessage.due_at, OutboundMessage.id)
-            .limit(limit - len(rows))
-        )
+        rows += connection.execute(_DUE, {"now": now, "limit": limit - len(rows)})
     if not rows:
         return []
-    session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.id.in_([row.id for row in rows]))
-        .values(
-            state="sending",
-            # A takeover continues the attempt of the claim it takes over (the dispatcher
-            # counts it once it asks Twilio in vain or sends again), so dispatchers killed
-            # while holding a row do not use up its retries.
-            attempts=case(
-                (OutboundMessage.state == "pending", OutboundMessage.attempts + 1),
-                else_=OutboundMessage.attempts,
-            ),
-            claimed_at=now,
-            lease_expires_at=now + lease,
-            # Every send attempt passes a last check of its own (jobs/last_check.py).
-            checked_at=None,
-            # A dead claim's send may have reached the provider: remember the first such moment
-            # until an outcome settles it (a failed reconciliation must not move it forward).
-            uncertain_since=case(
-                (
-                    OutboundMessage.state == "sending",
-                    func.coalesce(OutboundMessage.uncertain_since, OutboundMessage.claimed_at),
-                ),
-                else_=None,
-            ),
-        )
-        .execution_options(synchronize_session=False)
+    connection.execute(
+        _MARK, {"ids": [row.id for row in rows], "now": now, "lease_expires_at": now + lease}
     )
     return [
         ClaimedMessage(

@@ -181,7 +181,9 @@ class Dispatcher:
                 # Claims stay few (about CLAIM_AHEAD_SECONDS of sending): a claim is a promise
                 # to send soon, and the fewer there are, the less a late STOP has to undo.
                 room = self._limit - open_claims[0]
-                if room <= 0:
+                # ...and are taken a quarter of the limit or more at a time while others are in
+                # hand: each claim is a transaction whose cost hardly depends on its size.
+                if room <= 0 or (open_claims[0] and room < self._limit // 4):
                     hungry.clear()
                     await _wait(hungry, self._poll)
                     continue

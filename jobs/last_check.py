@@ -28,14 +28,35 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import ColumnElement, and_, not_, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, not_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from jobs.claims import ClaimedMessage
+from jobs.id_lists import in_ids
 from sms_service.core.db import transaction
 from sms_service.core.models import Caregiver, CaregiverStatus, OutboundMessage
+
+# Long enough to gather the senders of a few milliseconds into one check, short next to the
+# provider call that follows (about 50 ms or more).
+GATHER_SECONDS = 0.003
+
+_outbox = cast(Table, OutboundMessage.__table__)
+_caregivers = cast(Table, Caregiver.__table__)
+_WHY_NOT = (
+    select(
+        _outbox.c.id,
+        _outbox.c.state,
+        _outbox.c.claimed_at,
+        _outbox.c.checked_at,
+        _caregivers.c.status,
+        _caregivers.c.paused_until,
+    )
+    .join(_caregivers, _caregivers.c.id == _outbox.c.caregiver_id)
+    .where(in_ids(_outbox.c.id, "ids"))
+)
 
 
 class LastCheck:
@@ -55,6 +76,9 @@ class LastCheck:
         return await future
 
     async def _answer(self, now: datetime) -> None:
+        # A moment for the senders right behind to join: each check is a transaction (and a
+        # thread hop), which costs more than the rows it checks while batches are small.
+        await asyncio.sleep(GATHER_SECONDS)
         while self._waiting:
             batch, self._waiting = self._waiting, {}
             try:
@@ -68,25 +92,12 @@ class LastCheck:
 
     def _query(self, claims: list[ClaimedMessage], now: datetime) -> dict[int, str | None]:
         with transaction(self._sessions) as session:
-            passed = set(session.scalars(mark_checked(claims, now)))
+            connection = session.connection()
+            passed = set(connection.scalars(mark_checked(claims, now)))
             refused = [claim.id for claim in claims if claim.id not in passed]
             # Why the others did not pass, read in the same transaction as the verdict.
             rows = (
-                {
-                    row.id: row
-                    for row in session.execute(
-                        select(
-                            OutboundMessage.id,
-                            OutboundMessage.state,
-                            OutboundMessage.claimed_at,
-                            OutboundMessage.checked_at,
-                            Caregiver.status,
-                            Caregiver.paused_until,
-                        )
-                        .join(Caregiver, Caregiver.id == OutboundMessage.caregiver_id)
-                        .where(OutboundMessage.id.in_(refused))
-                    )
-                }
+                {row.id: row for row in connection.execute(_WHY_NOT, {"ids": refused})}
                 if refused
                 else {}
             )
@@ -110,44 +121,42 @@ class LastCheck:
 
 
 def mark_checked(claims: list[ClaimedMessage], now: datetime) -> ReturningUpdate[int]:
-    """The one UPDATE of a batch: mark checked the rows that may go, returning their ids."""
+    """The one UPDATE of a batch: mark checked the rows that may go, returning their ids.
+
+    A Core statement on the table (no ORM compile step); its shape depends only on how many
+    claims (usually one) the batch's rows come from, so it is compiled once per shape.
+    """
     by_claim: defaultdict[datetime, list[int]] = defaultdict(list)
     for claim in claims:
         by_claim[claim.claimed_at].append(claim.id)
     ours = or_(
         *(
-            and_(OutboundMessage.id.in_(ids), OutboundMessage.claimed_at == claimed_at)
-            for claimed_at, ids in by_claim.items()
+            and_(in_ids(_outbox.c.id, f"ids_{n}", ids), _outbox.c.claimed_at == claimed_at)
+            for n, (claimed_at, ids) in enumerate(by_claim.items())
         )
     )
     # Correlated: only the batch's own caregivers are read (by primary key), not the table.
     subscribed = (
-        select(Caregiver.id)
-        .where(Caregiver.id == OutboundMessage.caregiver_id, subscribed_now(now))
+        select(_caregivers.c.id)
+        .where(_caregivers.c.id == _outbox.c.caregiver_id, subscribed_now(now))
         .exists()
     )
     return (
-        update(OutboundMessage)
-        .where(
-            ours,
-            OutboundMessage.state == "sending",
-            OutboundMessage.checked_at.is_(None),
-            subscribed,
-        )
+        update(_outbox)
+        .where(ours, _outbox.c.state == "sending", _outbox.c.checked_at.is_(None), subscribed)
         .values(checked_at=now)
-        .returning(OutboundMessage.id)
-        .execution_options(synchronize_session=False)
+        .returning(_outbox.c.id)
     )
 
 
 def subscribed_now(now: datetime) -> ColumnElement[bool]:
     """`not_subscribed(...) is None` as SQL on the caregiver table."""
     return and_(
-        Caregiver.status.not_in([CaregiverStatus.OPTED_OUT, CaregiverStatus.UNDELIVERABLE]),
+        _caregivers.c.status.not_in([CaregiverStatus.OPTED_OUT, CaregiverStatus.UNDELIVERABLE]),
         not_(
             and_(
-                Caregiver.status == CaregiverStatus.PAUSED,
-                or_(Caregiver.paused_until.is_(None), Caregiver.paused_until > now),
+                _caregivers.c.status == CaregiverStatus.PAUSED,
+                or_(_caregivers.c.paused_until.is_(None), _caregivers.c.paused_until > now),
             )
         ),
     )
