@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from sms_service.caregivers import suppression
 from sms_service.caregivers.consent import record_consent
 from sms_service.caregivers.errors import CaregiverError
+from sms_service.caregivers.partnership import default_partner_id
 from sms_service.core.audit import Actor
 from sms_service.core.models import (
     AuditLog,
@@ -218,7 +219,14 @@ def _move(
 
 
 def register(
-    session: Session, *, phone: str, language: str, timezone: str, region: str | None, now: datetime
+    session: Session,
+    *,
+    phone: str,
+    language: str,
+    timezone: str,
+    region: str | None,
+    now: datetime,
+    partner_id: int | None = None,
 ) -> Caregiver:
     """A new caregiver for a number we never saw: enrolling, or opted out if it was erased."""
     caregiver = Caregiver(
@@ -226,6 +234,7 @@ def register(
         language=language,
         timezone=timezone,
         region=region,
+        partner_id=partner_id or default_partner_id(session, now=now),
         status=Status.ENROLLING,
         conversation_data={},
         created_at=now,
@@ -241,7 +250,14 @@ def register(
 
 
 def invite(
-    session: Session, *, phone: str, language: str, timezone: str, region: str | None, now: datetime
+    session: Session,
+    *,
+    phone: str,
+    language: str,
+    timezone: str,
+    region: str | None,
+    now: datetime,
+    partner_id: int | None = None,
 ) -> Caregiver:
     """A number staff invite: invited, which gets no tips or campaigns until it texts to join
     (the invitation is not consent). Only numbers never seen and never erased are invited."""
@@ -250,6 +266,7 @@ def invite(
         language=language,
         timezone=timezone,
         region=region,
+        partner_id=partner_id or default_partner_id(session, now=now),
         status=Status.INVITED,
         conversation_data={},
         created_at=now,

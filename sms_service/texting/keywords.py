@@ -130,3 +130,27 @@ def command_words() -> dict[Kind, tuple[str, ...]]:
     """Every command word an enrolled caregiver may use (SUPPORT is answered to anyone too)."""
     kinds = (Kind.PAUSE, Kind.RESUME, Kind.TIME, Kind.LANGUAGE, Kind.AGE, Kind.ADD, Kind.SUPPORT)
     return {kind: tuple(_WORDS[kind]) for kind in kinds}
+
+
+def builtin_meaning(word: str, settings: Settings) -> str | None:
+    """What the folded `word` already means to the service, if anything: a partner keyword may
+    be none of these (a compliance word, a command, an enrollment keyword, an answer word)."""
+    keyword = classify(word, settings)
+    if keyword is not None and keyword.kind is Kind.ENROLL:
+        return "the program's own enrollment keyword"
+    if keyword is not None:
+        return f"a built-in keyword ({keyword.kind.value.replace('_', ' ')})"
+    if word in SOFT_OPT_IN_WORDS:
+        return "a built-in keyword (opt in)"
+    for each in languages().values():
+        answers = {
+            *each.menu_answers,
+            *each.numbers,
+            *each.months,
+            *each.weekdays,
+            *each.units,
+            *(word for words in each.words.values() for word in words),
+        }
+        if word in answers:
+            return f"an answer word in {each.name} (the enrollment questions read it)"
+    return None
