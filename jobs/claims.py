@@ -44,6 +44,7 @@ class ClaimedMessage:
     timezone: str
     region: str | None
     kind: str = "tip"  # the outbox row's kind (tip, campaign, ...), for the metrics
+    sender: str | None = None  # the partner's own number or Messaging Service; None: ours
 
 
 _COLUMNS = (
@@ -52,6 +53,7 @@ _COLUMNS = (
     OutboundMessage.state,
     OutboundMessage.attempts,
     OutboundMessage.to_number,
+    OutboundMessage.sender,
     OutboundMessage.body,
     OutboundMessage.segments,
     OutboundMessage.claimed_at,
@@ -142,6 +144,7 @@ def claim_batch(
             timezone=row.timezone,
             region=row.region,
             kind=row.kind,
+            sender=row.sender,
         )
         for row in rows
     ]

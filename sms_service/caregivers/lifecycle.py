@@ -170,6 +170,7 @@ _STOPS_TEXTS = frozenset({Status.OPTED_OUT, Status.PAUSED, Status.UNDELIVERABLE}
 QUEUED_STATES = ("pending", "sending")
 # Who made a change when no staff member did: the provider's reports are audited too.
 CARRIER = Actor(name="carrier")
+PARENT = Actor(name="caregiver")  # the parent's own text made the change
 
 
 class LifecycleRefused(CaregiverError):
@@ -341,6 +342,37 @@ def finish_enrollment(
     _move(session, caregiver, Event.FINISH_ENROLLMENT, now=now, reason="")
     caregiver.enrolled_at = now
     _consent(session, caregiver, "opt_in", evidence, now=now)
+
+
+def change_partner(
+    session: Session,
+    caregiver: Caregiver,
+    *,
+    partner_id: int,
+    evidence: Evidence,
+    now: datetime,
+    consent: bool = True,
+) -> bool:
+    """The family joins again through another partner (its keyword or number): from now on
+    its texts, staff and results are that partner's. The parent's text is the opt-in on
+    record (`consent=False`: the same text was just recorded as one), and the move is
+    audited. False (nothing written) when the family is already with that partner."""
+    before = caregiver.partner_id
+    if before == partner_id:
+        return False
+    caregiver.partner_id = partner_id
+    caregiver.updated_at = now
+    if consent:
+        _consent(session, caregiver, "opt_in", evidence, now=now)
+    PARENT.audit(
+        session,
+        "caregiver.partner_change",
+        caregiver,
+        from_partner_id=before,
+        to_partner_id=partner_id,
+        keyword=evidence.keyword,
+    )
+    return True
 
 
 def pause(

@@ -474,6 +474,9 @@ class OutboundMessage(Base):
         ForeignKey("campaign.id", ondelete="SET NULL"), index=True
     )
     to_number: Mapped[str] = mapped_column(String(20))
+    # The family's partner's own number or Messaging Service it goes out from, as it was when
+    # the text was written (core.outbox.sender_sql); None: the program's own sender.
+    sender: Mapped[str | None] = mapped_column(String(40))
     body: Mapped[str] = mapped_column(Text)
     segments: Mapped[int] = mapped_column(default=1)
     state: Mapped[str] = mapped_column(String(12), default="pending")

@@ -5,15 +5,30 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Insert, SQLColumnExpression, String, Table, cast, literal
+from sqlalchemy import Insert, SQLColumnExpression, String, Table, cast, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from sms_service.core.models import OutboundMessage
+from sms_service.core.models import Caregiver, OutboundMessage, Partner
 
 # Each key is unique in the outbox, so writing a text twice (a job run twice, or on two
 # machines) leaves one row. Where a job renders a key in SQL, its builder stands next to the
 # Python format and tests/core/test_outbox.py checks that the two agree on both databases.
+
+
+def sender_sql(*, caregiver_id: SQLColumnExpression[Any]) -> ColumnElement[str | None]:
+    """The sender of a text to `caregiver_id` as SQL: their partner's own number or Messaging
+    Service, NULL for the program's. A correlated subquery by primary keys, so a planner's one
+    INSERT ... SELECT writes every row's sender without a query per partner or caregiver."""
+    owner = aliased(Caregiver)  # apart from a Caregiver the outer query selects from
+    sender: ColumnElement[str | None] = (
+        select(Partner.sender)
+        .join(owner, owner.partner_id == Partner.id)
+        .where(owner.id == caregiver_id)
+        .scalar_subquery()
+    )
+    return sender
 
 
 def week_label(*, day: date) -> str:

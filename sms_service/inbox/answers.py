@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from content.segments import analyze
@@ -78,6 +78,7 @@ def answer(
         kind="staff",
         caregiver_id=caregiver.id,
         to_number=caregiver.phone,
+        sender=outbox.sender_sql(caregiver_id=literal(caregiver.id)),
         body=body,
         segments=analyze(body).segments,
         state="pending",

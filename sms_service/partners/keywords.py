@@ -3,7 +3,6 @@ never a word the service already gives a meaning (STOP, JOIN, PAUSE, an answer w
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from sqlalchemy import select
@@ -16,12 +15,9 @@ from sms_service.core.models import Partner, PartnerKeyword
 from sms_service.core.settings import Settings
 from sms_service.partners.errors import PartnerError
 from sms_service.texting.answers import fold
-from sms_service.texting.keywords import builtin_meaning
+from sms_service.texting.keywords import PARTNER_WORD, builtin_meaning
 
-# Invitations name the keyword to reply with; the catalog checker proves they fit with one
-# this long. A letter first keeps keywords apart from the numbered menu answers.
 MAX_KEYWORD = len(LONGEST_KEYWORD)
-KEYWORD = re.compile(rf"^[A-Z][A-Z0-9-]{{2,{MAX_KEYWORD - 1}}}$")
 
 
 def normal_keyword(raw: str) -> str:
@@ -44,7 +40,7 @@ def keyword_problems(
         ).all()
     )
     for word, language in words.items():
-        if not KEYWORD.match(word):
+        if not PARTNER_WORD.match(word):
             problems.append(
                 f"the keyword {word!r} must be 3 to {MAX_KEYWORD} letters, digits or dashes, "
                 "starting with a letter"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from content.catalogs import LONGEST_CONTACT, LONGEST_PARTNER
+from content.segments import analyze, describe_char
 from sms_service.core.phones import to_e164
 
 # Texts name the partner and its help contact: the catalog checker proves every message fits
@@ -40,6 +41,12 @@ def name_problem(name: str) -> str | None:
         return "a partner needs a name"
     if len(name) > MAX_NAME:
         return f"the name is {len(name)} characters; texts name it, so at most {MAX_NAME}"
+    info = analyze(name)
+    if info.non_gsm:
+        # The catalog checker proves the texts fit with a GSM-7 name; one character outside
+        # it (é, an emoji) makes a whole text UCS-2, at 70 characters a segment.
+        odd = ", ".join(describe_char(char) for char in info.non_gsm)
+        return f"the name has {odd}, which would make the texts naming it cost double"
     return None
 
 

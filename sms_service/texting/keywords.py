@@ -7,7 +7,12 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from content.catalogs import LONGEST_KEYWORD
 from content.languages import Language, languages
+from sms_service.core.models import Partner, PartnerKeyword
 from sms_service.core.settings import Settings
 from sms_service.texting.answers import fold
 
@@ -85,6 +90,7 @@ class Keyword:
     word: str
     language: str | None = None  # the language the word belongs to, when it tells
     argument: str = ""
+    partner_id: int | None = None  # an enrollment keyword of this partner (not the program's)
 
 
 def classify(body: str, settings: Settings) -> Keyword | None:
@@ -112,6 +118,36 @@ def classify(body: str, settings: Settings) -> Keyword | None:
 
 # PAUSE 2 (weeks) and LANG ES carry an argument; the other commands are one word.
 _TAKES_ARGUMENT = frozenset({Kind.PAUSE, Kind.LANGUAGE})
+
+
+# The shape of a partner keyword: one word, a letter first (apart from the numbered menu
+# answers), no longer than the invitations' checked longest. Anything else needs no query.
+PARTNER_WORD = re.compile(rf"^[A-Z][A-Z0-9-]{{2,{len(LONGEST_KEYWORD) - 1}}}$")
+
+
+def partner_keyword(session: Session, body: str) -> Keyword | None:
+    """The partner enrollment keyword `body` is, if any (their words never clash with ours)."""
+    folded = fold(body).replace(" ", "-")
+    if not PARTNER_WORD.match(folded):
+        return None
+    found = session.execute(
+        select(PartnerKeyword.partner_id, PartnerKeyword.language).where(
+            PartnerKeyword.word == folded
+        )
+    ).first()
+    if found is None:
+        return None
+    return Keyword(Kind.ENROLL, folded, found.language, partner_id=found.partner_id)
+
+
+def partner_for(session: Session, *, keyword: Keyword | None, to_number: str) -> int | None:
+    """The partner a text joins: its keyword's, else the one whose own number it was sent to
+    (None: the program's own keyword or number, which keeps a family where it is)."""
+    if keyword is not None and keyword.partner_id is not None:
+        return keyword.partner_id
+    if not to_number:
+        return None
+    return session.scalar(select(Partner.id).where(Partner.sender == to_number))
 
 
 def from_opt_out_type(value: str | None) -> Kind | None:

@@ -165,6 +165,11 @@ def translate(error: TwilioRestException) -> RetryableSend | PermanentSend:
     return PermanentSend(message, code=code, status=status)
 
 
+def sender_fields(sender: str) -> dict[str, str]:
+    """The Messages API field of a partner's own sender: a Messaging Service SID or a number."""
+    return {"MessagingServiceSid" if sender.startswith("MG") else "From": sender}
+
+
 class TwilioTransport:
     """Sends through Twilio's Messages API from the Messaging Service (or the From number)."""
 
@@ -195,7 +200,9 @@ class TwilioTransport:
             else {"From": str(settings.twilio_from_number)}
         )
 
-    async def send(self, *, to: str, body: str, status_callback: str | None) -> SendResult:
+    async def send(
+        self, *, to: str, body: str, status_callback: str | None, sender: str | None = None
+    ) -> SendResult:
         """Create the message at Twilio; raise RetryableSend / PermanentSend when refused.
 
         This goes through the SDK client's request_async (auth, headers, the aiohttp client)
@@ -203,7 +210,7 @@ class TwilioTransport:
         RFC 2822 dates, was a fifth of the CPU a send costs, and the dispatcher needs only
         the SID and status.
         """
-        form = {"To": to, "Body": body, **self._sender}
+        form = {"To": to, "Body": body, **(sender_fields(sender) if sender else self._sender)}
         if status_callback is not None:
             form["StatusCallback"] = status_callback
         url = f"{self._client.api.base_url}/2010-04-01/Accounts/{self._account_sid}/Messages.json"

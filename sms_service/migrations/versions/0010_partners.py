@@ -1,4 +1,5 @@
-"""partner, partner_keyword; caregiver.partner_id, every existing family with the default partner
+"""partner, partner_keyword; caregiver.partner_id (every family with the default partner);
+outbound_message.sender
 
 Revision ID: 0010
 Revises: 0009
@@ -82,10 +83,15 @@ def upgrade() -> None:
             op.f('fk_caregiver_partner_id_partner'), 'partner', ['partner_id'], ['id']
         )
         batch.create_index(op.f('ix_caregiver_partner_id'), ['partner_id'], unique=False)
+    with op.batch_alter_table('outbound_message') as batch:
+        batch.add_column(sa.Column('sender', sa.String(length=40), nullable=True))
 
 
 def downgrade() -> None:
-    # The previous version has one program and no partners: families stay, their partner goes.
+    # The previous version has one program and no partners: families stay, their partner goes
+    # (and texts still waiting go from the program's own sender).
+    with op.batch_alter_table('outbound_message') as batch:
+        batch.drop_column('sender')
     with op.batch_alter_table('caregiver') as batch:
         batch.drop_index(op.f('ix_caregiver_partner_id'))
         batch.drop_constraint(op.f('fk_caregiver_partner_id_partner'), type_='foreignkey')
