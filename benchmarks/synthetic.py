@@ -22,12 +22,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
 from content.library import load_library
 from content.sequence import Selector
 from sms_service.caregivers.partnership import default_partner_id
 from sms_service.core import outbox
 from sms_service.core.db import build_sessionmaker, transaction
+from sms_service.core.models import Partner
 from sms_service.tips.sync import sync_library
 
 BENCH_NOW = datetime(2026, 3, 2, 23, 0, tzinfo=UTC)
@@ -147,13 +149,29 @@ HISTORY_COLUMNS = (
 HISTORY_BODY = "Little Moments: (an earlier weekly tip)"
 
 
+# Families spread over the default partner and three others (two with their own sender), so
+# the planner writes each text's sender as it does in a network of partners.
+PARTNERS = (("eastside", "+12125550188"), ("westside", "MG" + "0f" * 16), ("northside", None))
+
+
+def _partners(session: Session, now: datetime) -> list[int]:
+    rows = [
+        Partner(slug=slug, name=f"{slug.title()} Center", sender=sender, created_at=now,
+                updated_at=now)
+        for slug, sender in PARTNERS
+    ]  # fmt: skip
+    session.add_all(rows)
+    session.flush()
+    return [row.id for row in rows]
+
+
 def populate(
     engine: Engine, *, caregivers: int, seed: int = 7, now: datetime = BENCH_NOW
 ) -> Loaded:
     """Load the tip library and `caregivers` synthetic caregivers into an empty database."""
     with transaction(build_sessionmaker(engine)) as session:
         sync_library(session, load_library())
-        partners = [default_partner_id(session, now=now)]
+        partners = [default_partner_id(session, now=now), *_partners(session, now)]
     totals = [0, 0, 0]
     postgres = engine.dialect.name == "postgresql"
     raw = engine.raw_connection()
