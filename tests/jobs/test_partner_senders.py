@@ -10,14 +10,18 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from jobs.campaign_planner import plan_campaigns
 from jobs.planner import plan
 from sms_service.core.audit import CLI_ACTOR
 from sms_service.core.db import transaction
 from sms_service.core.models import Caregiver, OutboundMessage
 from sms_service.core.settings import Settings
+from sms_service.inbox.answers import answer
 from sms_service.partners.records import create_partner
 from sms_service.partners.validation import PartnerFields
 from tests.fakes.twilio_server import FakeTwilio
+from tests.helpers.campaigns import make_campaign
+from tests.helpers.people import add_caregiver, add_inbox_text
 from tests.helpers.settings import TEST_MESSAGING_SERVICE_SID, make_settings
 from tests.jobs import factories
 from tests.jobs.outbox import add_message, add_recipient, dispatch
@@ -112,3 +116,33 @@ def test_texts_go_out_from_the_partners_number_or_service_else_the_programs(
     assert forms[numbers[1]]["MessagingServiceSid"] == WEST_SERVICE
     assert forms[numbers[2]]["MessagingServiceSid"] == TEST_MESSAGING_SERVICE_SID
     assert {message["to"] for message in fake_twilio.messages} == set(numbers)
+
+
+def test_campaign_texts_and_staff_answers_go_from_the_partners_sender_too(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    now = datetime(2026, 11, 26, 17, 0, tzinfo=UTC)  # noon in New York
+    with transaction(sessions) as session:
+        east, _, _ = _partners(session, settings)
+        theirs = add_caregiver(session, partner_id=east, today=now.date())
+        ours = add_caregiver(session, today=now.date())
+        make_campaign(session, settings, times=[datetime(2026, 11, 26, 12, 0)], now=now)
+        inbox_text = add_inbox_text(session, theirs, "Thank you!")
+        ids = theirs.id, ours.id
+    assert plan_campaigns(sessions, settings=settings, now=now) == 2
+    with transaction(sessions) as session:
+        answer(
+            session, inbox_text.id, "You're welcome!", actor=CLI_ACTOR, settings=settings, now=now
+        )
+    with transaction(sessions) as session:
+        rows = session.execute(
+            select(OutboundMessage.kind, OutboundMessage.caregiver_id, OutboundMessage.sender)
+        ).all()
+    assert sorted(rows, key=str) == sorted(
+        [
+            ("campaign", ids[0], EAST_NUMBER),
+            ("campaign", ids[1], None),
+            ("staff", ids[0], EAST_NUMBER),
+        ],
+        key=str,
+    )
