@@ -14,6 +14,7 @@ from content.segments import analyze
 from content.urgent import is_urgent
 from sms_service.caregivers import lifecycle
 from sms_service.caregivers.lifecycle import Evidence, Status
+from sms_service.caregivers.partnership import partner_zone
 from sms_service.core import outbox
 from sms_service.core.models import Caregiver, InboundMessage, OutboundMessage
 from sms_service.core.phones import mask, timezone_for, to_e164, us_state_for
@@ -244,7 +245,9 @@ def _new_caregiver(
         session,
         phone=phone,
         language=language,
-        timezone=timezone_for(phone, settings.timezone),
+        timezone=timezone_for(
+            phone, partner_zone(session, partner_id=partner_id, default=settings.timezone)
+        ),
         region=us_state_for(phone),
         now=now,
         partner_id=partner_id,

@@ -55,6 +55,7 @@ def east(sessions: sessionmaker[Session], settings: Settings) -> int:
         {"EAST": "en", "ESTE": "es"},
         sender=EAST_NUMBER,
         help_contact="call 212-555-0100",
+        timezone="America/Chicago",
     )
 
 
@@ -157,3 +158,15 @@ def test_a_partner_name_that_would_make_texts_cost_double_is_refused(
 ) -> None:
     with pytest.raises(PartnerError, match="would make the texts naming it cost double"):
         _partner(sessions, settings, "Centro Acción Familiar", "accion", {})
+
+
+def test_a_number_that_tells_no_time_zone_starts_in_the_partners(
+    client: TestClient, sessions: sessionmaker[Session], east: int, settings: Settings
+) -> None:
+    toll_free, local = Phone(client, "+18005550100"), Phone(client, "+16465550100")
+    toll_free.text("EAST")
+    local.text("EAST")
+    Phone(client, "+18885550100").text("JOIN")
+    assert caregiver(sessions, toll_free.number).timezone == "America/Chicago"
+    assert caregiver(sessions, local.number).timezone == "America/New_York"  # its area code's
+    assert caregiver(sessions, "+18885550100").timezone == settings.timezone
