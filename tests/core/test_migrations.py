@@ -250,9 +250,11 @@ def test_0010_puts_every_existing_family_with_the_default_partner(engine: Engine
         # From here a family always has a partner: a row without one is refused.
         with pytest.raises(IntegrityError), engine.begin() as connection:
             connection.execute(text("UPDATE caregiver SET partner_id = NULL WHERE id = 906"))
+        assert "sender" in {c["name"] for c in inspect(engine).get_columns("outbound_message")}
         downgrade(engine, "0009")
         columns = {column["name"] for column in inspect(engine).get_columns("caregiver")}
         assert "partner_id" not in columns
+        assert "sender" not in {c["name"] for c in inspect(engine).get_columns("outbound_message")}
         assert not {"partner", "partner_keyword"} & set(inspect(engine).get_table_names())
         with engine.connect() as connection:
             kept = connection.execute(text("SELECT id FROM caregiver ORDER BY id")).scalars()
