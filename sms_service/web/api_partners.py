@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from sms_service.core.models import utcnow
+from sms_service.core.models import Partner, utcnow
 from sms_service.partners.errors import PartnerError
 from sms_service.partners.json_format import keywords_input, partner_input, partner_json
 from sms_service.partners.keywords import change_keywords
@@ -31,7 +31,8 @@ class _NotFound(Exception):
 
 
 def _partner_or_404(session: Session, slug: str) -> Any:
-    partner = find_partner(session, slug)
+    """The partner a path names by slug, or by id (slugs are never digits alone)."""
+    partner = session.get(Partner, int(slug)) if slug.isdigit() else find_partner(session, slug)
     if partner is None:
         raise _NotFound(f"there is no partner {slug!r}")
     return partner

@@ -56,6 +56,8 @@ def test_a_network_admin_creates_shows_changes_and_lists_partners(
         listed = api.get("/api/partners").json()["partners"]
         assert [p["slug"] for p in listed if p["slug"] == "eastside"] == ["eastside"]
         assert api.get("/api/partners/eastside").json()["name"] == "Eastside Family Center"
+        by_id = api.get(f"/api/partners/{created.json()['id']}")  # the id works as well
+        assert by_id.json()["slug"] == "eastside"
         documented = api.get("/api/openapi.json").json()["paths"]
         assert {"get", "patch"} <= set(documented["/api/partners/{slug}"])
         assert "post" in documented["/api/partners/{slug}/keywords"]
