@@ -38,8 +38,9 @@ from sqlalchemy.pool import NullPool
 from twilio.rest import Client
 
 from jobs.dispatcher import Dispatcher
+from sms_service.caregivers.partnership import DEFAULT_PARTNER_SLUG
 from sms_service.core.db import build_engine, build_sessionmaker, upgrade
-from sms_service.core.models import Caregiver, OutboundMessage
+from sms_service.core.models import Caregiver, OutboundMessage, Partner
 from sms_service.core.settings import Settings
 from sms_service.delivery.transports import TwilioTransport
 from tests.helpers.settings import (
@@ -129,6 +130,9 @@ def fill_outbox(engine: Engine, count: int, *, mixed_segments: bool = False) -> 
     zone = midday_zone()
     now = datetime.now(UTC)
     with engine.begin() as connection:
+        partner_id = connection.scalar(
+            select(Partner.id).where(Partner.slug == DEFAULT_PARTNER_SLUG)
+        )
         connection.execute(
             insert(Caregiver),
             [
@@ -141,6 +145,7 @@ def fill_outbox(engine: Engine, count: int, *, mixed_segments: bool = False) -> 
                     "status": "active",
                     "send_weekday": 0,
                     "send_hour": 12,
+                    "partner_id": partner_id,
                     "conversation_data": {},
                     "created_at": now,
                     "updated_at": now,

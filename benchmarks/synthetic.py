@@ -22,11 +22,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
 from content.library import load_library
 from content.sequence import Selector
+from sms_service.caregivers.partnership import default_partner_id
 from sms_service.core import outbox
 from sms_service.core.db import build_sessionmaker, transaction
+from sms_service.core.models import Partner
 from sms_service.tips.sync import sync_library
 
 BENCH_NOW = datetime(2026, 3, 2, 23, 0, tzinfo=UTC)
@@ -82,7 +85,12 @@ def _history(language: str, age_now: int, weeks: int) -> tuple[str, ...]:
 
 
 def _generate(
-    first_id: int, count: int, rng: random.Random, now: datetime, ids: dict[str, int]
+    first_id: int,
+    count: int,
+    rng: random.Random,
+    now: datetime,
+    ids: dict[str, int],
+    partners: list[int],
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     zones, regions, weights = zip(*[(z, r, w) for z, r, w in PLACES], strict=True)
     places = list(zip(zones, regions, strict=True))
@@ -99,7 +107,7 @@ def _generate(
         phone = f"+12{caregiver_id:09d}"
         caregivers.append(
             (caregiver_id, phone, language, timezone, region, 0, rng.randint(8, 11), status,
-             paused_until, now - timedelta(weeks=7))
+             paused_until, now - timedelta(weeks=7), partners[caregiver_id % len(partners)])
         )  # fmt: skip
         for _ in range(rng.choices((1, 2, 3), (50, 35, 15))[0]):
             ids["child"] += 1
@@ -120,16 +128,18 @@ def _generate(
     return caregivers, children, history
 
 
-def _chunks(total: int, seed: int, now: datetime) -> Iterator[tuple[list[Any], ...]]:
+def _chunks(
+    total: int, seed: int, now: datetime, partners: list[int]
+) -> Iterator[tuple[list[Any], ...]]:
     rng = random.Random(seed)
     ids = {"child": 0, "message": 0}
     for first in range(1, total + 1, CHUNK):
-        yield _generate(first, min(CHUNK, total - first + 1), rng, now, ids)
+        yield _generate(first, min(CHUNK, total - first + 1), rng, now, ids, partners)
 
 
 CAREGIVER_COLUMNS = (
     "id, phone, language, timezone, region, send_weekday, send_hour, status, paused_until, "
-    "enrolled_at, conversation_data, created_at, updated_at"
+    "enrolled_at, partner_id, conversation_data, created_at, updated_at"
 )
 CHILD_COLUMNS = "id, caregiver_id, name, birth_date, is_expected, status, created_at"
 HISTORY_COLUMNS = (
@@ -139,17 +149,34 @@ HISTORY_COLUMNS = (
 HISTORY_BODY = "Little Moments: (an earlier weekly tip)"
 
 
+# Families spread over the default partner and three others (two with their own sender), so
+# the planner writes each text's sender as it does in a network of partners.
+PARTNERS = (("eastside", "+12125550188"), ("westside", "MG" + "0f" * 16), ("northside", None))
+
+
+def _partners(session: Session, now: datetime) -> list[int]:
+    rows = [
+        Partner(slug=slug, name=f"{slug.title()} Center", sender=sender, created_at=now,
+                updated_at=now)
+        for slug, sender in PARTNERS
+    ]  # fmt: skip
+    session.add_all(rows)
+    session.flush()
+    return [row.id for row in rows]
+
+
 def populate(
     engine: Engine, *, caregivers: int, seed: int = 7, now: datetime = BENCH_NOW
 ) -> Loaded:
     """Load the tip library and `caregivers` synthetic caregivers into an empty database."""
     with transaction(build_sessionmaker(engine)) as session:
         sync_library(session, load_library())
+        partners = [default_partner_id(session, now=now), *_partners(session, now)]
     totals = [0, 0, 0]
     postgres = engine.dialect.name == "postgresql"
     raw = engine.raw_connection()
     try:
-        for batch in _chunks(caregivers, seed, now):
+        for batch in _chunks(caregivers, seed, now, partners):
             if postgres:
                 _copy(raw, batch, now)
             else:
@@ -195,10 +222,10 @@ def _executemany(raw: Any, batch: tuple[list[Any], ...], now: datetime) -> None:
     cursor = raw.cursor()
     cursor.execute("BEGIN")
     cursor.executemany(
-        f"INSERT INTO caregiver ({CAREGIVER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        f"INSERT INTO caregiver ({CAREGIVER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [
-            (*row[:8], _sqlite_time(row[8]) if row[8] else None, _sqlite_time(row[9]), "{}",
-             stamp, stamp)
+            (*row[:8], _sqlite_time(row[8]) if row[8] else None, _sqlite_time(row[9]), row[10],
+             "{}", stamp, stamp)
             for row in caregivers
         ],
     )  # fmt: skip

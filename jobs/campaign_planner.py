@@ -210,6 +210,7 @@ def _plan_message(
                 "caregiver_id": Caregiver.id,
                 "campaign_id": literal(campaign.id),
                 "to_number": Caregiver.phone,
+                "sender": outbox.sender_sql(caregiver_id=Caregiver.id),
                 "body": literal(body),
                 "segments": literal(analyze(body).segments),
                 "state": literal("pending"),

@@ -45,6 +45,7 @@ class ClaimedMessage:
     timezone: str
     region: str | None
     kind: str = "tip"  # the outbox row's kind (tip, campaign, ...), for the metrics
+    sender: str | None = None  # the partner's own number or Messaging Service; None: ours
 
 
 # Core statements on the tables, built once: the ORM's per-statement compile state and cache
@@ -57,6 +58,7 @@ _COLUMNS = (
     _outbox.c.state,
     _outbox.c.attempts,
     _outbox.c.to_number,
+    _outbox.c.sender,
     _outbox.c.body,
     _outbox.c.segments,
     _outbox.c.claimed_at,
@@ -142,6 +144,7 @@ def claim_batch(
             timezone=row.timezone,
             region=row.region,
             kind=row.kind,
+            sender=row.sender,
         )
         for row in rows
     ]

@@ -286,7 +286,10 @@ class Dispatcher:
             return SendOutcome(state="cancelled", error_message=reason)
         try:
             result = await self._transport.send(
-                to=claim.to_number, body=claim.body, status_callback=self._status_callback
+                to=claim.to_number,
+                body=claim.body,
+                status_callback=self._status_callback,
+                sender=claim.sender,  # a partner's own number or service (partners branch)
             )
         except RetryableSend as error:
             return self._retry_later(claim, error)

@@ -60,6 +60,7 @@ def plan_batch(
         "tip_id": r.tip_id,
         "tip_version": r.tip_version,
         "to_number": r.phone,
+        "sender": outbox.sender_sql(caregiver_id=r.caregiver_id),
         "body": body,
         "segments": segments,
         "state": literal("pending"),

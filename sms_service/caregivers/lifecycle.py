@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from sms_service.caregivers import suppression
 from sms_service.caregivers.consent import record_consent
 from sms_service.caregivers.errors import CaregiverError
+from sms_service.caregivers.partnership import default_partner_id
 from sms_service.core.audit import Actor
 from sms_service.core.models import (
     AuditLog,
@@ -169,6 +170,7 @@ _STOPS_TEXTS = frozenset({Status.OPTED_OUT, Status.PAUSED, Status.UNDELIVERABLE}
 QUEUED_STATES = ("pending", "sending")
 # Who made a change when no staff member did: the provider's reports are audited too.
 CARRIER = Actor(name="carrier")
+PARENT = Actor(name="caregiver")  # the parent's own text made the change
 
 
 class LifecycleRefused(CaregiverError):
@@ -218,7 +220,14 @@ def _move(
 
 
 def register(
-    session: Session, *, phone: str, language: str, timezone: str, region: str | None, now: datetime
+    session: Session,
+    *,
+    phone: str,
+    language: str,
+    timezone: str,
+    region: str | None,
+    now: datetime,
+    partner_id: int | None = None,
 ) -> Caregiver:
     """A new caregiver for a number we never saw: enrolling, or opted out if it was erased."""
     caregiver = Caregiver(
@@ -226,6 +235,7 @@ def register(
         language=language,
         timezone=timezone,
         region=region,
+        partner_id=partner_id or default_partner_id(session, now=now),
         status=Status.ENROLLING,
         conversation_data={},
         created_at=now,
@@ -241,7 +251,14 @@ def register(
 
 
 def invite(
-    session: Session, *, phone: str, language: str, timezone: str, region: str | None, now: datetime
+    session: Session,
+    *,
+    phone: str,
+    language: str,
+    timezone: str,
+    region: str | None,
+    now: datetime,
+    partner_id: int | None = None,
 ) -> Caregiver:
     """A number staff invite: invited, which gets no tips or campaigns until it texts to join
     (the invitation is not consent). Only numbers never seen and never erased are invited."""
@@ -250,6 +267,7 @@ def invite(
         language=language,
         timezone=timezone,
         region=region,
+        partner_id=partner_id or default_partner_id(session, now=now),
         status=Status.INVITED,
         conversation_data={},
         created_at=now,
@@ -324,6 +342,37 @@ def finish_enrollment(
     _move(session, caregiver, Event.FINISH_ENROLLMENT, now=now, reason="")
     caregiver.enrolled_at = now
     _consent(session, caregiver, "opt_in", evidence, now=now)
+
+
+def change_partner(
+    session: Session,
+    caregiver: Caregiver,
+    *,
+    partner_id: int,
+    evidence: Evidence,
+    now: datetime,
+    consent: bool = True,
+) -> bool:
+    """The family joins again through another partner (its keyword or number): from now on
+    its texts, staff and results are that partner's. The parent's text is the opt-in on
+    record (`consent=False`: the same text was just recorded as one), and the move is
+    audited. False (nothing written) when the family is already with that partner."""
+    before = caregiver.partner_id
+    if before == partner_id:
+        return False
+    caregiver.partner_id = partner_id
+    caregiver.updated_at = now
+    if consent:
+        _consent(session, caregiver, "opt_in", evidence, now=now)
+    PARENT.audit(
+        session,
+        "caregiver.partner_change",
+        caregiver,
+        from_partner_id=before,
+        to_partner_id=partner_id,
+        keyword=evidence.keyword,
+    )
+    return True
 
 
 def pause(

@@ -27,13 +27,27 @@ def command_modules() -> list[ModuleType]:
         doctor,
         invite,
         jobs,
+        partner,
         server,
         simulate,
         staff,
         stats,
     )
 
-    return [server, db, staff, content, jobs, simulate, campaign, invite, stats, doctor, demo]
+    return [
+        server,
+        db,
+        staff,
+        content,
+        jobs,
+        simulate,
+        campaign,
+        invite,
+        stats,
+        doctor,
+        demo,
+        partner,
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -130,6 +130,8 @@ class Caregiver(Base):
     conversation_step: Mapped[str | None] = mapped_column(String(40))
     conversation_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     enrollment_keyword: Mapped[str | None] = mapped_column(String(40), index=True)
+    # The organisation the family joined through (the default partner is the program itself).
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
     paused_until: Mapped[datetime | None]
     enrolled_at: Mapped[datetime | None] = mapped_column(index=True)  # first tips look here
     opted_out_at: Mapped[datetime | None]
@@ -146,6 +148,51 @@ class Caregiver(Base):
 
     def __repr__(self) -> str:
         return f"Caregiver(id={self.id!r}, status={self.status!r}, language={self.language!r})"
+
+
+class Partner(Base):
+    """A community organisation the program is delivered with; its families, keywords, sender."""
+
+    __tablename__ = "partner"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(30))  # named in texts: content.catalogs' longest
+    # Its own Twilio number (E.164) or Messaging Service SID (MG...): texts to it attribute to
+    # the partner, and its families' texts go out from it. None: the program's own sender.
+    sender: Mapped[str | None] = mapped_column(String(40), unique=True)
+    help_contact: Mapped[str | None] = mapped_column(String(40))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    local_resources: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    keywords: Mapped[list[PartnerKeyword]] = relationship(
+        back_populates="partner",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="PartnerKeyword.word",
+    )
+
+    def __repr__(self) -> str:
+        return f"Partner(id={self.id!r}, slug={self.slug!r})"
+
+
+class PartnerKeyword(Base):
+    """An enrollment keyword of a partner: unique across the network, whatever its language."""
+
+    __tablename__ = "partner_keyword"
+
+    word: Mapped[str] = mapped_column(String(12), primary_key=True)  # folded, upper case
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partner.id", ondelete="CASCADE"), index=True
+    )
+    language: Mapped[str] = mapped_column(String(5))  # the language a family joining gets
+
+    partner: Mapped[Partner] = relationship(back_populates="keywords")
+
+    def __repr__(self) -> str:
+        return f"PartnerKeyword(word={self.word!r}, partner_id={self.partner_id!r})"
 
 
 class CaregiverTag(Base):
@@ -427,6 +474,9 @@ class OutboundMessage(Base):
         ForeignKey("campaign.id", ondelete="SET NULL"), index=True
     )
     to_number: Mapped[str] = mapped_column(String(20))
+    # The family's partner's own number or Messaging Service it goes out from, as it was when
+    # the text was written (core.outbox.sender_sql); None: the program's own sender.
+    sender: Mapped[str | None] = mapped_column(String(40))
     body: Mapped[str] = mapped_column(Text)
     segments: Mapped[int] = mapped_column(default=1)
     state: Mapped[str] = mapped_column(String(12), default="pending")

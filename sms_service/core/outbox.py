@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Insert, SQLColumnExpression, String, Table, cast, literal
+from sqlalchemy import Insert, SQLColumnExpression, String, Table, cast, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from content.segments import analyze
-from sms_service.core.models import OutboundMessage
+from sms_service.core.models import Caregiver, OutboundMessage, Partner
 
 # Each key is unique in the outbox, so writing a text twice (a job run twice, or on two
 # machines) leaves one row. Where a job renders a key in SQL, its builder stands next to the
@@ -29,6 +29,7 @@ def queue_text(
     body: str,
     due_at: datetime,
     now: datetime,
+    sender: str | None = None,
 ) -> OutboundMessage:
     """Add one pending text to the outbox (the dispatcher sends it from `due_at`, after its own
     last check of consent and the send window); flushed, so the row has its id."""
@@ -37,6 +38,7 @@ def queue_text(
         kind=kind,
         caregiver_id=caregiver_id,
         to_number=to_number,
+        sender=sender,
         body=body,
         segments=analyze(body).segments,
         state="pending",
@@ -47,6 +49,20 @@ def queue_text(
     session.add(row)
     session.flush()
     return row
+
+
+def sender_sql(*, caregiver_id: SQLColumnExpression[Any]) -> ColumnElement[str | None]:
+    """The sender of a text to `caregiver_id` as SQL: their partner's own number or Messaging
+    Service, NULL for the program's. A correlated subquery by primary keys, so a planner's one
+    INSERT ... SELECT writes every row's sender without a query per partner or caregiver."""
+    owner = aliased(Caregiver)  # apart from a Caregiver the outer query selects from
+    sender: ColumnElement[str | None] = (
+        select(Partner.sender)
+        .join(owner, owner.partner_id == Partner.id)
+        .where(owner.id == caregiver_id)
+        .scalar_subquery()
+    )
+    return sender
 
 
 def week_label(*, day: date) -> str:

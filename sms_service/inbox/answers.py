@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from sms_service.core import outbox
 from sms_service.core.audit import Actor
-from sms_service.core.models import Caregiver, CaregiverStatus, OutboundMessage
+from sms_service.core.models import Caregiver, CaregiverStatus, OutboundMessage, Partner
 from sms_service.core.settings import Settings
 from sms_service.delivery.sendwindow import next_send_time
 from sms_service.inbox.items import InboxError, open_message
@@ -77,6 +77,7 @@ def answer(
         kind="staff",
         caregiver_id=caregiver.id,
         to_number=caregiver.phone,
+        sender=session.scalar(select(Partner.sender).where(Partner.id == caregiver.partner_id)),
         body=f"{settings.program_name}: {text}",
         due_at=due,
         now=now,

@@ -16,6 +16,7 @@ from content.library import load_library
 from content.segments import analyze
 from content.urgent import is_urgent
 from sms_service.campaigns.authoring import message_body, stored_send_at
+from sms_service.caregivers.partnership import default_partner_id
 from sms_service.core import outbox
 from sms_service.core.audit import CLI_ACTOR
 from sms_service.core.models import (
@@ -160,6 +161,7 @@ def _caregiver(
         language=family.language,
         timezone=settings.timezone,
         region="NY",
+        partner_id=default_partner_id(session, now=now),
         send_weekday=index % 3 * 2 if joined else None,
         send_hour=(10, 18)[index % 2] if joined else None,
         status=family.status,

@@ -26,8 +26,8 @@ from sms_service.texting.answers import (
     parse_name,
     parse_schedule,
 )
-from sms_service.texting.keywords import SOFT_OPT_IN_WORDS, Keyword, Kind
-from sms_service.texting.messages import Texts, texts
+from sms_service.texting.keywords import SOFT_OPT_IN_WORDS, Keyword, Kind, partner_for
+from sms_service.texting.messages import Texts, texts_for
 
 # A wrong answer is asked again (with an example) this many times, then a default is taken.
 MAX_REASKS = 3
@@ -58,7 +58,7 @@ class Turn:
 
     @property
     def texts(self) -> Texts:
-        return texts(self.caregiver.language, self.settings)
+        return texts_for(self.session, self.caregiver, self.settings)
 
     @property
     def today(self) -> date:
@@ -104,6 +104,7 @@ def begin_enrollment(turn: Turn, keyword: Keyword | None, opt_in: Evidence | Non
     After an opt-out, `opt_in` is the text that asked to join again."""
     caregiver = turn.caregiver
     lifecycle.start_enrollment(turn.session, caregiver, now=turn.now, evidence=opt_in)
+    _join_partner(turn, keyword, consent_recorded=opt_in is not None)
     invited = invites.prefill(turn.session, caregiver, today=turn.today)
     if keyword is not None:
         caregiver.language = keyword.language or caregiver.language
@@ -139,6 +140,35 @@ def _confirm_birth(turn: Turn, *, first: bool) -> str:
         child=data.get("name"),
         child_weeks=max(0, (turn.today - birth).days // 7),
         date=turn.texts.date(birth),
+    )
+
+
+def rejoin(turn: Turn, keyword: Keyword) -> str:
+    """An enrollment keyword from a family already getting tips: another partner's keyword (or
+    number) moves them to that partner; otherwise they hear they are already signed up."""
+    if _join_partner(turn, keyword, consent_recorded=False):
+        return turn.texts.render("partner_changed")
+    return turn.texts.render("already_enrolled")
+
+
+def _join_partner(turn: Turn, keyword: Keyword | None, *, consent_recorded: bool) -> bool:
+    """Move the family to the partner this text joins, if another; True when it moved."""
+    partner_id = partner_for(turn.session, keyword=keyword, to_number=turn.inbound.to_number)
+    if partner_id is None:
+        return False
+    evidence = Evidence(
+        source="keyword",
+        text=turn.inbound.body,
+        keyword=keyword.word if keyword is not None else None,
+        inbound=turn.inbound,
+    )
+    return lifecycle.change_partner(
+        turn.session,
+        turn.caregiver,
+        partner_id=partner_id,
+        evidence=evidence,
+        now=turn.now,
+        consent=not consent_recorded,
     )
 
 

@@ -14,6 +14,7 @@ from content.segments import analyze
 from content.urgent import is_urgent
 from sms_service.caregivers import lifecycle
 from sms_service.caregivers.lifecycle import Evidence, Status
+from sms_service.caregivers.partnership import partner_zone
 from sms_service.core import outbox
 from sms_service.core.models import Caregiver, InboundMessage, OutboundMessage
 from sms_service.core.phones import mask, timezone_for, to_e164, us_state_for
@@ -27,6 +28,8 @@ from sms_service.texting.keywords import (
     Kind,
     classify,
     from_opt_out_type,
+    partner_for,
+    partner_keyword,
 )
 
 logger = logging.getLogger(__name__)
@@ -104,12 +107,16 @@ def handle_inbound(
         inbound.handled_as = "not_a_phone"
         return Handled(None, "not_a_phone")
     caregiver = session.scalar(select(Caregiver).where(Caregiver.phone == phone).with_for_update())
-    keyword = classify(body, settings)
+    keyword = classify(body, settings) or partner_keyword(session, body)
     if caregiver is None:
         # Even a STOP from a number we never saw gets a row (opt_out sets its status), so the
         # opt-out is on record if the number ever turns up again.
         language = keyword.language if keyword and keyword.language else "en"
-        caregiver = _new_caregiver(session, settings, phone, language, now=now)
+        # A partner's keyword, or a text to a partner's own number, makes it that partner's.
+        partner_id = partner_for(session, keyword=keyword, to_number=inbound.to_number)
+        caregiver = _new_caregiver(
+            session, settings, phone, language, now=now, partner_id=partner_id
+        )
     inbound.caregiver_id = caregiver.id
     turn = Turn(session=session, settings=settings, caregiver=caregiver, inbound=inbound, now=now)
     outcome = _decide(turn, keyword, from_opt_out_type(opt_out_type), body=body)
@@ -166,7 +173,7 @@ def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, bo
         return Handled(turn.texts.render("support"), "support")
     if keyword is not None and keyword.kind is Kind.ENROLL:
         if caregiver.status in {Status.ACTIVE, Status.PAUSED}:
-            return Handled(turn.texts.render("already_enrolled"), "keyword")
+            return Handled(conversation.rejoin(turn, keyword), "keyword")
         if caregiver.status == Status.INVITED:
             # The parent's answer to the invitation: their own opt-in, naming it.
             evidence = invites.accepted(
@@ -226,15 +233,24 @@ def _acknowledge(turn: Turn) -> Handled:
 
 
 def _new_caregiver(
-    session: Session, settings: Settings, phone: str, language: str, *, now: datetime
+    session: Session,
+    settings: Settings,
+    phone: str,
+    language: str,
+    *,
+    now: datetime,
+    partner_id: int | None,
 ) -> Caregiver:
     caregiver = lifecycle.register(
         session,
         phone=phone,
         language=language,
-        timezone=timezone_for(phone, settings.timezone),
+        timezone=timezone_for(
+            phone, partner_zone(session, partner_id=partner_id, default=settings.timezone)
+        ),
         region=us_state_for(phone),
         now=now,
+        partner_id=partner_id,
     )
     logger.info("new caregiver %s", mask(phone))
     return caregiver

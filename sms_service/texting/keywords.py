@@ -7,7 +7,12 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from content.catalogs import LONGEST_KEYWORD
 from content.languages import Language, languages
+from sms_service.core.models import Partner, PartnerKeyword
 from sms_service.core.settings import Settings
 from sms_service.texting.answers import fold
 
@@ -85,6 +90,7 @@ class Keyword:
     word: str
     language: str | None = None  # the language the word belongs to, when it tells
     argument: str = ""
+    partner_id: int | None = None  # an enrollment keyword of this partner (not the program's)
 
 
 def classify(body: str, settings: Settings) -> Keyword | None:
@@ -114,6 +120,36 @@ def classify(body: str, settings: Settings) -> Keyword | None:
 _TAKES_ARGUMENT = frozenset({Kind.PAUSE, Kind.LANGUAGE})
 
 
+# The shape of a partner keyword: one word, a letter first (apart from the numbered menu
+# answers), no longer than the invitations' checked longest. Anything else needs no query.
+PARTNER_WORD = re.compile(rf"^[A-Z][A-Z0-9-]{{2,{len(LONGEST_KEYWORD) - 1}}}$")
+
+
+def partner_keyword(session: Session, body: str) -> Keyword | None:
+    """The partner enrollment keyword `body` is, if any (their words never clash with ours)."""
+    folded = fold(body).replace(" ", "-")
+    if not PARTNER_WORD.match(folded):
+        return None
+    found = session.execute(
+        select(PartnerKeyword.partner_id, PartnerKeyword.language).where(
+            PartnerKeyword.word == folded
+        )
+    ).first()
+    if found is None:
+        return None
+    return Keyword(Kind.ENROLL, folded, found.language, partner_id=found.partner_id)
+
+
+def partner_for(session: Session, *, keyword: Keyword | None, to_number: str) -> int | None:
+    """The partner a text joins: its keyword's, else the one whose own number it was sent to
+    (None: the program's own keyword or number, which keeps a family where it is)."""
+    if keyword is not None and keyword.partner_id is not None:
+        return keyword.partner_id
+    if not to_number:
+        return None
+    return session.scalar(select(Partner.id).where(Partner.sender == to_number))
+
+
 def from_opt_out_type(value: str | None) -> Kind | None:
     """The compliance action Twilio's Advanced Opt-Out already took (its OptOutType field)."""
     if not value:
@@ -130,3 +166,27 @@ def command_words() -> dict[Kind, tuple[str, ...]]:
     """Every command word an enrolled caregiver may use (SUPPORT is answered to anyone too)."""
     kinds = (Kind.PAUSE, Kind.RESUME, Kind.TIME, Kind.LANGUAGE, Kind.AGE, Kind.ADD, Kind.SUPPORT)
     return {kind: tuple(_WORDS[kind]) for kind in kinds}
+
+
+def builtin_meaning(word: str, settings: Settings) -> str | None:
+    """What the folded `word` already means to the service, if anything: a partner keyword may
+    be none of these (a compliance word, a command, an enrollment keyword, an answer word)."""
+    keyword = classify(word, settings)
+    if keyword is not None and keyword.kind is Kind.ENROLL:
+        return "the program's own enrollment keyword"
+    if keyword is not None:
+        return f"a built-in keyword ({keyword.kind.value.replace('_', ' ')})"
+    if word in SOFT_OPT_IN_WORDS:
+        return "a built-in keyword (opt in)"
+    for each in languages().values():
+        answers = {
+            *each.menu_answers,
+            *each.numbers,
+            *each.months,
+            *each.weekdays,
+            *each.units,
+            *(word for words in each.words.values() for word in words),
+        }
+        if word in answers:
+            return f"an answer word in {each.name} (the enrollment questions read it)"
+    return None

@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy.orm import Session
 
 from content.languages import DEFAULT_LANGUAGE
 from content.library import DEFAULT_ROOT, LANGUAGES
 from content.render import fallback_name, written_name
+from sms_service.caregivers.partnership import DEFAULT_PARTNER_SLUG
+from sms_service.core.models import Caregiver, Partner
 from sms_service.core.settings import Settings
 
 MESSAGES_DIR = DEFAULT_ROOT / "messages"
@@ -60,12 +63,21 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
+PARTNER_VARIANT = "_partner"  # the suffix of a text's twin that names the family's partner
+
+
 @dataclass(frozen=True)
 class Texts:
-    """The catalog of one language, bound to the program's settings, ready to render replies."""
+    """The catalog of one language, bound to the program's settings, ready to render replies.
+
+    With a `partner` (the organisation a family joined through), a text that has a twin
+    `<key>_partner` renders the twin, which names who the program is delivered with; its
+    `contact` answers {contact} in place of the program's."""
 
     language: str
     settings: Settings
+    partner: str | None = None
+    contact: str | None = None
 
     def raw(self, key: str) -> str:
         catalog = load_catalog(self.language)
@@ -85,11 +97,15 @@ class Texts:
         filled = {
             "program": self.settings.program_name,
             "frequency": self.frequency(),
-            "contact": self.settings.help_contact,
+            "contact": self.contact or self.settings.help_contact,
             "child": name,
             "Child": name[:1].upper() + name[1:],
             **values,
         }
+        if self.partner:
+            filled.setdefault("partner", self.partner)
+            if key + PARTNER_VARIANT in load_catalog(self.language):
+                key += PARTNER_VARIANT
         return f"{self.settings.program_name}: {self.raw(key).format(**filled)}"
 
     def frequency(self) -> str:
@@ -112,6 +128,15 @@ class Texts:
         return self.fragment("date_format", month=month, day=str(day.day))
 
 
-def texts(language: str, settings: Settings) -> Texts:
-    """The catalog for `language` (the default language when the language is unknown)."""
-    return Texts(language if language in LANGUAGES else DEFAULT_LANGUAGE, settings)
+def texts(language: str, settings: Settings, *, partner: Partner | None = None) -> Texts:
+    """The catalog for `language` (the default language when the language is unknown), naming
+    `partner` unless it is the default partner (the program itself)."""
+    code = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    if partner is None or partner.slug == DEFAULT_PARTNER_SLUG:
+        return Texts(code, settings)
+    return Texts(code, settings, partner=partner.name, contact=partner.help_contact)
+
+
+def texts_for(session: Session, caregiver: Caregiver, settings: Settings) -> Texts:
+    """The texts of one caregiver: their language, naming the partner they joined through."""
+    return texts(caregiver.language, settings, partner=session.get(Partner, caregiver.partner_id))

@@ -1,4 +1,5 @@
-"""The JSON API under /api: campaigns and program stats, for staff with a bearer token.
+"""The JSON API under /api: campaigns, program stats and partners (web/api_partners.py), for
+staff with a bearer token.
 
 The mount's BearerGuard (sms_service.web.guards) lets only token holders in (no cookies here, so
 no CSRF); the OpenAPI document at /api/openapi.json is built from the docstrings below.
@@ -6,7 +7,6 @@ no CSRF); the OpenAPI document at /api/openapi.json is built from the docstrings
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -36,6 +36,9 @@ from sms_service.reports.figures import range_report
 from sms_service.reports.period import PeriodError, period_from_query
 from sms_service.reports.tips import tip_results
 from sms_service.staff.reports import program_stats
+from sms_service.web import api_partners
+from sms_service.web.api_common import BadRequest, read_json
+from sms_service.web.api_common import error as _error
 from sms_service.web.context import app_context, in_read_transaction, in_transaction
 from sms_service.web.guards import API_MIDDLEWARE, current_staff
 
@@ -51,23 +54,7 @@ schemas = SchemaGenerator(
 )
 
 
-class BadRequest(Exception):
-    """A request body the API cannot read; the message goes back to the caller."""
-
-
 Handler = Callable[[Request], Awaitable[Response]]
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
-async def _body(request: Request) -> Any:
-    raw = await request.body()  # cut off at guards.MAX_API_BYTES as it streams in
-    try:
-        return json.loads(raw or b"{}")
-    except ValueError:
-        raise BadRequest("the body is not valid JSON") from None
 
 
 async def campaigns_index(request: Request) -> Response:
@@ -113,7 +100,7 @@ async def campaigns_create(request: Request) -> Response:
     settings = app_context(request).settings
     actor = current_staff(request).actor
     try:
-        name, audience, local_time, messages, exceeds_cap = campaign_input(await _body(request))
+        name, audience, local_time, messages, exceeds_cap = campaign_input(await read_json(request))
         created = await in_transaction(
             request,
             lambda s: campaign_json(
@@ -270,6 +257,7 @@ routes: list[BaseRoute] = [
                 for name in ("schedule", "pause", "resume", "cancel")
             ),
             Route("/stats", stats, methods=["GET"]),
+            *api_partners.routes,
         ],
         middleware=API_MIDDLEWARE,
     )

@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
         "sms_service.staff",
         "sms_service.inbox",
         "sms_service.reports",
+        "sms_service.partners",
     ),
     ("jobs",),
     ("sms_service.web",),

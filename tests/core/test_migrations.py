@@ -229,3 +229,37 @@ def test_0009_takes_invited_numbers_and_going_back_forgets_only_them(engine: Eng
         with engine.begin() as connection:
             connection.execute(text("DELETE FROM caregiver WHERE id IN (904, 905)"))
         upgrade(engine)
+
+
+def test_0010_puts_every_existing_family_with_the_default_partner(engine: Engine) -> None:
+    at = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    try:
+        downgrade(engine, "0009")
+        assert "partner" not in inspect(engine).get_table_names()
+        with engine.begin() as connection:
+            _add_caregiver_row(connection, 906, at=at)
+            _add_caregiver_row(connection, 907, at=at)
+        upgrade(engine, "0010")
+        with engine.begin() as connection:
+            partners = connection.execute(text("SELECT id, slug, name FROM partner")).all()
+            assert [(slug, name) for _, slug, name in partners] == [("program", "Little Moments")]
+            owners = connection.execute(
+                text("SELECT DISTINCT partner_id FROM caregiver WHERE id IN (906, 907)")
+            ).scalars()
+            assert list(owners) == [partners[0][0]]
+        # From here a family always has a partner: a row without one is refused.
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(text("UPDATE caregiver SET partner_id = NULL WHERE id = 906"))
+        assert "sender" in {c["name"] for c in inspect(engine).get_columns("outbound_message")}
+        downgrade(engine, "0009")
+        columns = {column["name"] for column in inspect(engine).get_columns("caregiver")}
+        assert "partner_id" not in columns
+        assert "sender" not in {c["name"] for c in inspect(engine).get_columns("outbound_message")}
+        assert not {"partner", "partner_keyword"} & set(inspect(engine).get_table_names())
+        with engine.connect() as connection:
+            kept = connection.execute(text("SELECT id FROM caregiver ORDER BY id")).scalars()
+            assert list(kept) == [906, 907]  # the families stay; only the partner goes
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM caregiver WHERE id IN (906, 907)"))
+        upgrade(engine)

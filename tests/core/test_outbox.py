@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, Integer, String, func, literal, select
 
 from sms_service.core import outbox
-from sms_service.core.models import Caregiver, OutboundMessage
+from sms_service.core.models import Caregiver, OutboundMessage, Partner
 
 KEYS = [
     (1, 1, date(2026, 1, 1)),
@@ -54,9 +54,19 @@ def test_week_labels_are_iso_weeks() -> None:
 def test_the_insert_skips_a_key_already_taken(engine: Engine) -> None:
     now = datetime(2026, 3, 2, 12, tzinfo=UTC)
     with engine.begin() as connection:
+        partner_id = connection.execute(
+            Partner.__table__.insert()
+            .values(slug="test", name="Test", local_resources="", created_at=now, updated_at=now)
+            .returning(Partner.__table__.c.id)
+        ).scalar_one()
         caregiver_id = connection.execute(
             Caregiver.__table__.insert()
-            .values(phone="+12125550199", language="en", timezone="America/New_York")
+            .values(
+                phone="+12125550199",
+                language="en",
+                timezone="America/New_York",
+                partner_id=partner_id,
+            )
             .returning(Caregiver.__table__.c.id)
         ).scalar_one()
         row = {

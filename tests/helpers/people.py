@@ -7,6 +7,7 @@ from itertools import count
 
 from sqlalchemy.orm import Session
 
+from sms_service.caregivers.partnership import default_partner_id
 from sms_service.core.models import (
     Caregiver,
     CaregiverTag,
@@ -36,6 +37,7 @@ def add_caregiver(
     child_age_days: int | None = 100,
     child_name: str | None = None,
     today: date | None = None,
+    partner_id: int | None = None,
 ) -> Caregiver:
     """An enrolled caregiver with one child `child_age_days` old (negative: expected)."""
     caregiver = Caregiver(
@@ -48,6 +50,7 @@ def add_caregiver(
         status=status,
         enrollment_keyword=keyword or ("HOLA" if language == "es" else "JOIN"),
         enrolled_at=enrolled_at or utcnow(),
+        partner_id=partner_id or default_partner_id(session, now=utcnow()),
     )
     session.add(caregiver)
     for tag in tags:

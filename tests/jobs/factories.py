@@ -7,7 +7,8 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from sms_service.core.models import Caregiver, Child, Tip
+from sms_service.caregivers.partnership import default_partner_id
+from sms_service.core.models import Caregiver, Child, Tip, utcnow
 
 PRENATAL_WEEKS = range(-12, 0)
 BABY_WEEKS = range(0, 156)
@@ -75,6 +76,7 @@ def add_caregiver(
     status: str = "active",
     expected: bool = False,
     paused_until: datetime | None = None,
+    partner_id: int | None = None,
 ) -> Caregiver:
     """An enrolled caregiver with children given as (name, birth or due date)."""
     caregiver = Caregiver(
@@ -86,6 +88,7 @@ def add_caregiver(
         send_hour=hour,
         status=status,
         paused_until=paused_until,
+        partner_id=partner_id or default_partner_id(session, now=utcnow()),
         children=[
             Child(name=name, birth_date=born, is_expected=expected) for name, born in children
         ],

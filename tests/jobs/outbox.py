@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.dispatcher import Dispatcher, RetryPolicy
+from sms_service.caregivers.partnership import default_partner_id
 from sms_service.core.db import transaction
-from sms_service.core.models import Caregiver, OutboundMessage
+from sms_service.core.models import Caregiver, OutboundMessage, utcnow
 from sms_service.core.settings import Settings
 from sms_service.delivery.transports import TwilioTransport
 from tests.fakes.twilio_server import FakeTwilio
@@ -42,6 +43,7 @@ def add_recipient(
         send_hour=12,
         status=status,
         paused_until=paused_until,
+        partner_id=default_partner_id(session, now=utcnow()),
     )
     session.add(caregiver)
     session.flush()

@@ -28,7 +28,9 @@ class UndeliverableNumber(PermanentSend):
 class Transport(Protocol):
     """Sends texts; raises sms_service.core.errors.RetryableSend or PermanentSend when it cannot."""
 
-    async def send(self, *, to: str, body: str, status_callback: str | None) -> SendResult:
+    async def send(
+        self, *, to: str, body: str, status_callback: str | None, sender: str | None = None
+    ) -> SendResult:
         """Hand one text to the provider."""
         ...
 

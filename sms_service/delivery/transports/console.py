@@ -18,7 +18,9 @@ class ConsoleTransport:
         self._stream = stream
         self._sent: list[tuple[str, str, datetime, str]] = []
 
-    async def send(self, *, to: str, body: str, status_callback: str | None) -> SendResult:
+    async def send(
+        self, *, to: str, body: str, status_callback: str | None, sender: str | None = None
+    ) -> SendResult:
         """Print the text and answer a console SID."""
         sid = f"CONSOLE-{uuid.uuid4().hex}"
         stream = self._stream if self._stream is not None else sys.stdout

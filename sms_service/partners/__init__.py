@@ -1,0 +1,1 @@
+"""Partners: the community organisations the program is delivered with, their keywords."""
