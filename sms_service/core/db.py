@@ -32,6 +32,9 @@ def build_engine(database_url: str, **options: Any) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     options.setdefault("pool_pre_ping", True)
+    # A web process serves many webhooks at once, each holding a connection for its one
+    # transaction: the default 5 made them queue for a connection (16 is the load tested).
+    options.setdefault("pool_size", 16)
     engine = create_engine(url, **options)
     event.listen(engine, "begin", _postgres_begin)
     return engine
