@@ -105,7 +105,7 @@ def write_requests(path: Path, kind: str, count: int) -> None:
         for n, (number, body) in enumerate(pairs):
             webhook = sign(INBOUND_PATH, text_form(number, body, f"SM{run}{n:020x}"))
             signature = webhook.headers["X-Twilio-Signature"]
-            out.write(f"{signature}\t{webhook.body.decode()}\n")
+            out.write(f"{signature}\t{webhook.content.decode()}\n")
 
 
 @contextmanager
@@ -146,7 +146,7 @@ class Figures:
     failed: int
 
 
-def load(base: str, requests_file: Path, seconds: float) -> Figures:
+def load(base: str, requests_file: Path, seconds: int) -> Figures:
     """wrk with CONNECTIONS connections for `seconds`, replaying `requests_file`."""
     output = subprocess.run(
         [
@@ -178,7 +178,7 @@ def load(base: str, requests_file: Path, seconds: float) -> Figures:
     )
 
 
-def measure(backend: str, kind: str, seconds: float, workdir: Path) -> Figures:
+def measure(backend: str, kind: str, seconds: int, workdir: Path) -> Figures:
     count = int(SIZING_RATE[kind] * seconds)
     requests_file = workdir / f"{backend}-{kind}.txt"
     write_requests(requests_file, kind, count)
@@ -198,7 +198,7 @@ def measure(backend: str, kind: str, seconds: float, workdir: Path) -> Figures:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
     args = parser.parse_args()
     if shutil.which("wrk") is None:
