@@ -50,7 +50,7 @@ CONNECTIONS = 16
 WRK_THREADS = 2
 LUA = Path(__file__).with_name("inbound.lua")
 # Requests per second the file is sized for (more than the bare endpoint reaches here).
-SIZING_RATE = {"full": 1500, "minimal": 2500, "bare": 5000}
+SIZING_RATE = {"full": 1500, "minimal": 2500, "bare": 25000}
 AREA_CODES = ["212", "305", "312", "404", "415", "503", "617", "713", "206", "602"]
 
 
@@ -189,7 +189,8 @@ def measure(backend: str, kind: str, seconds: int, workdir: Path) -> Figures:
             with engine.connect() as connection:
                 stored = connection.scalar(select(func.count()).select_from(InboundMessage))
             engine.dispose()
-            if stored != figures.requests - figures.failed:
+            # (a few more than wrk counted: the answers still in flight when it stopped)
+            if stored < figures.requests - figures.failed:
                 print(f"  ! {kind}: {stored} texts stored for {figures.requests} requests")
     if figures.requests > count:
         print(f"  ! {kind}: the run outlasted its {count} requests (MessageSids repeated)")
@@ -204,7 +205,9 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("bench_inbound needs wrk: apt-get install -y wrk")
     print(f"Inbound webhook, {CONNECTIONS} connections, {args.seconds:g} s each (wrk)")
-    print(f"{'database':<11}{'handler':<9}{'requests/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}")
+    print(
+        f"{'database':<11}{'handler':<9}{'requests/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}"
+    )
     with tempfile.TemporaryDirectory() as directory:
         for backend in args.backends:
             results = {}
