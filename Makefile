@@ -19,6 +19,7 @@ check: lint test
 bench:
 	.venv/bin/python -m benchmarks.bench_planning --caregivers 100000
 	.venv/bin/python -m benchmarks.bench_sending
+	.venv/bin/python -m benchmarks.bench_inbound
 
 # The reliability proofs at the issue's full scale (minutes; figures in .reliability/).
 reliability:

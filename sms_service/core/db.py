@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +32,23 @@ def build_engine(database_url: str, **options: Any) -> Engine:
         # pysqlite's own transaction handling defers BEGIN, which breaks SELECT-then-UPDATE
         # claims; emitting BEGIN ourselves gives real transactions (documented SQLAlchemy recipe).
         event.listen(engine, "begin", _sqlite_begin)
+        _WRITERS[engine] = threading.RLock()
         return engine
     options.setdefault("pool_pre_ping", True)
+    # A web process serves many webhooks at once, each holding a connection for its one
+    # transaction: the default 5 made them queue for a connection (16 is the load tested).
+    options.setdefault("pool_size", 16)
     engine = create_engine(url, **options)
     event.listen(engine, "begin", _postgres_begin)
     return engine
+
+
+# SQLite has one writer at a time. Threads of one process that wait inside SQLite poll for its
+# lock (sleeping longer each try, a busy handler): under load a write then waits up to seconds
+# while the lock sits free. Queuing them on a lock of our own hands it over at once, in order;
+# other processes still meet SQLite's own lock (and its busy timeout). Reentrant: a transaction
+# opened inside another on the same thread waits for SQLite as it always did.
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -84,7 +98,13 @@ def build_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One session and one transaction: committed on success, rolled back on any error."""
-    with factory() as session, session.begin():
+    with ExitStack() as stack:
+        bind = factory.kw.get("bind")
+        writer = _WRITERS.get(bind) if isinstance(bind, Engine) else None
+        if writer is not None:
+            stack.enter_context(writer)
+        session = stack.enter_context(factory())
+        stack.enter_context(session.begin())
         yield session
 
 

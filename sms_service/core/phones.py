@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from argon2.low_level import Type, hash_secret_raw
@@ -29,6 +30,12 @@ _STATE_CODES = frozenset(_US_STATES.values())
 _PHONE_IN_TEXT = re.compile(r"(?<![\w.:/])\+?\(?\d(?:[ \-()]{0,2}\d){9,14}(?![\w:/]|\.\d)")
 
 
+# Parsing with phonenumbers costs tens of microseconds a call and a webhook asks several
+# times: the same senders text again and again, so their answers are kept (pure functions).
+_CACHED = 65536
+
+
+@lru_cache(maxsize=_CACHED)
 def to_e164(raw: str, default_region: str = "US") -> str | None:
     """The number in E.164 form, or None when `raw` is not a valid phone number."""
     try:
@@ -77,6 +84,7 @@ def phone_hash(phone: str) -> str:
     return digest.hex()
 
 
+@lru_cache(maxsize=_CACHED)
 def timezone_for(phone: str, default: str) -> str:
     """The IANA time zone of the number's area code, or `default` when it is ambiguous."""
     try:
@@ -89,6 +97,7 @@ def timezone_for(phone: str, default: str) -> str:
     return str(zones[0])
 
 
+@lru_cache(maxsize=_CACHED)
 def us_state_for(phone: str) -> str | None:
     """The two-letter US state (or DC, PR) of the number's area code, when it names one."""
     try:

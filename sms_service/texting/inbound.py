@@ -7,7 +7,9 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from sqlalchemy import insert as insert_row
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from content.segments import analyze
@@ -78,20 +80,18 @@ def storable(value: str) -> str:
 def handle_inbound(
     incoming: IncomingText, *, session: Session, settings: Settings, now: datetime
 ) -> Handled:
-    """Store `incoming` and act on it once; the caller commits (a duplicate MessageSid raises
-    IntegrityError at the insert when another request stored it first)."""
+    """Store `incoming` and act on it once; the caller commits. A MessageSid already stored
+    (or being stored by a concurrent request that then commits) is a duplicate: nothing is
+    done twice."""
     # Every field as stored, and read from here on: what is acted on is what is on record
     # (and a NUL in a query parameter would fail on PostgreSQL before the insert does).
     sid = storable(incoming.message_sid)
     sender = storable(incoming.from_number)
     opt_out_type = storable(incoming.opt_out_type or "") or None
-    already = session.scalar(select(InboundMessage.id).where(InboundMessage.message_sid == sid))
-    if already is not None:
-        logger.info("duplicate MessageSid %s ignored", sid)
-        return Handled(None, "duplicate")
     body = clean_body(incoming.body)  # what the conversation reads
     phone = to_e164(sender) if sender.startswith("+") else None
-    inbound = InboundMessage(
+    inbound = _store(
+        session,
         message_sid=sid,
         from_number=sender[:64],
         to_number=storable(incoming.to_number)[:64],
@@ -100,8 +100,9 @@ def handle_inbound(
         opt_out_type=opt_out_type and opt_out_type[:20],
         received_at=now,
     )
-    session.add(inbound)
-    session.flush()  # a concurrent duplicate fails here, before anything else is written
+    if inbound is None:
+        logger.info("duplicate MessageSid %s ignored", sid)
+        return Handled(None, "duplicate")
     if phone is None:
         logger.warning("text %s from a sender that is not a phone number", sid)
         inbound.handled_as = "not_a_phone"
@@ -134,6 +135,21 @@ def handle_inbound(
     if outcome.reply is not None:
         _record_reply(session, inbound=inbound, phone=phone, body=outcome.reply, now=now)
     return replace(outcome, caregiver_id=inbound.caregiver_id)
+
+
+def _store(session: Session, **values: object) -> InboundMessage | None:
+    """Insert the text in one statement, ON CONFLICT (message_sid) DO NOTHING: None when its
+    MessageSid is already stored. A concurrent duplicate waits here for the first one's
+    transaction and then finds its row (no IntegrityError, nothing else written)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(InboundMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["message_sid"])
+        .returning(InboundMessage)
+    )
+    return session.scalars(statement).one_or_none()
 
 
 def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, body: str) -> Handled:
@@ -259,9 +275,10 @@ def _new_caregiver(
 def _record_reply(
     session: Session, *, inbound: InboundMessage, phone: str, body: str, now: datetime
 ) -> None:
-    """Put the TwiML reply in the outbox as already sent, so every message shows in and out."""
-    session.add(
-        OutboundMessage(
+    """Put the TwiML reply in the outbox as already sent, so every message shows in and out.
+    A Core INSERT: nothing reads the row back in this transaction, so no ORM object is needed."""
+    session.execute(
+        insert_row(OutboundMessage).values(
             dedupe_key=outbox.reply_key(message_sid=inbound.message_sid),
             kind="reply",
             caregiver_id=inbound.caregiver_id,

@@ -74,8 +74,9 @@ def incoming_text(form: FormData) -> IncomingText | None:
 
 async def receive(incoming: IncomingText, *, context: AppContext, now: datetime) -> Handled:
     """Handle one text in one transaction. A unique-constraint clash means a concurrent request
-    stored the same MessageSid (or created the same caregiver) first: run once more, and the
-    second run sees that committed row."""
+    created the same caregiver first (a new phone's two texts at once): run once more, and the
+    second run sees that committed row (a duplicate MessageSid does not clash: it is ignored
+    at the insert)."""
 
     def work(session: Session) -> Handled:
         return handle_inbound(incoming, session=session, settings=context.settings, now=now)
