@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
         "sms_service.staff",
         "sms_service.inbox",
         "sms_service.reports",
+        "sms_service.surveys",
     ),
     ("jobs",),
     ("sms_service.web",),
