@@ -83,13 +83,21 @@ def fill_candidates(connection: Connection, *, program_name: str) -> int:
     return len(rows)
 
 
+def days_between(
+    *, dialect: str, later: ColumnElement[Any], earlier: ColumnElement[Any]
+) -> ColumnElement[Any]:
+    """SQL: the whole days from the date `earlier` to the date `later`."""
+    if dialect == "sqlite":
+        days: ColumnElement[Any] = cast(func.julianday(later) - func.julianday(earlier), Integer)
+    else:
+        days = cast(later - earlier, Integer)
+    return days
+
+
 def _age_weeks(
     *, dialect: str, local_date: ColumnElement[Any], birth: ColumnElement[Any]
 ) -> ColumnElement[Any]:
-    if dialect == "sqlite":
-        days = cast(func.julianday(local_date) - func.julianday(birth), Integer)
-    else:
-        days = cast(local_date - birth, Integer)
+    days = days_between(dialect=dialect, later=local_date, earlier=birth)
     shift = _FLOOR_SHIFT_WEEKS
     weeks: ColumnElement[Any] = (days + 7 * shift) // 7 - shift
     return weeks

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, Table, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from sms_service.core.models import (
@@ -117,28 +117,44 @@ def reask(*, open: OpenQuestion, now: datetime) -> bool:
     return True
 
 
-def close_expired(*, session: Session, now: datetime, window: timedelta) -> int:
-    """Close every open run whose question went out more than `window` ago (one statement);
-    returns how many. The planner runs it, so results count unanswered runs as closed."""
+def close_expired(connection: Connection, *, now: datetime, window: timedelta) -> int:
+    """Close, in one statement, every open run whose question went out more than `window`
+    ago, or whose question text never went (cancelled by a STOP or a pause) and was planned
+    that long ago; returns how many. The planner runs it, so a closed run makes room for the
+    next survey and results count it as unanswered."""
+    sent = OutboundMessage.__table__.alias("asking")
+    run = SurveyRun.__table__
+    assert isinstance(run, Table)
     first_sent = (
-        select(func.min(OutboundMessage.sent_at))
+        select(func.min(sent.c.sent_at))
         .where(
-            OutboundMessage.survey_run_id == SurveyRun.id,
-            OutboundMessage.kind == "survey",
-            OutboundMessage.state.in_(_ASKED_STATES),
+            sent.c.survey_run_id == run.c.id,
+            sent.c.kind == "survey",
+            sent.c.state.in_(_ASKED_STATES),
         )
         .scalar_subquery()
     )
-    result = session.execute(
-        update(SurveyRun)
+    on_its_way = exists().where(
+        sent.c.survey_run_id == run.c.id, sent.c.state.in_(("pending", "sending"))
+    )
+    cutoff = now - window
+    result = connection.execute(
+        update(run)
         .where(
-            SurveyRun.state == "open",
-            func.coalesce(SurveyRun.asked_at, first_sent) < now - window,
+            run.c.state == "open",
+            or_(
+                func.coalesce(run.c.asked_at, first_sent) < cutoff,
+                and_(
+                    run.c.asked_at.is_(None),
+                    first_sent.is_(None),
+                    ~on_its_way,
+                    run.c.created_at < cutoff,
+                ),
+            ),
         )
         .values(state="closed", ended_at=now)
-        .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return int(result.rowcount or 0)
 
 
 def child_for(*, session: Session, run: SurveyRun) -> Child | None:
