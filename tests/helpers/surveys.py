@@ -17,6 +17,8 @@ from sms_service.core.models import (
     utcnow,
 )
 from sms_service.surveys.definitions import install_default, start_survey
+from tests.helpers.people import add_caregiver
+from tests.helpers.texting import Phone, Poster
 
 
 def started_default(sessions: sessionmaker[Session]) -> int:
@@ -51,6 +53,7 @@ def ask(
         run = SurveyRun(
             survey_id=survey_id,
             caregiver_id=caregiver.id,
+            child_id=caregiver.children[0].id if caregiver.children else None,
             occasion=occasion,
             question_id=question.id,
             # A later question is asked in a reply, which sets asked_at itself.
@@ -94,3 +97,38 @@ def run_state(sessions: sessionmaker[Session], run_id: int) -> tuple[str, dateti
         run = session.get(SurveyRun, run_id)
         assert run is not None
         return run.state, run.ended_at
+
+
+def seed_answers(client: Poster, sessions: sessionmaker[Session]) -> int:
+    """Five families and the default survey, answered by text (figures in test_results.py):
+    two English babies answer (all three questions; the first only), a Spanish toddler
+    answers all three, one English family is asked and never answers, and one's question is
+    still in the outbox. Returns the survey id."""
+    with transaction(sessions) as session:
+        for number, language, days in (
+            ("+12125550301", "en", 100),
+            ("+12125550302", "en", 120),
+            ("+12125550303", "es", 400),
+            ("+12125550304", "en", 100),
+            ("+12125550305", "en", 100),
+        ):
+            add_caregiver(
+                session, phone=number, language=language, child_age_days=days, child_name="Ana"
+            )
+    for number, occasion in (
+        ("+12125550301", "a"),
+        ("+12125550302", "b"),
+        ("+12125550303", "c"),
+        ("+12125550304", "d"),
+    ):
+        ask(sessions, number, occasion=occasion)
+    ask(sessions, "+12125550305", occasion="e", state="pending")
+    for number, words in (
+        ("+12125550301", ("3", "5", "yes")),
+        ("+12125550302", ("3",)),
+        ("+12125550303", ("7", "1", "no")),
+    ):
+        phone = Phone(client, number)
+        for word in words:
+            phone.text(word)
+    return started_default(sessions)
