@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from sms_service.core.models import Survey
+from sms_service.core.models import Caregiver, Survey
 from tests.helpers.surveys import seed_answers
 
 
@@ -49,3 +49,19 @@ def test_the_results_page_shows_rates_and_each_questions_answers(
     assert csv.headers["content-disposition"] == f'attachment; filename="survey-{survey_id}.csv"'
     assert csv.text.count("\n") == 8  # the header and seven answers
     assert web.get("/admin/surveys/999").status_code == 404
+
+
+def test_a_familys_data_export_has_its_survey_answers(
+    web: TestClient, staff_csrf: str, sessions: sessionmaker[Session]
+) -> None:
+    seed_answers(web, sessions)
+    with sessions() as session:
+        caregiver_id = session.scalars(
+            select(Caregiver.id).where(Caregiver.phone == "+12125550301")
+        ).one()
+    data = web.get(f"/admin/caregivers/{caregiver_id}/export.json").json()
+    assert [(a["question"], a["value"]) for a in data["survey_answers"]] == [
+        ("shared_days", 3),
+        ("joy", 5),
+        ("own_moment", 1),
+    ]
