@@ -67,6 +67,13 @@ class QuestionResult:
     by_month: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
 
     @property
+    def labels(self) -> list[tuple[int, str]]:
+        """(value, how staff read it): "yes" and "no" for a yes/no question, else the number."""
+        if self.kind == "yes_no":
+            return [(value, "yes" if value == 1 else "no") for value in self.values]
+        return [(value, str(value)) for value in self.values]
+
+    @property
     def answered(self) -> int:
         return sum(self.distribution.values())
 
