@@ -45,6 +45,22 @@ def measure(*, prefix: str, text: str) -> tuple[int, int, int, int, bool]:
     return len(bare), placeholders, 70, 67, exact
 
 
+def measured_text(*, prefix: str, text: str, fallback: str) -> dict[str, Any]:
+    """The columns plan_candidate (and plan_survey_text) keep of a text: the text, {child}'s
+    fallback and what `measure` says of it."""
+    units, placeholders, single, multi, exact = measure(prefix=prefix, text=text)
+    return {
+        "text": text,
+        "fallback": fallback,
+        "fallback_cap": fallback[:1].upper() + fallback[1:],
+        "base_units": units,
+        "placeholders": placeholders,
+        "single_limit": single,
+        "multi_limit": multi,
+        "exact": exact,
+    }
+
+
 def body_and_segments(
     candidate: Any, *, name: Any, name_cap: Any, program_name: str
 ) -> tuple[ColumnElement[str], ColumnElement[int]]:

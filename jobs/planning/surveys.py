@@ -41,7 +41,7 @@ from jobs.planning.render_sql import (
     capitalised,
     count_remaining_segments,
     learn_names,
-    measure,
+    measured_text,
 )
 from jobs.planning.scratch import name_table, survey_due_table, survey_text_table
 from sms_service.core import outbox
@@ -124,19 +124,11 @@ def _text_row(
     question_id: int, language: str, text: str, toddler: bool, program_name: str
 ) -> dict[str, Any]:
     fallback = fallback_name(language, TODDLER_FROM_WEEK if toddler else 0)
-    units, placeholders, single, multi, exact = measure(prefix=f"{program_name}: ", text=text)
     return {
         "question_id": question_id,
         "language": language,
         "toddler": toddler,
-        "text": text,
-        "fallback": fallback,
-        "fallback_cap": fallback[:1].upper() + fallback[1:],
-        "base_units": units,
-        "placeholders": placeholders,
-        "single_limit": single,
-        "multi_limit": multi,
-        "exact": exact,
+        **measured_text(prefix=f"{program_name}: ", text=text, fallback=fallback),
     }
 
 

@@ -6,8 +6,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, exists, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    SQLColumnExpression,
+    Table,
+    and_,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import FromClause
 
 from sms_service.core.models import (
     Child,
@@ -45,15 +57,7 @@ def open_question(
     inbox. The run row is locked: the caller already holds the caregiver's lock, this keeps a
     planner's close from crossing an answer being written.
     """
-    first_sent = (
-        select(func.min(OutboundMessage.sent_at))
-        .where(
-            OutboundMessage.survey_run_id == SurveyRun.id,
-            OutboundMessage.kind == "survey",
-            OutboundMessage.state.in_(_ASKED_STATES),
-        )
-        .scalar_subquery()
-    )
+    first_sent = _first_sent(OutboundMessage.__table__, run_id=SurveyRun.id)
     row = session.execute(
         select(SurveyRun, func.coalesce(SurveyRun.asked_at, first_sent))
         .where(SurveyRun.caregiver_id == caregiver_id, SurveyRun.state == "open")
@@ -125,15 +129,7 @@ def close_expired(connection: Connection, *, now: datetime, window: timedelta) -
     sent = OutboundMessage.__table__.alias("asking")
     run = SurveyRun.__table__
     assert isinstance(run, Table)
-    first_sent = (
-        select(func.min(sent.c.sent_at))
-        .where(
-            sent.c.survey_run_id == run.c.id,
-            sent.c.kind == "survey",
-            sent.c.state.in_(_ASKED_STATES),
-        )
-        .scalar_subquery()
-    )
+    first_sent = _first_sent(sent, run_id=run.c.id)
     on_its_way = exists().where(
         sent.c.survey_run_id == run.c.id, sent.c.state.in_(("pending", "sending"))
     )
@@ -176,6 +172,20 @@ def age_weeks(*, child: Child | None, today: date) -> int:
     if child is None:
         return 0
     return max(0, (today - child.birth_date).days // 7)
+
+
+def _first_sent(sent: FromClause, *, run_id: SQLColumnExpression[Any]) -> ColumnElement[Any]:
+    """SQL: when the run's question text first reached the family (None while it waits)."""
+    first: ColumnElement[Any] = (
+        select(func.min(sent.c.sent_at))
+        .where(
+            sent.c.survey_run_id == run_id,
+            sent.c.kind == "survey",
+            sent.c.state.in_(_ASKED_STATES),
+        )
+        .scalar_subquery()
+    )
+    return first
 
 
 def _end(run: SurveyRun, *, state: str, now: datetime) -> None:
