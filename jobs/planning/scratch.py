@@ -117,6 +117,20 @@ survey_text_table = Table(
 )
 
 
+# The surveys one batch starts, chosen before any is written: a SELECT that read survey_run
+# while its own INSERT grew it would rescan the new rows for every family (PostgreSQL).
+survey_start_table = Table(
+    "plan_survey_start",
+    _scratch,
+    Column("caregiver_id", Integer, primary_key=True, autoincrement=False),
+    Column("survey_id", Integer, nullable=False),
+    Column("child_id", Integer, nullable=False),
+    Column("occasion", String(40), nullable=False),
+    Column("question_id", Integer, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+
+
 def reset_scratch_tables(connection: Connection) -> None:
     """Create the temporary planning tables on this connection if needed, empty."""
     # Temporary tables live as long as the pooled connection: made once, emptied every run

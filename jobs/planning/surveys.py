@@ -2,13 +2,16 @@
 
 Python puts the active surveys (one row per occasion kind, or per child age for surveys at
 ages) and their first questions' texts into two small temporary tables. Then, per batch of
-caregiver ids, one INSERT ... SELECT writes a survey_run for each due family (its audience
-matched in SQL: language, tag, child age; one survey at a time; the week's cap not full), and
-one INSERT ... SELECT writes those runs' questions to the outbox, rendered in SQL like tips
-(render_sql.body_and_segments). The run's unique (survey, caregiver, occasion) makes planning
-idempotent; the outbox text counts against the week's cap like a tip, so a survey planned
-before the tips takes the week's place when the cap is one text. Quiet hours and consent are
-checked by the dispatcher's last check, as for every text.
+caregiver ids, set-based statements: one INSERT ... SELECT chooses the survey each due family
+starts (its audience matched in SQL: language, tag, child age; one survey at a time; the
+week's cap not full) into a temporary table, one writes those survey_run rows, and one writes
+their questions to the outbox, rendered in SQL like tips (render_sql.body_and_segments). The
+choice goes through the temporary table so that no SELECT reads survey_run while its own
+INSERT grows it (PostgreSQL would rescan the new rows for every family). The run's unique
+(survey, caregiver, occasion) makes planning idempotent; the outbox text counts against the
+week's cap like a tip, so a survey planned before the tips takes the week's place when the cap
+is one text. Quiet hours and consent are checked by the dispatcher's last check, as for every
+text.
 """
 
 from __future__ import annotations
@@ -43,7 +46,12 @@ from jobs.planning.render_sql import (
     learn_names,
     measured_text,
 )
-from jobs.planning.scratch import name_table, survey_due_table, survey_text_table
+from jobs.planning.scratch import (
+    name_table,
+    survey_due_table,
+    survey_start_table,
+    survey_text_table,
+)
 from sms_service.core import outbox
 from sms_service.core.models import (
     Caregiver,
@@ -167,11 +175,28 @@ def plan_survey_batch(
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     runs = SurveyRun.__table__
     assert isinstance(runs, Table)
+    start = survey_start_table
+    connection.execute(start.delete())
+    connection.execute(
+        start.insert().from_select(
+            ["survey_id", "caregiver_id", "child_id", "occasion", "question_id"],
+            _due_runs(dialect=dialect, low=low, high=high, now=now, cap=messages_per_week),
+        )
+    )
     connection.execute(
         insert(runs)
         .from_select(
             _RUN_COLUMNS,
-            _due_runs(dialect=dialect, low=low, high=high, now=now, cap=messages_per_week),
+            select(
+                start.c.survey_id,
+                start.c.caregiver_id,
+                start.c.child_id,
+                start.c.occasion,
+                literal("open"),
+                start.c.question_id,
+                literal(False),
+                literal(now, UTCDateTime()),
+            ).where(true()),  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
         )
         .on_conflict_do_nothing(index_elements=["survey_id", "caregiver_id", "occasion"])
     )
@@ -191,7 +216,7 @@ def plan_survey_batch(
 
 
 def _due_runs(*, dialect: str, low: int, high: int, now: datetime, cap: int) -> Any:
-    """SELECT of the new survey_run rows: per due family, the first survey that fits it."""
+    """SELECT of the surveys to start: per due family, the first survey that fits it."""
     cg, ch, sv, tx = Caregiver.__table__, Child.__table__, survey_due_table, survey_text_table
     slot, slot_is_due = weekly_slot(cg)
     run = SurveyRun.__table__.alias("earlier_run")
@@ -264,14 +289,7 @@ def _due_runs(*, dialect: str, low: int, high: int, now: datetime, cap: int) -> 
         .subquery("fits")
     )
     return select(
-        fits.c.survey_id,
-        fits.c.caregiver_id,
-        fits.c.child_id,
-        fits.c.occasion,
-        literal("open"),
-        fits.c.question_id,
-        literal(False),
-        literal(now, UTCDateTime()),
+        fits.c.survey_id, fits.c.caregiver_id, fits.c.child_id, fits.c.occasion, fits.c.question_id
     ).where(fits.c.pick == 1)
 
 
