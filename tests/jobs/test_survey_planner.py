@@ -210,3 +210,29 @@ def test_a_stop_cancels_a_planned_question(
             )
         )
     assert state == "cancelled"
+
+
+@pytest.mark.usefixtures("tips")
+def test_a_week_already_full_gets_no_survey_and_the_survey_waits_for_next_week(
+    engine: Engine, sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    started_default(sessions)
+    maya = family(sessions, "+12125550213")
+    with transaction(sessions) as session:
+        session.add(
+            OutboundMessage(
+                dedupe_key="campaign:1:test",
+                kind="campaign",
+                caregiver_id=maya,
+                to_number="+12125550213",
+                body="Little Moments: Story time at the library on Saturday!",
+                due_at=MONDAY,
+                cap_week="2026-W10",
+            )
+        )
+    plan(engine, now=MONDAY, settings=settings)
+    plan(engine, now=MONDAY + timedelta(weeks=1), settings=settings)
+    assert [(kind, week) for kind, week, _ in texts(sessions, maya)] == [
+        ("campaign", "2026-W10"),
+        ("survey", "2026-W11"),
+    ]
