@@ -14,6 +14,8 @@ and the process's peak RSS, VmHWM):
            SQLAlchemyJobStore on the same database: measured for 20,000 caregivers and
            extrapolated to all of them.
 and prints the ratios (targets: planner <= 3x floor, RSS <= 300 MB, >= 200x faster than naive).
+With --survey the shipped survey is active, so the planner also plans survey questions (they
+take the week's one text of the families they reach) through the same set-based batches.
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ from sqlalchemy.pool import NullPool
 
 from benchmarks.synthetic import BENCH_NOW, describe, populate
 from jobs.planner import plan
-from sms_service.core.db import build_engine, upgrade
+from sms_service.core.db import build_engine, build_sessionmaker, transaction, upgrade
 from sms_service.core.models import UTCDateTime
 from sms_service.core.settings import Settings
+from sms_service.surveys.definitions import install_default, start_survey
 
 POSTGRES_SERVER = os.environ.get(
     "SMS_TIPS_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -108,7 +111,8 @@ def _work_planner(url: str) -> dict[str, Any]:
     report = plan(engine, now=BENCH_NOW, settings=settings)
     seconds = time.perf_counter() - started
     engine.dispose()
-    return {"seconds": seconds, "rows": report.planned, "rss_mb": _peak_rss_mb()}
+    rows = report.planned + report.asked
+    return {"seconds": seconds, "rows": rows, "asked": report.asked, "rss_mb": _peak_rss_mb()}
 
 
 def _work_naive(url: str) -> dict[str, Any]:
@@ -208,13 +212,17 @@ def _forget_floor_rows(url: str) -> None:
 # --- the benchmark ------------------------------------------------------------------------
 
 
-def bench(backend: str, caregivers: int) -> dict[str, Any]:
+def bench(backend: str, caregivers: int, *, survey: bool = False) -> dict[str, Any]:
     """Load, then measure floor, planner and naive on one backend; print and return figures."""
     print(f"\n== {backend}: {caregivers:,} caregivers", flush=True)
     with scratch_database(backend) as url:
         started = time.perf_counter()
         engine = build_engine(url)
         loaded = populate(engine, caregivers=caregivers)
+        if survey:
+            with transaction(build_sessionmaker(engine)) as session:
+                shipped = install_default(session=session, now=BENCH_NOW)
+                start_survey(session=session, survey_id=shipped.id, now=BENCH_NOW)
         engine.dispose()
         print(f"loaded {describe(loaded)} in {time.perf_counter() - started:.1f} s", flush=True)
 
@@ -241,7 +249,7 @@ def bench(backend: str, caregivers: int) -> dict[str, Any]:
         f"floor    {floor['seconds']:8.2f} s  {floor['rows']:>10,} rows  "
         f"RSS {floor['rss_mb']:.0f} MB\n"
         f"planner  {planner['seconds']:8.2f} s  {planner['rows']:>10,} rows  "
-        f"RSS {planner['rss_mb']:.0f} MB\n"
+        f"({planner['asked']:,} survey questions)  RSS {planner['rss_mb']:.0f} MB\n"
         f"naive    {naive['rows']:,} APScheduler jobs in {naive['seconds']:.1f} s = "
         f"{figures['naive_jobs_per_s']:.0f} jobs/s -> {naive_total:,.0f} s for {caregivers:,}\n"
         f"planner / floor = {figures['planner_vs_floor']:.2f}x (target <= 3x); "
@@ -258,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--backends", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"]
     )
+    parser.add_argument("--survey", action="store_true", help="with the shipped survey active")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -265,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(WORKERS[args.worker](args.url)))
         return 0
     for backend in args.backends:
-        bench(backend, args.caregivers)
+        bench(backend, args.caregivers, survey=args.survey)
     return 0
 
 

@@ -40,7 +40,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -53,11 +53,13 @@ from jobs.planning.scratch import (
     welcome_table,
 )
 from jobs.planning.slots import due_slot_rows
+from jobs.planning.surveys import fill_surveys, plan_survey_batch
 from jobs.planning.welcome import first_tip_rows
 from jobs.runtime import runtime
 from sms_service.caregivers.lifecycle import end_pauses
 from sms_service.core import metrics
 from sms_service.core.settings import Settings
+from sms_service.surveys.questions import close_expired
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +71,7 @@ class PlanReport:
     planned: int  # tip rows written to the outbox
     resumed: int  # paused caregivers whose pause ended
     batches: int
+    asked: int = 0  # survey questions written to the outbox
 
 
 def plan_due_tips(database: str) -> int:
@@ -97,14 +100,17 @@ def plan(
     finally:
         metrics.PLANNER_RUN.labels(planner="tips").observe(time.monotonic() - began)
     metrics.PLANNER_ROWS.labels(planner="tips").inc(report.planned)
+    metrics.PLANNER_ROWS.labels(planner="surveys").inc(report.asked)
     return report
 
 
 def _plan(engine: Engine, *, now: datetime, settings: Settings, batch_size: int) -> PlanReport:
-    planned = batches = 0
+    planned = batches = asked = 0
+    window = timedelta(hours=settings.survey_answer_window_hours)
     with engine.connect() as connection:
         with connection.begin():
             resumed = end_pauses(connection, now=now)
+            close_expired(connection, now=now, window=window)
             slots = due_slot_rows(connection, now=now, settings=settings)
             first_tips = first_tip_rows(connection, now=now, settings=settings)
         if not slots and not first_tips:
@@ -116,6 +122,11 @@ def _plan(engine: Engine, *, now: datetime, settings: Settings, batch_size: int)
             if first_tips:
                 connection.execute(welcome_table.insert(), first_tips)
             candidates = fill_candidates(connection, program_name=settings.program_name)
+            surveys = (
+                fill_surveys(connection, now=now, program_name=settings.program_name)
+                if slots
+                else 0
+            )
             ranges = id_ranges(connection, size=batch_size) if slots else []
         # First tips go first: the caregivers who just heard "You're signed up!".
         welcome_ids = [row["caregiver_id"] for row in first_tips]
@@ -126,6 +137,17 @@ def _plan(engine: Engine, *, now: datetime, settings: Settings, batch_size: int)
                 batches += 1
                 try:
                     with connection.begin():
+                        if surveys and slot_join is weekly_slot:
+                            # Before the tips: a survey due this week is asked in its place
+                            # when the cap has room for one text only.
+                            asked += plan_survey_batch(
+                                connection,
+                                low=low,
+                                high=high,
+                                now=now,
+                                program_name=settings.program_name,
+                                messages_per_week=settings.messages_per_week,
+                            )
                         planned += plan_batch(
                             connection,
                             low=low,
@@ -140,5 +162,11 @@ def _plan(engine: Engine, *, now: datetime, settings: Settings, batch_size: int)
         finally:
             with connection.begin():
                 empty_scratch_tables(connection)
-    logger.info("planned %s tips in %s batches; %s pauses ended", planned, batches, resumed)
-    return PlanReport(planned, resumed, batches)
+    logger.info(
+        "planned %s tips and %s survey questions in %s batches; %s pauses ended",
+        planned,
+        asked,
+        batches,
+        resumed,
+    )
+    return PlanReport(planned, resumed, batches, asked)

@@ -12,7 +12,7 @@ from sqlalchemy.sql.selectable import Subquery
 
 from content.render import fallback_name
 from content.sequence import selection_key
-from jobs.planning.render_sql import capitalised, measure
+from jobs.planning.render_sql import capitalised, measured_text
 from jobs.planning.scratch import candidate_table, due_slot_table, name_table, welcome_table
 from sms_service.core import outbox
 from sms_service.core.models import Caregiver, CaregiverStatus, Child, OutboundMessage, Tip
@@ -49,11 +49,9 @@ def candidate_rows(tips: Iterable[TipRow], *, program_name: str) -> list[dict[st
         for tip in language_tips:
             for week in range(tip.min_week, tip.max_week + 1):
                 by_week.setdefault(week, []).append(tip)
-        measured = {tip.id: measure(prefix=prefix, text=tip.text) for tip in language_tips}
         for week, valid in sorted(by_week.items()):
             fallback = fallback_name(language, week)
             for rank, tip in enumerate(sorted(valid, key=selection_key), 1):
-                units, placeholders, single, multi, exact = measured[tip.id]
                 rows.append(
                     {
                         "language": language,
@@ -61,14 +59,7 @@ def candidate_rows(tips: Iterable[TipRow], *, program_name: str) -> list[dict[st
                         "rank": rank,
                         "tip_id": tip.id,
                         "tip_version": tip.version,
-                        "text": tip.text,
-                        "fallback": fallback,
-                        "fallback_cap": fallback[:1].upper() + fallback[1:],
-                        "base_units": units,
-                        "placeholders": placeholders,
-                        "single_limit": single,
-                        "multi_limit": multi,
-                        "exact": exact,
+                        **measured_text(prefix=prefix, text=tip.text, fallback=fallback),
                     }
                 )
     return rows
@@ -83,13 +74,21 @@ def fill_candidates(connection: Connection, *, program_name: str) -> int:
     return len(rows)
 
 
+def days_between(
+    *, dialect: str, later: ColumnElement[Any], earlier: ColumnElement[Any]
+) -> ColumnElement[Any]:
+    """SQL: the whole days from the date `earlier` to the date `later`."""
+    if dialect == "sqlite":
+        days: ColumnElement[Any] = cast(func.julianday(later) - func.julianday(earlier), Integer)
+    else:
+        days = cast(later - earlier, Integer)
+    return days
+
+
 def _age_weeks(
     *, dialect: str, local_date: ColumnElement[Any], birth: ColumnElement[Any]
 ) -> ColumnElement[Any]:
-    if dialect == "sqlite":
-        days = cast(func.julianday(local_date) - func.julianday(birth), Integer)
-    else:
-        days = cast(local_date - birth, Integer)
+    days = days_between(dialect=dialect, later=local_date, earlier=birth)
     shift = _FLOOR_SHIFT_WEEKS
     weeks: ColumnElement[Any] = (days + 7 * shift) // 7 - shift
     return weeks

@@ -6,7 +6,19 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, exists, func, literal, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from content.render import MAX_NAME_LENGTH, written_name
@@ -32,6 +44,22 @@ def measure(*, prefix: str, text: str) -> tuple[int, int, int, int, bool]:
         return len(bare), placeholders, 160, 153, exact
     exact = all(ord(char) <= 0xFFFF for char in bare)
     return len(bare), placeholders, 70, 67, exact
+
+
+def measured_text(*, prefix: str, text: str, fallback: str) -> dict[str, Any]:
+    """The columns plan_candidate (and plan_survey_text) keep of a text: the text, {child}'s
+    fallback and what `measure` says of it."""
+    units, placeholders, single, multi, exact = measure(prefix=prefix, text=text)
+    return {
+        "text": text,
+        "fallback": fallback,
+        "fallback_cap": fallback[:1].upper() + fallback[1:],
+        "base_units": units,
+        "placeholders": placeholders,
+        "single_limit": single,
+        "multi_limit": multi,
+        "exact": exact,
+    }
 
 
 def body_and_segments(
@@ -110,10 +138,19 @@ def learn_names(connection: Connection, *, low: int, high: int) -> None:
         connection.execute(name_table.insert(), rows)
 
 
-def count_remaining_segments(connection: Connection, *, low: int, high: int, now: datetime) -> None:
-    """Count in Python the segments SQL could not: rare tips with extension characters, and
-    names from plan_name (an accent outside GSM-7 makes the whole text UCS-2)."""
-    inexact = select(candidate_table.c.tip_id).where(~candidate_table.c.exact).limit(1)
+def count_remaining_segments(
+    connection: Connection,
+    *,
+    low: int,
+    high: int,
+    now: datetime,
+    kind: str = "tip",
+    texts: Table = candidate_table,
+) -> None:
+    """Count in Python the segments SQL could not: rare texts (`texts`: the tips, or the survey
+    questions) with extension characters, and names from plan_name (an accent outside GSM-7
+    makes the whole text UCS-2), in the `kind` rows this run wrote."""
+    inexact = select(texts.c.exact).where(~texts.c.exact).limit(1)
     learned = select(name_table.c.raw).limit(1)
     if connection.execute(inexact).first() is None and connection.execute(learned).first() is None:
         return
@@ -128,7 +165,7 @@ def count_remaining_segments(connection: Connection, *, low: int, high: int, now
         select(sent.c.id, sent.c.body).where(
             sent.c.caregiver_id.between(low, high),
             sent.c.created_at == now,
-            sent.c.kind == "tip",
+            sent.c.kind == kind,
             or_(sent.c.segments == 0, sent.c.child_id.in_(named_as_written)),
         )
     ).all()

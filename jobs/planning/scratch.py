@@ -77,6 +77,60 @@ name_table = Table(
 )
 
 
+# The active surveys' occasions: one row per survey, or per (survey, child age) for surveys
+# asked at ages such as 6, 12 and 24 months. Ages are in days, as the query counts them.
+survey_due_table = Table(
+    "plan_survey",
+    _scratch,
+    Column("row_id", Integer, primary_key=True, autoincrement=False),
+    Column("survey_id", Integer, nullable=False),
+    Column("question_id", Integer, nullable=False),  # the first question
+    Column("language", String(5)),  # None: every language
+    Column("tag", String(40)),
+    Column("min_days", Integer),
+    Column("max_days", Integer),
+    # Every N weeks: a family asked after this moment (now - N weeks) is not asked again yet.
+    Column("asked_since", UTCDateTime()),
+    Column("milestone_days", Integer),  # at a child age; None otherwise
+    Column("occasion", String(40), nullable=False),  # "once", "every", or "age:<months>"
+    prefixes=["TEMPORARY"],
+)
+
+# The first questions' texts, as plan_candidate holds tips: per language and age band (the
+# fallback for {child} is "your baby" before 52 weeks, "your toddler" after), measured.
+survey_text_table = Table(
+    "plan_survey_text",
+    _scratch,
+    Column("question_id", Integer, nullable=False),
+    Column("language", String(5), nullable=False),
+    Column("toddler", Boolean, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("fallback", String(40), nullable=False),
+    Column("fallback_cap", String(40), nullable=False),
+    Column("base_units", Integer, nullable=False),
+    Column("placeholders", Integer, nullable=False),
+    Column("single_limit", Integer, nullable=False),
+    Column("multi_limit", Integer, nullable=False),
+    Column("exact", Boolean, nullable=False),
+    PrimaryKeyConstraint("question_id", "language", "toddler"),
+    prefixes=["TEMPORARY"],
+)
+
+
+# The surveys one batch starts, chosen before any is written: a SELECT that read survey_run
+# while its own INSERT grew it would rescan the new rows for every family (PostgreSQL).
+survey_start_table = Table(
+    "plan_survey_start",
+    _scratch,
+    Column("caregiver_id", Integer, primary_key=True, autoincrement=False),
+    Column("survey_id", Integer, nullable=False),
+    Column("child_id", Integer, nullable=False),
+    Column("occasion", String(40), nullable=False),
+    Column("question_id", Integer, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+
+
 def reset_scratch_tables(connection: Connection) -> None:
     """Create the temporary planning tables on this connection if needed, empty."""
     # Temporary tables live as long as the pooled connection: made once, emptied every run

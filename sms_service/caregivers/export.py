@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sms_service.caregivers.records import timeline
 from sms_service.core.audit import Actor
-from sms_service.core.models import Caregiver
+from sms_service.core.models import Caregiver, Survey, SurveyAnswer, SurveyQuestion, SurveyRun
 
 
 def export_caregiver(session: Session, caregiver: Caregiver, *, actor: Actor) -> dict[str, Any]:
@@ -45,6 +46,7 @@ def export_caregiver(session: Session, caregiver: Caregiver, *, actor: Actor) ->
             }
             for child in caregiver.children
         ],
+        "survey_answers": _survey_answers(session, caregiver),
         "timeline": [
             {
                 "at": entry.at.isoformat(),
@@ -55,3 +57,19 @@ def export_caregiver(session: Session, caregiver: Caregiver, *, actor: Actor) ->
             for entry in timeline(session, caregiver)
         ],
     }
+
+
+def _survey_answers(session: Session, caregiver: Caregiver) -> list[dict[str, Any]]:
+    """The family's survey answers as read from their texts (the texts are in the timeline)."""
+    rows = session.execute(
+        select(Survey.name, SurveyQuestion.key, SurveyAnswer.value, SurveyAnswer.answered_at)
+        .join(SurveyRun, SurveyRun.id == SurveyAnswer.run_id)
+        .join(Survey, Survey.id == SurveyRun.survey_id)
+        .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
+        .where(SurveyRun.caregiver_id == caregiver.id)
+        .order_by(SurveyAnswer.answered_at, SurveyAnswer.id)
+    )
+    return [
+        {"survey": name, "question": key, "value": value, "answered_at": at.isoformat()}
+        for name, key, value, at in rows
+    ]

@@ -35,6 +35,7 @@ _SENT_BY = {
     "system": "Program message",
     "reply": "Automatic reply",
     "staff": "Staff answer",
+    "survey": "Survey question",
 }
 
 

@@ -81,7 +81,7 @@ PLANNER_RUN = Histogram(
 )
 PLANNER_ROWS = Counter(
     f"{PREFIX}_planner_rows_planned",
-    "Outbox rows written by the planners, by planner (tips, campaigns).",
+    "Outbox rows written by the planners, by planner (tips, surveys, campaigns).",
     ["planner"],
 )
 SCHEDULER_LEADER = Gauge(

@@ -53,7 +53,8 @@ CONSENT_KINDS = ("opt_in", "opt_out", "help")
 CONSENT_SOURCES = ("keyword", "twilio_opt_out_type", "carrier", "staff", "enrollment")
 # "reply" answers a parent's text at once (TwiML); "staff" is a staff member's answer from the
 # inbox, sent by the dispatcher like any other text.
-OUTBOUND_KINDS = ("tip", "campaign", "system", "reply", "staff")
+# "survey" asks a question of a survey (sms_service/surveys/); it counts against the weekly cap.
+OUTBOUND_KINDS = ("tip", "campaign", "system", "reply", "staff", "survey")
 OUTBOUND_STATES = (
     "pending",  # planned; the dispatcher may claim it once due_at has come
     "sending",  # claimed by a dispatcher holding a lease until lease_expires_at
@@ -473,6 +474,10 @@ class OutboundMessage(Base):
     campaign_id: Mapped[int | None] = mapped_column(
         ForeignKey("campaign.id", ondelete="SET NULL"), index=True
     )
+    # The survey run whose question this text asks (kind "survey", or a reply asking the next).
+    survey_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("survey_run.id", ondelete="SET NULL"), index=True
+    )
     to_number: Mapped[str] = mapped_column(String(20))
     # The family's partner's own number or Messaging Service it goes out from, as it was when
     # the text was written (core.outbox.sender_sql); None: the program's own sender.
@@ -584,3 +589,133 @@ class AuditLog(Base):
 
     def __repr__(self) -> str:
         return f"AuditLog(id={self.id!r}, actor={self.actor!r}, action={self.action!r})"
+
+
+SURVEY_STATUSES = ("draft", "active", "stopped")
+SURVEY_SCHEDULES = ("once", "every", "at_age")  # once; every N weeks; at a child's age
+SURVEY_QUESTION_KINDS = ("number", "choice", "yes_no")
+# open: a question is out (or about to go); done: every question answered; closed: the window
+# passed (or the family stopped) before the last answer.
+SURVEY_RUN_STATES = ("open", "done", "closed")
+
+
+class Survey(Base):
+    """A short survey by text: 1 to 3 questions, an audience and a schedule."""
+
+    __tablename__ = "survey"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", SURVEY_STATUSES), name="status"),
+        CheckConstraint(_one_of("schedule", SURVEY_SCHEDULES), name="schedule"),
+        CheckConstraint("schedule != 'every' OR every_weeks BETWEEN 1 AND 52", name="every_weeks"),
+        CheckConstraint("schedule != 'at_age' OR at_age_months IS NOT NULL", name="at_age"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    # The audience: None means everyone (any language, age or tag).
+    language: Mapped[str | None] = mapped_column(String(5))
+    tag: Mapped[str | None] = mapped_column(String(40))
+    min_age_months: Mapped[int | None] = mapped_column(SmallInteger)
+    max_age_months: Mapped[int | None] = mapped_column(SmallInteger)
+    schedule: Mapped[str] = mapped_column(String(10), default="once")
+    every_weeks: Mapped[int | None] = mapped_column(SmallInteger)
+    at_age_months: Mapped[list[int] | None] = mapped_column(JSON)  # e.g. [6, 12, 24]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    questions: Mapped[list[SurveyQuestion]] = relationship(
+        back_populates="survey",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="SurveyQuestion.position",
+    )
+
+    def __repr__(self) -> str:
+        return f"Survey(id={self.id!r}, name={self.name!r}, status={self.status!r})"
+
+
+class SurveyQuestion(Base):
+    """One question of a survey, worded per language; `kind` says which answers fit."""
+
+    __tablename__ = "survey_question"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", SURVEY_QUESTION_KINDS), name="kind"),
+        CheckConstraint("position BETWEEN 1 AND 3", name="position"),
+        CheckConstraint(
+            "kind != 'number' OR (min_value IS NOT NULL AND max_value >= min_value)",
+            name="number_range",
+        ),
+        CheckConstraint("kind != 'choice' OR choices IS NOT NULL", name="choices"),
+        UniqueConstraint("survey_id", "position", name="uq_survey_question_position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(SmallInteger)
+    key: Mapped[str] = mapped_column(String(40))  # a short name for results and CSV columns
+    kind: Mapped[str] = mapped_column(String(10))
+    min_value: Mapped[int | None] = mapped_column(SmallInteger)
+    max_value: Mapped[int | None] = mapped_column(SmallInteger)
+    texts: Mapped[dict[str, Any]]  # language -> the question as sent (may use {child})
+    choices: Mapped[dict[str, Any] | None]  # language -> the labels, answered 1..n or by word
+
+    survey: Mapped[Survey] = relationship(back_populates="questions")
+
+    def __repr__(self) -> str:
+        return f"SurveyQuestion(id={self.id!r}, key={self.key!r}, kind={self.kind!r})"
+
+
+class SurveyRun(Base):
+    """One family's turn at a survey on one occasion: which question is out, since when."""
+
+    __tablename__ = "survey_run"
+    __table_args__ = (
+        CheckConstraint(_one_of("state", SURVEY_RUN_STATES), name="state"),
+        # Planning twice (or on two machines) asks a family once per occasion.
+        UniqueConstraint("survey_id", "caregiver_id", "occasion", name="uq_survey_run_occasion"),
+        Index("ix_survey_run_caregiver_state", "caregiver_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
+    caregiver_id: Mapped[int] = mapped_column(ForeignKey("caregiver.id", ondelete="CASCADE"))
+    child_id: Mapped[int | None] = mapped_column(ForeignKey("child.id", ondelete="SET NULL"))
+    occasion: Mapped[str] = mapped_column(String(40))  # "once", "2026-W10", "age:6:<child>"
+    state: Mapped[str] = mapped_column(String(10), default="open")
+    question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("survey_question.id", ondelete="SET NULL")
+    )
+    # When the current question reached the family: None while its outbox text waits (the
+    # first question's window starts at that text's sent_at).
+    asked_at: Mapped[datetime | None]
+    reasked: Mapped[bool] = mapped_column(default=False)  # the current question asked again
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"SurveyRun(id={self.id!r}, survey_id={self.survey_id!r}, state={self.state!r})"
+
+
+class SurveyAnswer(Base):
+    """A family's answer to one question of a run (one per question: the first that fits)."""
+
+    __tablename__ = "survey_answer"
+    __table_args__ = (
+        UniqueConstraint("run_id", "question_id", name="uq_survey_answer_run_question"),
+        Index("ix_survey_answer_question_answered", "question_id", "answered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("survey_run.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("survey_question.id", ondelete="CASCADE"))
+    inbound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_message.id", ondelete="SET NULL")
+    )
+    value: Mapped[int] = mapped_column(SmallInteger)  # the number; a choice 1..n; yes 1, no 0
+    answered_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return (
+            f"SurveyAnswer(id={self.id!r}, question_id={self.question_id!r}, value={self.value!r})"
+        )

@@ -84,6 +84,9 @@ class Settings:
     # How long a claimed text is a dispatcher's before another may reconcile and send it.
     dispatch_lease_seconds: int = 300
     planner_interval_minutes: int = 5
+    # How long a survey question waits for its answer: the family's next text within it is read
+    # as the answer; after it the question closes for that family.
+    survey_answer_window_hours: int = 48
     scheduler_takeover_seconds: int = 5
     log_level: str = "INFO"
     # Addresses whose X-Forwarded-For/-Proto the web server believes (a reverse proxy).
@@ -200,6 +203,9 @@ class Settings:
             dispatch_concurrency=_int("SMS_TIPS_DISPATCH_CONCURRENCY", get, 100, 1, 1000),
             dispatch_lease_seconds=_int("SMS_TIPS_DISPATCH_LEASE_SECONDS", get, 300, 10, 3600),
             planner_interval_minutes=_int("SMS_TIPS_PLANNER_INTERVAL_MINUTES", get, 5, 1, 60),
+            survey_answer_window_hours=_int(
+                "SMS_TIPS_SURVEY_ANSWER_WINDOW_HOURS", get, 48, 1, 24 * 14
+            ),
             scheduler_takeover_seconds=_int("SMS_TIPS_SCHEDULER_TAKEOVER_SECONDS", get, 5, 1, 300),
             log_level=_log_level(get("SMS_TIPS_LOG_LEVEL", "INFO") or "INFO"),
             trusted_proxies=_networks(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -21,11 +22,11 @@ from sms_service.core import outbox
 from sms_service.core.models import Caregiver, InboundMessage, OutboundMessage
 from sms_service.core.phones import mask, timezone_for, to_e164, us_state_for
 from sms_service.core.settings import Settings
-from sms_service.texting import commands, conversation, invites
+from sms_service.surveys import questions
+from sms_service.texting import commands, conversation, invites, owner, survey_turn
 from sms_service.texting.conversation import Turn
 from sms_service.texting.keywords import (
     COMPLIANCE,
-    SOFT_OPT_IN_WORDS,
     Keyword,
     Kind,
     classify,
@@ -153,21 +154,32 @@ def _store(session: Session, **values: object) -> InboundMessage | None:
 
 
 def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, body: str) -> Handled:
-    """Compliance keywords first, then SUPPORT, the program keyword, the conversation,
-    commands."""
+    """Hand the text to the conversation that owns it (texting/owner.py decides which)."""
     caregiver = turn.caregiver
-    if (
-        twilio_kind in (None, Kind.OPT_IN)
-        and keyword is not None
-        and keyword.word in SOFT_OPT_IN_WORDS
-        and (
-            caregiver.status in {Status.ACTIVE, Status.PAUSED}
-            or (caregiver.status == Status.ENROLLING and caregiver.conversation_step is not None)
-        )
-    ):
-        # Twilio's Advanced Opt-Out tags YES as START too; from a subscribed (or paused)
-        # parent it is a reply to a tip, and a pause must not end because of it.
-        keyword = twilio_kind = None
+    keyword, twilio_kind = owner.without_soft_opt_in(
+        status=caregiver.status,
+        conversation_step=caregiver.conversation_step,
+        keyword=keyword,
+        twilio_kind=twilio_kind,
+    )
+    facts = owner.Facts(
+        status=caregiver.status,
+        conversation_step=caregiver.conversation_step,
+        keyword=keyword,
+        twilio_kind=twilio_kind,
+        find_question=lambda: questions.open_question(
+            session=turn.session,
+            caregiver_id=caregiver.id,
+            now=turn.now,
+            window=timedelta(hours=turn.settings.survey_answer_window_hours),
+        ),
+    )
+    return _BY_OWNER[owner.owner_of(facts)](turn, facts, body)
+
+
+def _command(turn: Turn, facts: owner.Facts, body: str) -> Handled:
+    """Compliance keywords first, then the program keyword, SUPPORT and the commands."""
+    caregiver, keyword, twilio_kind = turn.caregiver, facts.keyword, facts.twilio_kind
     compliance = twilio_kind or (keyword.kind if keyword and keyword.kind in COMPLIANCE else None)
     if compliance is not None:
         word = keyword.word if keyword and keyword.kind is compliance else body[:40].upper()
@@ -176,18 +188,15 @@ def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, bo
         if caregiver.status == Status.INVITED and compliance is Kind.OPT_IN:
             evidence = invites.accepted(turn.session, caregiver, evidence, now=turn.now)
         return _compliance(turn, compliance, evidence, twilio_answered=twilio_kind is not None)
+    assert keyword is not None  # the owner gives a command only a keyword or Twilio's kind
     if caregiver.status == Status.OPTED_OUT:
-        if keyword is not None and keyword.kind is Kind.ENROLL:
-            # Texting the program keyword is asking to join again: that is an opt-in.
-            evidence = Evidence(
-                source="keyword", text=body, keyword=keyword.word, inbound=turn.inbound
-            )
-            return Handled(conversation.begin_enrollment(turn, keyword, evidence), "keyword")
-        return Handled(None, "ignored_opted_out")
-    if keyword is not None and keyword.kind is Kind.SUPPORT:
+        # Texting the program keyword is asking to join again: that is an opt-in.
+        evidence = Evidence(source="keyword", text=body, keyword=keyword.word, inbound=turn.inbound)
+        return Handled(conversation.begin_enrollment(turn, keyword, evidence), "keyword")
+    if keyword.kind is Kind.SUPPORT:
         # Anyone may ask, mid-enrollment too: the answer leaves the conversation where it was.
         return Handled(turn.texts.render("support"), "support")
-    if keyword is not None and keyword.kind is Kind.ENROLL:
+    if keyword.kind is Kind.ENROLL:
         if caregiver.status in {Status.ACTIVE, Status.PAUSED}:
             return Handled(conversation.rejoin(turn, keyword), "keyword")
         if caregiver.status == Status.INVITED:
@@ -200,18 +209,43 @@ def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, bo
             )
             return Handled(conversation.begin_enrollment(turn, keyword, evidence), "keyword")
         return Handled(conversation.begin_enrollment(turn, keyword), "keyword")
-    if caregiver.status == Status.INVITED:
-        # Anything but the keyword (or START) is not a yes: a person reads it, nothing enrolls.
-        return _acknowledge(turn)
-    if caregiver.status == Status.ENROLLING:
-        if caregiver.conversation_step is None:
+    return Handled(commands.command(turn, keyword), f"command:{keyword.kind.value}")
+
+
+def _enrollment(turn: Turn, facts: owner.Facts, body: str) -> Handled:
+    """An answer to the enrollment question (or to AGE, TIME, LANG, ADD after enrolling)."""
+    if turn.caregiver.status == Status.ENROLLING:
+        if turn.caregiver.conversation_step is None:
             return Handled(conversation.begin_enrollment(turn, None), "welcome")
-        return Handled(conversation.answer(turn, body, keyword=keyword), "answer")
-    if keyword is not None:  # only commands are left
-        return Handled(commands.command(turn, keyword), f"command:{keyword.kind.value}")
-    if caregiver.conversation_step is not None:
-        return Handled(conversation.answer(turn, body), "answer")
+        return Handled(conversation.answer(turn, body, keyword=facts.keyword), "answer")
+    return Handled(conversation.answer(turn, body), "answer")
+
+
+def _survey(turn: Turn, facts: owner.Facts, body: str) -> Handled:
+    """The answer to the survey question that is out; a second misfit is the parent's own words."""
+    question = facts.question
+    assert question is not None  # the owner gives the survey only a text with a question out
+    answered = survey_turn.answer_question(turn, question, body)
+    if answered is None:
+        return _inbox(turn, facts, body)
+    return Handled(*answered)
+
+
+def _inbox(turn: Turn, facts: owner.Facts, body: str) -> Handled:
+    """The parent's own words: a person reads them (an opted-out parent's too, unanswered)."""
+    if turn.caregiver.status == Status.OPTED_OUT:
+        return Handled(None, "ignored_opted_out")
+    # An invited number's text is not a yes either (only the keyword or START is): nothing
+    # enrolls, a person reads it.
     return _acknowledge(turn)
+
+
+_BY_OWNER: dict[owner.Owner, Callable[[Turn, owner.Facts, str], Handled]] = {
+    owner.Owner.COMMAND: _command,
+    owner.Owner.ENROLLMENT: _enrollment,
+    owner.Owner.SURVEY: _survey,
+    owner.Owner.INBOX: _inbox,
+}
 
 
 def _compliance(turn: Turn, kind: Kind, evidence: Evidence, *, twilio_answered: bool) -> Handled:

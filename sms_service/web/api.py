@@ -36,6 +36,7 @@ from sms_service.reports.figures import range_report
 from sms_service.reports.period import PeriodError, period_from_query
 from sms_service.reports.tips import tip_results
 from sms_service.staff.reports import program_stats
+from sms_service.surveys.results import answers_csv, list_surveys, survey_results
 from sms_service.web import api_partners
 from sms_service.web.api_common import BadRequest, read_json
 from sms_service.web.api_common import error as _error
@@ -235,6 +236,61 @@ async def stats(request: Request) -> Response:
     return JSONResponse(await in_read_transaction(request, work))
 
 
+async def surveys_index(request: Request) -> Response:
+    """
+    summary: List surveys, newest first
+    responses:
+      200: {description: "a list of surveys (id, name, status, schedule)"}
+    """
+
+    def work(session: Session) -> list[dict[str, Any]]:
+        return [
+            {"id": s.id, "name": s.name, "status": s.status, "schedule": s.schedule}
+            for s in list_surveys(session=session)
+        ]
+
+    return JSONResponse(await in_read_transaction(request, work))
+
+
+async def survey_results_show(request: Request) -> Response:
+    """
+    summary: A survey's results (response rate; each question's answers by language, age, month)
+    description: >
+      response.rate = families who answered at least one question / families whose first
+      question went out; null when nobody was asked yet.
+    parameters:
+      - {name: survey_id, in: path, required: true, schema: {type: integer}}
+    responses:
+      200: {description: "the results"}
+      404: {description: "no such survey"}
+    """
+    survey_id = request.path_params["survey_id"]
+    results = await in_read_transaction(
+        request, lambda session: survey_results(session=session, survey_id=survey_id)
+    )
+    if results is None:
+        return _error(404, f"there is no survey {survey_id}")
+    return JSONResponse(results.to_json())
+
+
+async def survey_answers_csv(request: Request) -> Response:
+    """
+    summary: A survey's answers as CSV (one row an answer; no phone numbers)
+    parameters:
+      - {name: survey_id, in: path, required: true, schema: {type: integer}}
+    responses:
+      200: {description: "text/csv"}
+      404: {description: "no such survey"}
+    """
+    survey_id = request.path_params["survey_id"]
+    body = await in_read_transaction(
+        request, lambda session: answers_csv(session=session, survey_id=survey_id)
+    )
+    if body is None:
+        return _error(404, f"there is no survey {survey_id}")
+    return Response(body, media_type="text/csv; charset=utf-8")
+
+
 async def openapi(request: Request) -> Response:
     """
     summary: This API's OpenAPI document
@@ -258,6 +314,9 @@ routes: list[BaseRoute] = [
             ),
             Route("/stats", stats, methods=["GET"]),
             *api_partners.routes,
+            Route("/surveys", surveys_index, methods=["GET"]),
+            Route("/surveys/{survey_id:int}/results", survey_results_show, methods=["GET"]),
+            Route("/surveys/{survey_id:int}/answers.csv", survey_answers_csv, methods=["GET"]),
         ],
         middleware=API_MIDDLEWARE,
     )

@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
         "sms_service.inbox",
         "sms_service.reports",
         "sms_service.partners",
+        "sms_service.surveys",
     ),
     ("jobs",),
     ("sms_service.web",),

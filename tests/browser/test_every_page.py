@@ -24,6 +24,7 @@ from sms_service.campaigns.authoring import MessageDraft, create_campaign
 from sms_service.core.db import transaction
 from sms_service.core.models import Tip, utcnow
 from sms_service.core.settings import Settings
+from sms_service.surveys.definitions import install_default
 from sms_service.tips.sync import sync_library
 from sms_service.web.app import create_app
 from tests.browser.conftest import screenshot
@@ -78,7 +79,9 @@ def _seed(sessions: sessionmaker[Session], settings: Settings) -> dict[str, int]
         )
         TESTER.audit(session, "test.seed", campaign)
         sync_library(session, load_library())  # the tip pages show a real tip
+        survey = install_default(session=session, now=utcnow())
         return {
+            "survey_id": survey.id,
             "tip_id": _first_tip(session),  # a Spanish one: its text is marked lang="es"
             "campaign_id": campaign.id,
             "caregiver_id": spanish.id,

@@ -263,3 +263,59 @@ def test_0010_puts_every_existing_family_with_the_default_partner(engine: Engine
         with engine.begin() as connection:
             connection.execute(text("DELETE FROM caregiver WHERE id IN (906, 907)"))
         upgrade(engine)
+
+
+def test_0011_surveys_go_back_keeping_sent_questions_as_system_texts(engine: Engine) -> None:
+    at = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    outbound = text(
+        "INSERT INTO outbound_message (dedupe_key, kind, caregiver_id, to_number, body, segments,"
+        " state, due_at, attempts, created_at, updated_at, survey_run_id) VALUES (:key, 'survey',"
+        " 906, '+12125550906', 'Reply 0-7', 1, :state, :at, 0, :at, :at, 1)"
+    )
+    try:
+        downgrade(engine, "0009")
+        assert "survey" not in inspect(engine).get_table_names()
+        with engine.begin() as connection:
+            _add_caregiver_row(connection, 906, at=at)  # 0010 gives it the default partner
+        upgrade(engine, "0011")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO survey (id, name, status, schedule, created_at, updated_at)"
+                    " VALUES (1, 'S', 'active', 'once', :at, :at)"
+                ),
+                {"at": at},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO survey_run (id, survey_id, caregiver_id, occasion, state,"
+                    " reasked, created_at) VALUES (1, 1, 906, 'once', 'open', false, :at)"
+                ),
+                {"at": at},
+            )
+            for key, state in (("survey:1:a", "sent"), ("survey:1:b", "pending")):
+                connection.execute(outbound, {"key": key, "state": state, "at": at})
+            # A run is asked once per occasion, however often it is planned.
+            with pytest.raises(IntegrityError), connection.begin_nested():
+                connection.execute(
+                    text(
+                        "INSERT INTO survey_run (survey_id, caregiver_id, occasion, state,"
+                        " reasked, created_at) VALUES (1, 906, 'once', 'open', false, :at)"
+                    ),
+                    {"at": at},
+                )
+        downgrade(engine, "0010")
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT dedupe_key, kind FROM outbound_message WHERE caregiver_id = 906")
+            )
+            assert dict(rows.all()) == {"survey:1:a": "system"}
+        columns = {column["name"] for column in inspect(engine).get_columns("outbound_message")}
+        assert "survey_run_id" not in columns
+        assert not {"survey", "survey_run", "survey_answer"} & set(
+            inspect(engine).get_table_names()
+        )
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM caregiver WHERE id = 906"))
+        upgrade(engine)

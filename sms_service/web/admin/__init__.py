@@ -18,6 +18,7 @@ from sms_service.web.admin import (
     inbox_views,
     invite_views,
     login_views,
+    survey_views,
     tip_views,
 )
 from sms_service.web.guards import AdminOnly, admin_middleware
@@ -36,6 +37,7 @@ def mount(settings: Settings) -> Mount:
             *caregiver_views.routes,
             *inbox_views.routes,
             *invite_views.routes,
+            *survey_views.routes,
             *content_views.routes,
             *tip_views.routes,
             *account_views.routes,

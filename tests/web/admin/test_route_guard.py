@@ -16,6 +16,7 @@ from sms_service.core.db import transaction
 from sms_service.core.models import StaffUser, utcnow
 from sms_service.core.settings import Settings
 from sms_service.staff.tokens import create_api_token
+from sms_service.surveys.definitions import install_default
 from sms_service.web.guards import CSRF_REFUSED, LOGIN_PATH, MAX_FORM_BYTES
 from tests.helpers.campaigns import make_campaign
 from tests.helpers.people import add_caregiver, add_inbox_text
@@ -177,6 +178,7 @@ def test_every_admin_page_renders_for_an_admin(
         add_inbox_text(session, add_caregiver(session, child_name="Luna", tags=("clinic",)), "Hi")
         make_campaign(session, settings, times=[datetime(2031, 4, 7, 10)], now=utcnow())
         add_probe_tip(session)  # the tip page's path is probed as /admin/content/tips/1
+        install_default(session=session, now=utcnow())  # probed as /admin/surveys/1
     web.post("/admin/account/tokens", data={"csrf_token": admin_csrf, "name": "t"})
     pages = [
         path

@@ -1,0 +1,86 @@
+"""Surveys: the list (start the shipped one, start or stop), each survey's results and CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sms_service.core.models import Survey, utcnow
+from sms_service.surveys.definitions import SurveyError, install_default, start_survey, stop_survey
+from sms_service.surveys.results import answers_csv, list_surveys, survey_results
+from sms_service.web.admin.support import flash, redirect, take_flash
+from sms_service.web.admin.templating import render
+from sms_service.web.context import in_read_transaction, in_transaction
+from sms_service.web.guards import posted_form
+
+
+async def surveys(request: Request) -> Response:
+    rows = await in_read_transaction(request, lambda session: list_surveys(session=session))
+    return render(request, "surveys.html", surveys=rows, **take_flash(request))
+
+
+async def survey_page(request: Request) -> Response:
+    survey_id = request.path_params["survey_id"]
+    results = await in_read_transaction(
+        request, lambda session: survey_results(session=session, survey_id=survey_id)
+    )
+    if results is None:
+        return render(request, "not_found.html", status_code=404, error="There is no such survey.")
+    return render(request, "survey.html", results=results)
+
+
+async def survey_csv(request: Request) -> Response:
+    survey_id = request.path_params["survey_id"]
+    body = await in_read_transaction(
+        request, lambda session: answers_csv(session=session, survey_id=survey_id)
+    )
+    if body is None:
+        return render(request, "not_found.html", status_code=404, error="There is no such survey.")
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="survey-{survey_id}.csv"'},
+    )
+
+
+async def install(request: Request) -> Response:
+    await posted_form(request)
+    survey = await in_transaction(
+        request, lambda session: install_default(session=session, now=utcnow())
+    )
+    flash(request, f"{survey.name} is ready as a draft: start it to ask families.")
+    return redirect("/admin/surveys")
+
+
+def _change(start: bool) -> Callable[[Request], Awaitable[Response]]:
+    async def change(request: Request) -> Response:
+        await posted_form(request)
+        survey_id = request.path_params["survey_id"]
+
+        def work(session: Session) -> Survey:
+            act = start_survey if start else stop_survey
+            return act(session=session, survey_id=survey_id, now=utcnow())
+
+        try:
+            survey = await in_transaction(request, work)
+        except SurveyError as error:
+            flash(request, str(error), "error")
+            return redirect("/admin/surveys")
+        flash(request, f"{survey.name} is {survey.status}.")
+        return redirect("/admin/surveys")
+
+    return change
+
+
+routes = [
+    Route("/surveys", surveys, methods=["GET"]),
+    Route("/surveys/default", install, methods=["POST"]),
+    Route("/surveys/{survey_id:int}", survey_page, methods=["GET"]),
+    Route("/surveys/{survey_id:int}/answers.csv", survey_csv, methods=["GET"]),
+    Route("/surveys/{survey_id:int}/start", _change(True), methods=["POST"]),
+    Route("/surveys/{survey_id:int}/stop", _change(False), methods=["POST"]),
+]
