@@ -20,6 +20,7 @@ from sms_service.core.db import read_transaction, transaction
 from sms_service.core.models import AuditLog, StaffUser, utcnow
 from sms_service.core.settings import Settings
 from sms_service.staff.tokens import create_api_token
+from sms_service.surveys.definitions import install_default
 from sms_service.web.context import AppContext, in_read_transaction, in_transaction
 from tests.helpers.campaigns import make_campaign
 from tests.helpers.people import add_caregiver, add_inbox_text
@@ -126,6 +127,7 @@ def test_get_pages_api_reads_and_the_health_check_take_no_write_lock(
         add_inbox_text(session, add_caregiver(session, child_name="Luna"), "Hi")
         make_campaign(session, settings, times=[datetime(2031, 4, 7, 10)], now=utcnow())
         add_probe_tip(session)
+        install_default(session=session, now=utcnow())  # /admin/surveys/1 has a survey
         staff_id = session.scalars(select(StaffUser.id)).one()
         token = create_api_token(session, staff_user_id=staff_id, name="t", actor=CLI_ACTOR)
     bearer = {"Authorization": f"Bearer {token}"}
