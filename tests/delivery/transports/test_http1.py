@@ -40,7 +40,7 @@ async def serve(answer: Answer, *, tls: ssl.SSLContext | None = None) -> AsyncIt
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal count
-        handlers.append(asyncio.current_task())  # type: ignore[arg-type]
+        handlers.append(asyncio.current_task())  # type: ignore[arg-type]  # always in a task
         asked: list[bytes] = []
         server.connections.append(asked)
         try:
@@ -83,9 +83,11 @@ def created(writer: asyncio.StreamWriter, body: bytes, extra: bytes = b"") -> No
     )
 
 
-async def post_times(server: Server, times: int, **pool_options: object) -> list[HttpAnswer]:
+async def post_times(
+    server: Server, times: int, ssl_context: ssl.SSLContext | None = None
+) -> list[HttpAnswer]:
     """POST `times` times, one after another, through one pool."""
-    pool = KeepAlivePool(server.url, max_connections=4, timeout=2.0, **pool_options)  # type: ignore[arg-type]
+    pool = KeepAlivePool(server.url, max_connections=4, timeout=2.0, ssl_context=ssl_context)
     try:
         return [
             await pool.post("/Messages.json", b"To=%2B1212&n=" + str(n).encode(), HEADERS)
@@ -294,7 +296,7 @@ def test_https_verifies_the_certificate_and_keeps_the_connection() -> None:
 
     async def run() -> tuple[list[HttpAnswer], Server]:
         async with serve(answer, tls=tls_server(ca, "127.0.0.1")) as server:
-            return await post_times(server, 2, ssl_context=trusting(ca)), server
+            return await post_times(server, 2, trusting(ca)), server
 
     results, server = asyncio.run(run())
     assert [json.loads(r.body)["sid"] for r in results] == ["SM0", "SM1"]
@@ -305,10 +307,10 @@ def test_https_verifies_the_certificate_and_keeps_the_connection() -> None:
 def test_https_with_a_wrong_certificate_fails_before_sending(wrong: str) -> None:
     ca, other_ca = trustme.CA(), trustme.CA()
     host = "sms.example.org" if wrong == "other-host" else "127.0.0.1"
-    options = {
-        "untrusted-ca": {"ssl_context": trusting(other_ca)},
-        "other-host": {"ssl_context": trusting(ca)},
-        "system-trust": {},  # the pool's own default context, as in production
+    client = {
+        "untrusted-ca": trusting(other_ca),
+        "other-host": trusting(ca),
+        "system-trust": None,  # the pool's own default context, as in production
     }[wrong]
 
     async def answer(writer: asyncio.StreamWriter, n: int) -> None:
@@ -317,7 +319,7 @@ def test_https_with_a_wrong_certificate_fails_before_sending(wrong: str) -> None
     async def run() -> Server:
         async with serve(answer, tls=tls_server(ca, host)) as server:
             with pytest.raises(ssl.SSLCertVerificationError):
-                await post_times(server, 1, **options)
+                await post_times(server, 1, client)
             return server
 
     assert asyncio.run(run()).requests == []
