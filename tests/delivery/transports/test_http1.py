@@ -97,15 +97,27 @@ async def post_times(
         await pool.close()
 
 
+def exchange(
+    answer: Answer,
+    times: int,
+    *,
+    tls: ssl.SSLContext | None = None,
+    client: ssl.SSLContext | None = None,
+) -> tuple[list[HttpAnswer], Server]:
+    """Serve with `answer` and POST to it `times` times through one pool."""
+
+    async def run() -> tuple[list[HttpAnswer], Server]:
+        async with serve(answer, tls=tls) as server:
+            return await post_times(server, times, client), server
+
+    return asyncio.run(run())
+
+
 def test_a_content_length_answer_is_read_and_the_request_is_whole() -> None:
     async def answer(writer: asyncio.StreamWriter, n: int) -> None:
         created(writer, b'{"sid": "SM1", "status": "queued"}', b"Retry-After: 7\r\n")
 
-    async def run() -> tuple[list[HttpAnswer], Server]:
-        async with serve(answer) as server:
-            return await post_times(server, 1), server
-
-    [result], server = asyncio.run(run())
+    [result], server = exchange(answer, 1)
     assert (result.status, json.loads(result.body)) == (201, {"sid": "SM1", "status": "queued"})
     assert result.headers["retry-after"] == "7"
     assert result.headers["content-type"] == "application/json"
@@ -118,11 +130,7 @@ def test_sequential_requests_share_one_keep_alive_connection() -> None:
     async def answer(writer: asyncio.StreamWriter, n: int) -> None:
         created(writer, b'{"sid": "SM%d"}' % n)
 
-    async def run() -> tuple[list[HttpAnswer], Server]:
-        async with serve(answer) as server:
-            return await post_times(server, 3), server
-
-    results, server = asyncio.run(run())
+    results, server = exchange(answer, 3)
     assert [json.loads(r.body)["sid"] for r in results] == ["SM0", "SM1", "SM2"]
     assert [len(asked) for asked in server.connections] == [3]
 
@@ -139,11 +147,7 @@ def test_a_chunked_answer_split_across_many_writes_is_joined() -> None:
             await writer.drain()
             await asyncio.sleep(0.001)
 
-    async def run() -> tuple[list[HttpAnswer], Server]:
-        async with serve(answer) as server:
-            return await post_times(server, 2), server
-
-    results, server = asyncio.run(run())
+    results, server = exchange(answer, 2)
     assert [r.body for r in results] == [body, body]
     assert [len(asked) for asked in server.connections] == [2]  # the parser was ready again
 
@@ -157,11 +161,7 @@ def test_a_body_delimited_by_close_is_whole_and_the_next_request_reconnects() ->
         writer.write(b'"SM%d"}' % n)
         writer.close()
 
-    async def run() -> tuple[list[HttpAnswer], Server]:
-        async with serve(answer) as server:
-            return await post_times(server, 2), server
-
-    results, server = asyncio.run(run())
+    results, server = exchange(answer, 2)
     assert [json.loads(r.body)["sid"] for r in results] == ["SM0", "SM1"]
     assert [len(asked) for asked in server.connections] == [1, 1]
 
@@ -173,11 +173,7 @@ def test_an_answer_that_ends_the_connection_is_not_reused(close: bytes) -> None:
         # The server leaves the socket open: only the client can decide not to reuse it.
         writer.write(head + b" 201 Created\r\n" + close + b"Content-Length: 2\r\n\r\n{}")
 
-    async def run() -> tuple[list[HttpAnswer], Server]:
-        async with serve(answer) as server:
-            return await post_times(server, 3), server
-
-    results, server = asyncio.run(run())
+    results, server = exchange(answer, 3)
     assert [r.body for r in results] == [b"{}"] * 3
     assert [len(asked) for asked in server.connections] == [1, 1, 1]
 
@@ -187,11 +183,7 @@ def test_bytes_past_the_answer_make_the_connection_unfit_for_reuse() -> None:
         created(writer, b'{"sid": "SM%d"}' % n)
         writer.write(b"HTTP/1.1 201 Created\r\nContent-Length: 15\r\n\r\n")  # nobody asked
 
-    async def run() -> tuple[list[HttpAnswer], Server]:
-        async with serve(answer) as server:
-            return await post_times(server, 2), server
-
-    results, server = asyncio.run(run())
+    results, server = exchange(answer, 2)
     assert [json.loads(r.body)["sid"] for r in results] == ["SM0", "SM1"]
     assert [len(asked) for asked in server.connections] == [1, 1]
 
@@ -211,24 +203,16 @@ def test_a_server_closing_mid_answer_is_an_os_error(partial: bytes) -> None:
         writer.write(partial)
         writer.close()
 
-    async def run() -> None:
-        async with serve(answer) as server:
-            await post_times(server, 1)
-
     with pytest.raises(OSError):
-        asyncio.run(run())
+        exchange(answer, 1)
 
 
 def test_an_answer_that_is_not_http_is_an_os_error() -> None:
     async def answer(writer: asyncio.StreamWriter, n: int) -> None:
         writer.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
 
-    async def run() -> None:
-        async with serve(answer) as server:
-            await post_times(server, 1)
-
     with pytest.raises(OSError, match="not HTTP"):
-        asyncio.run(run())
+        exchange(answer, 1)
 
 
 def test_a_server_that_never_answers_times_out_within_the_timeout() -> None:
@@ -267,11 +251,7 @@ def test_an_error_answer_with_a_json_body_is_returned_whole(
         await asyncio.sleep(0.01)
         writer.write(body[20:])
 
-    async def run() -> tuple[list[HttpAnswer], Server]:
-        async with serve(answer) as server:
-            return await post_times(server, 2), server
-
-    results, server = asyncio.run(run())
+    results, server = exchange(answer, 2)
     assert [(r.status, r.body) for r in results] == [(int(status[:3]), body)] * 2
     assert [len(asked) for asked in server.connections] == [2]
 
@@ -294,11 +274,7 @@ def test_https_verifies_the_certificate_and_keeps_the_connection() -> None:
     async def answer(writer: asyncio.StreamWriter, n: int) -> None:
         created(writer, b'{"sid": "SM%d"}' % n)
 
-    async def run() -> tuple[list[HttpAnswer], Server]:
-        async with serve(answer, tls=tls_server(ca, "127.0.0.1")) as server:
-            return await post_times(server, 2, trusting(ca)), server
-
-    results, server = asyncio.run(run())
+    results, server = exchange(answer, 2, tls=tls_server(ca, "127.0.0.1"), client=trusting(ca))
     assert [json.loads(r.body)["sid"] for r in results] == ["SM0", "SM1"]
     assert [len(asked) for asked in server.connections] == [2]
 
