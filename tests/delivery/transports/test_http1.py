@@ -138,17 +138,19 @@ def test_sequential_requests_share_one_keep_alive_connection() -> None:
 def test_a_chunked_answer_split_across_many_writes_is_joined() -> None:
     body = json.dumps({"sid": "SM42", "body": "a tip " * 40}).encode()
     pieces = [body[i : i + 37] for i in range(0, len(body), 37)]
-    wire = b"".join(b"%x;ext=1\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\nX-T: 1\r\n\r\n"
+    head = b"HTTP/1.1 201 Created\r\nTwilio-Request-Id: RQ1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    chunks = b"".join(b"%x;ext=1\r\n%s\r\n" % (len(p), p) for p in pieces)
+    wire = head + chunks + b"0\r\nX-T: 1\r\n\r\n"
 
     async def answer(writer: asyncio.StreamWriter, n: int) -> None:
-        writer.write(b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n")
-        for i in range(0, len(wire), 5):  # cuts size lines, data and CRLFs apart
+        for i in range(0, len(wire), 5):  # cuts header lines, size lines, data and CRLFs apart
             writer.write(wire[i : i + 5])
             await writer.drain()
             await asyncio.sleep(0.001)
 
     results, server = exchange(answer, 2)
     assert [r.body for r in results] == [body, body]
+    assert [r.headers["twilio-request-id"] for r in results] == ["RQ1", "RQ1"]
     assert [len(asked) for asked in server.connections] == [2]  # the parser was ready again
 
 
