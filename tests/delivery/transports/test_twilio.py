@@ -90,6 +90,33 @@ def test_retry_after_reaches_the_dispatcher_and_from_number_is_used(database_url
     assert all("MessagingServiceSid" not in form for form in forms)
 
 
+def test_a_reset_or_a_hang_is_an_ambiguous_send_and_the_next_send_goes_through(
+    database_url: str,
+) -> None:
+    settings = make_settings(database_url)
+
+    async def run(fake: FakeTwilio) -> list[str]:
+        transport = TwilioTransport(settings, api_base_url=fake.url, timeout=0.5)
+        try:
+            sids = [(await transport.send(to="+12125550100", body="a", status_callback=None)).sid]
+            for fault in (Fault(kind="reset"), Fault(kind="hang", delay=2.0)):
+                fake.add_fault(fault)
+                with pytest.raises(AmbiguousSend, match="no answer from Twilio"):
+                    await transport.send(to="+12125550101", body="b", status_callback=None)
+                result = await transport.send(to="+12125550102", body="c", status_callback=None)
+                sids.append(result.sid)
+        finally:
+            await transport.aclose()
+        return sids
+
+    with FakeTwilio() as fake:
+        sids = asyncio.run(run(fake))
+        created = {m["sid"]: m["to"] for m in fake.messages}
+        assert fake.violations == []
+    assert len(set(sids)) == 3
+    assert [created[sid] for sid in sids] == ["+12125550100", "+12125550102", "+12125550102"]
+
+
 def test_find_sent_matches_body_and_time(database_url: str) -> None:
     settings = make_settings(database_url)
     now = datetime.now(UTC)
