@@ -16,8 +16,8 @@ from sms_service.core.models import Caregiver
 from sms_service.core.settings import Settings
 from sms_service.web.app import create_app
 from tests.browser.conftest import screenshot
-from tests.helpers.dispatch import dispatch_to_fake as _dispatch
 from tests.fakes.twilio_server import FakeTwilio
+from tests.helpers.dispatch import dispatch_to_fake as _dispatch
 from tests.helpers.live_server import live_server
 from tests.helpers.people import PASSWORD, add_caregiver, add_staff
 from tests.helpers.settings import make_settings
