@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
         "sms_service.reports",
         "sms_service.partners",
         "sms_service.surveys",
+        "sms_service.experiments",
     ),
     ("jobs",),
     ("sms_service.web",),
