@@ -36,6 +36,7 @@ from sms_service.core.models import (
     Child,
     InboundMessage,
     OutboundMessage,
+    SurveyRun,
 )
 from sms_service.core.phones import mask
 
@@ -164,6 +165,7 @@ TRANSITIONS: Mapping[Status, Mapping[Event, Target]] = {
 
 # Moves into these statuses stop every text still waiting in the outbox.
 _STOPS_TEXTS = frozenset({Status.OPTED_OUT, Status.PAUSED, Status.UNDELIVERABLE})
+_ENDS_SURVEYS = _STOPS_TEXTS - {Status.PAUSED}
 # Outbox states of texts that have not gone out: planned, or claimed but not yet handed over
 # (the dispatcher checks the row right before the provider call and marks it `checked_at`;
 # from then on it is on its way and `cancel_queued` leaves it alone; see jobs.last_check).
@@ -216,6 +218,16 @@ def _move(
             logger.info(
                 "%s %s: %d queued text(s) cancelled", mask(caregiver.phone), after, cancelled
             )
+    if after in _ENDS_SURVEYS and caregiver.id is not None:
+        # A survey question asked before a STOP is not waiting for an answer any more: after a
+        # START the family's next digit is theirs (or a command), never that old question's.
+        # (A pause keeps it: a paused family may still answer.)
+        session.execute(
+            update(SurveyRun)
+            .where(SurveyRun.caregiver_id == caregiver.id, SurveyRun.state == "open")
+            .values(state="closed", ended_at=now)
+            .execution_options(synchronize_session=False)
+        )
     return after
 
 

@@ -130,6 +130,20 @@ def test_stop_wins_over_an_answer_and_nothing_more_is_asked(
     assert phone.text("3") is None  # an opted-out family's text is read by a person, unanswered
     assert caregiver(sessions, phone.number).status == "opted_out"
     assert answers(sessions, run) == []
+    assert run_state(sessions, run)[0] == "closed"  # the STOP ended the survey at once
+
+
+def test_a_question_asked_before_a_stop_does_not_take_a_digit_after_start(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    phone = Phone(client)
+    enroll(phone)
+    run = ask(sessions, phone.number)
+    phone.text("STOP")
+    phone.text("START")
+    phone.text("3")  # within the old question's window, but the family left in between
+    assert answers(sessions, run) == []
+    assert run_state(sessions, run)[0] == "closed"
 
 
 def test_pause_is_a_command_and_a_paused_family_may_still_answer(
