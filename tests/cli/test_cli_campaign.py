@@ -7,51 +7,17 @@ would cost seconds each; tests/cli/test_cli.py covers the process itself).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_service.cli import main
 from sms_service.core.db import transaction
 from sms_service.core.models import AuditLog, utcnow
 from sms_service.staff.tokens import token_holder
+from tests.cli.conftest import Runner
 from tests.helpers.campaigns import EN, ES
 from tests.helpers.people import add_caregiver, add_staff
 from tests.helpers.reports import seed_recent
-from tests.helpers.settings import service_environ
-
-
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-Runner = Callable[..., Result]
-
-
-@pytest.fixture
-def run_cli(
-    database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-) -> Runner:
-    monkeypatch.chdir(tmp_path)
-    for name, value in service_environ(database_url).items():
-        monkeypatch.setenv(name, value)
-
-    def run(*args: str) -> Result:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
 
 
 def test_campaign_commands_cover_the_whole_life(

@@ -3,48 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from sms_service.cli import main
 from sms_service.core.db import transaction
 from sms_service.core.models import AuditLog, Partner
+from tests.cli.conftest import Runner
 from tests.helpers.people import add_caregiver
-from tests.helpers.settings import service_environ
-
-
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-Runner = Callable[..., Result]
-
-
-@pytest.fixture
-def run_cli(
-    database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-) -> Runner:
-    monkeypatch.chdir(tmp_path)
-    for name, value in service_environ(database_url).items():
-        monkeypatch.setenv(name, value)
-
-    def run(*args: str) -> Result:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
 
 
 def test_partner_commands_create_list_show_update_and_change_keywords(
