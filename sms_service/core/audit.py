@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sms_service.core.models import AuditLog
+from sms_service.core.scope import Scope
 
 
 @dataclass(frozen=True)
@@ -18,10 +19,16 @@ class Actor:
     name: str
     staff_user_id: int | None = None
     role: str = "staff"
+    partner_id: int | None = None  # a partner's staff member acts within that partner only
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def scope(self) -> Scope:
+        """The part of the network this actor may act on."""
+        return Scope(self.partner_id)
 
     def audit(self, session: Session, action: str, target: Any = None, **detail: Any) -> AuditLog:
         """Record `action` on `target` by this actor in the audit log; the caller commits."""

@@ -66,7 +66,8 @@ OUTBOUND_STATES = (
 )
 # Where a parent's own text (not a command, not an enrollment answer) is in the staff inbox.
 INBOX_STATES = ("unread", "needs_reply", "done")
-CAMPAIGN_STATUSES = ("draft", "scheduled", "sending", "paused", "done", "cancelled")
+# "review": a partner's local message waiting for a network admin's approval.
+CAMPAIGN_STATUSES = ("draft", "review", "scheduled", "sending", "paused", "done", "cancelled")
 CAMPAIGN_KINDS = ("one_off", "series")
 STAFF_ROLES = ("admin", "staff")
 
@@ -382,6 +383,10 @@ class StaffUser(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(10), default="staff")
+    # The partner whose families this person works with; None: the network's own staff, who
+    # see every partner (sms_service/core/scope.py).
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)
+    partner: Mapped[Partner | None] = relationship()
     is_active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)  # since the last sign-in, anywhere
     # Failed sign-ins per client address: {address: {failures, last, locked_until}} (ISO times).
@@ -412,6 +417,13 @@ class Campaign(Base):
     local_time: Mapped[bool] = mapped_column(default=False)  # each caregiver's own clock
     # Staff chose to send it even to families whose weekly limit is already used up.
     exceeds_weekly_cap: Mapped[bool] = mapped_column(default=False)
+    # The partner whose local message this is (it reaches only that partner's families and is
+    # sent once a network admin approves it); None: a network campaign.
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)
+    approved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    approved_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL")
     )

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from sms_service.core.audit import Actor
 from sms_service.core.models import StaffUser
+from sms_service.core.scope import Scope
 from sms_service.staff.passwords import hash_password, needs_rehash, verify_password
 
 logger = logging.getLogger(__name__)
@@ -50,15 +51,43 @@ class StaffIdentity:
     id: int
     email: str
     role: str
+    # The partner whose families this person works with (None: the network's own staff).
+    partner_id: int | None = None
+    partner_name: str | None = None
+
+    @classmethod
+    def of(cls, user: StaffUser) -> StaffIdentity:
+        """The identity of a staff account (its partner's name read through the relationship)."""
+        partner = user.partner
+        name = partner.name if partner is not None else None
+        return cls(user.id, user.email, user.role, user.partner_id, name)
 
     @property
     def is_admin(self) -> bool:
+        """An admin of the network, or of their partner (their partner's staff, messages)."""
         return self.role == "admin"
+
+    @property
+    def is_network_admin(self) -> bool:
+        """An admin of the whole network: content, partners, approvals, the audit log."""
+        return self.role == "admin" and self.partner_id is None
+
+    @property
+    def scope(self) -> Scope:
+        """The part of the network this person may see."""
+        return Scope(self.partner_id)
+
+    @property
+    def title(self) -> str:
+        """The account's kind in words: "network admin", "Eastside Family Center staff"."""
+        return f"{self.partner_name or 'network'} {self.role}"
 
     @property
     def actor(self) -> Actor:
         """This person as the author of audited actions."""
-        return Actor(name=self.email, staff_user_id=self.id, role=self.role)
+        return Actor(
+            name=self.email, staff_user_id=self.id, role=self.role, partner_id=self.partner_id
+        )
 
 
 @dataclass(frozen=True)
@@ -151,7 +180,7 @@ def authenticate(
     user.signin_throttle = throttle
     user.failed_logins = 0
     user.last_login_at = now
-    identity = StaffIdentity(user.id, user.email, user.role)
+    identity = StaffIdentity.of(user)
     identity.actor.audit(session, "staff.login", user, client=client)
     return LoginOutcome(identity, session_version=user.session_version)
 
@@ -161,7 +190,7 @@ def load_staff(session: Session, staff_id: int, session_version: int) -> StaffId
     user = session.get(StaffUser, staff_id)
     if user is None or not user.is_active or user.session_version != session_version:
         return None
-    return StaffIdentity(user.id, user.email, user.role)
+    return StaffIdentity.of(user)
 
 
 def end_sessions(session: Session, staff_id: int) -> None:

@@ -57,7 +57,7 @@ def token_holder(session: Session, token: str, *, now: datetime) -> TokenHolder 
     api_token, user = row.ApiToken, row.StaffUser
     last_used = api_token.last_used_at
     return TokenHolder(
-        staff=StaffIdentity(user.id, user.email, user.role),
+        staff=StaffIdentity.of(user),
         token_id=api_token.id,
         record_use=last_used is None or now - last_used > USE_RECORDED_EVERY,
     )
