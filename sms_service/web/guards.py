@@ -242,3 +242,12 @@ def require_admin(request: HTTPConnection) -> StaffIdentity:
     if not staff.is_admin:
         raise AdminOnly(403, "Only admins can open this page or do this.")
     return staff
+
+
+def require_network_admin(request: HTTPConnection) -> StaffIdentity:
+    """The signed-in staff member, who must be an admin of the whole network (403 otherwise):
+    content, partners, approvals and the audit log are the network's."""
+    staff = current_staff(request)
+    if not staff.is_network_admin:
+        raise AdminOnly(403, "Only network admins can open this page or do this.")
+    return staff
