@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from sms_service.caregivers.errors import CaregiverError
+from sms_service.caregivers.errors import CaregiverError, CaregiverNotFound
 from sms_service.core.audit import Actor
 from sms_service.core.delivery_errors import in_words
 from sms_service.core.models import (
@@ -23,6 +23,7 @@ from sms_service.core.models import (
     OutboundMessage,
 )
 from sms_service.core.phones import mask
+from sms_service.core.scope import Scope
 
 _TAG = re.compile(r"^[a-z0-9][a-z0-9 _-]{0,39}$")
 PAGE_SIZE = 50
@@ -50,25 +51,29 @@ class TimelineEntry:
     who: str = ""  # in words: the parent, an automatic reply, a tip, a staff action...
 
 
-def get_caregiver(session: Session, caregiver_id: int) -> Caregiver:
-    """The caregiver with this id, with children and tags loaded."""
+def get_caregiver(session: Session, caregiver_id: int, *, scope: Scope) -> Caregiver:
+    """The caregiver with this id, with children and tags loaded; a family outside `scope` is
+    not found, like a missing one (its id tells nothing)."""
     caregiver = session.scalar(
         select(Caregiver)
-        .where(Caregiver.id == caregiver_id)
+        .where(Caregiver.id == caregiver_id, scope.families())
         .options(selectinload(Caregiver.children), selectinload(Caregiver.tags))
     )
     if caregiver is None:
-        raise CaregiverError(f"there is no caregiver {caregiver_id}")
+        raise CaregiverNotFound(f"there is no caregiver {caregiver_id}")
     return caregiver
 
 
 def filtered_caregivers(
-    *, query: str = "", status: str = "", language: str = "", tag: str = ""
+    *, scope: Scope, query: str = "", status: str = "", language: str = "", tag: str = ""
 ) -> Select[Caregiver]:
-    """Caregivers matching a search (last digits of the phone, or a child's name) and filters,
-    newest first: the caregivers list shows it a page at a time, the CSV export whole."""
-    statement = select(Caregiver).options(
-        selectinload(Caregiver.children), selectinload(Caregiver.tags)
+    """Caregivers of `scope` matching a search (last digits of the phone, or a child's name)
+    and filters, newest first: the caregivers list shows it a page at a time, the CSV export
+    whole."""
+    statement = (
+        select(Caregiver)
+        .where(scope.families())
+        .options(selectinload(Caregiver.children), selectinload(Caregiver.tags))
     )
     # PostgreSQL text cannot hold NUL (a query with one would fail): it is dropped.
     query, status, language, tag = (
@@ -101,6 +106,7 @@ def filtered_caregivers(
 def search_caregivers(
     session: Session,
     *,
+    scope: Scope,
     query: str = "",
     status: str = "",
     language: str = "",
@@ -108,7 +114,9 @@ def search_caregivers(
     page: int = 0,
 ) -> list[Caregiver]:
     """One page of the caregivers matching a search and filters (see filtered_caregivers)."""
-    statement = filtered_caregivers(query=query, status=status, language=language, tag=tag)
+    statement = filtered_caregivers(
+        scope=scope, query=query, status=status, language=language, tag=tag
+    )
     return list(session.scalars(statement.limit(PAGE_SIZE).offset(page * PAGE_SIZE)))
 
 
@@ -190,9 +198,11 @@ def _tag_form(tag: str) -> str:
     return "-".join(tag.lower().replace("_", " ").replace("-", " ").split())
 
 
-def tags_in_use(session: Session) -> list[str]:
-    """Every tag some caregiver has, for staff to pick from."""
-    return list(session.scalars(select(CaregiverTag.tag).distinct().order_by(CaregiverTag.tag)))
+def tags_in_use(session: Session, *, scope: Scope) -> list[str]:
+    """Every tag some caregiver of `scope` has, for staff to pick from (a partner's tags are its
+    own: another partner's are not shown)."""
+    statement = select(CaregiverTag.tag).where(scope.families(CaregiverTag.caregiver_id))
+    return list(session.scalars(statement.distinct().order_by(CaregiverTag.tag)))
 
 
 def undeliverable_reason(session: Session, caregiver: Caregiver) -> str | None:

@@ -10,6 +10,8 @@ from sms_service.core.audit import CLI_ACTOR
 from sms_service.core.db import build_sessionmaker, transaction
 from sms_service.core.models import utcnow
 from sms_service.core.phones import mask
+from sms_service.partners.errors import PartnerError
+from sms_service.partners.records import require_partner
 from sms_service.texting.invites import ImportReport, InviteFileError, import_invites
 
 
@@ -24,7 +26,11 @@ def register(subparsers: Subparsers) -> None:
         ),
     )
     parser.add_argument("file", type=Path, help="the CSV file (UTF-8)")
-    parser.add_argument("--partner", help="the organisation the invitation names")
+    parser.add_argument(
+        "--partner",
+        metavar="SLUG",
+        help="the partner the families join with, named in the invitation (default: the program)",
+    )
     parser.set_defaults(handler=_invite)
 
 
@@ -37,14 +43,17 @@ def _invite(args: argparse.Namespace) -> int:
     engine = connect(settings)
     try:
         with transaction(build_sessionmaker(engine)) as session:
+            partner = require_partner(session, args.partner) if args.partner else None
             report = import_invites(
                 session,
                 text=text,
                 settings=settings,
                 actor=CLI_ACTOR,
                 now=utcnow(),
-                partner=args.partner,
+                partner_id=partner.id if partner else None,
             )
+    except PartnerError as error:
+        raise CommandError("; ".join(error.problems)) from None
     except InviteFileError as error:
         for problem in error.problems:
             print(problem)

@@ -126,7 +126,7 @@ def _create(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     def work(session: Session, settings: Settings) -> int:
-        rows = list_partners(session)
+        rows = list_partners(session, scope=CLI_ACTOR.scope)
         if args.json:
             found: list[dict[str, Any]] = [
                 {**partner_json(row.partner), "families": row.families, "active": row.active}

@@ -12,7 +12,10 @@ from sms_service.cli.common import CommandError, Subparsers, connect, load_setti
 from sms_service.core.audit import CLI_ACTOR
 from sms_service.core.db import build_sessionmaker, transaction
 from sms_service.core.models import StaffUser
+from sms_service.partners.errors import PartnerError
+from sms_service.partners.records import require_partner
 from sms_service.staff.accounts import StaffError, create_staff_user, set_password
+from sms_service.staff.signin import StaffIdentity
 from sms_service.staff.tokens import create_api_token
 
 
@@ -35,6 +38,12 @@ def register(subparsers: Subparsers) -> None:
         choices=["admin", "staff"],
         default="staff",
         help="admin: accounts, content and deletions; staff: campaigns and viewing",
+    )
+    create.add_argument(
+        "--partner",
+        metavar="SLUG",
+        help="make it a partner's account: it sees only that partner's families and results "
+        "(default: the network's own, which sees every partner)",
     )
     create.set_defaults(handler=_create_user)
     reset = commands.add_parser(
@@ -63,11 +72,18 @@ def _create_user(args: argparse.Namespace) -> int:
     sessions = build_sessionmaker(connect(settings))
     try:
         with transaction(sessions) as session:
-            user = create_staff_user(session, email=args.email, password=password, role=args.role)
-            email, role = user.email, user.role
-    except StaffError as error:
+            partner = require_partner(session, args.partner) if args.partner else None
+            user = create_staff_user(
+                session,
+                email=args.email,
+                password=password,
+                role=args.role,
+                partner_id=partner.id if partner else None,
+            )
+            email, title = user.email, StaffIdentity.of(user).title
+    except (StaffError, PartnerError) as error:
         raise CommandError(str(error)) from None
-    print(f"created {role} account {email}")
+    print(f"created {title} account {email}")
     return 0
 
 

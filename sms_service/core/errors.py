@@ -2,6 +2,7 @@
 
 SmsTipsError
 ├── ConfigError          a setting is missing or malformed (start-up stops, naming it)
+├── NotFound             no such record, or one outside the viewer's scope (answered 404)
 └── TransportError       a message could not be handed to the SMS provider
     ├── RetryableSend    try again later (rate limits, provider queue full, 5xx, timeouts)
     └── PermanentSend    never retry (unsubscribed recipient, invalid or landline number)
@@ -21,6 +22,11 @@ class ConfigError(SmsTipsError):
         super().__init__(f"{variable} {problem}")
         self.variable = variable
         self.problem = problem
+
+
+class NotFound(SmsTipsError):
+    """A record that does not exist, or that the viewer's scope (core/scope.py) does not see:
+    the two are answered alike, a 404, so an id guessed across partners tells nothing."""
 
 
 class TransportError(SmsTipsError):

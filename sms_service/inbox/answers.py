@@ -52,7 +52,7 @@ def answer(
         raise InboxError("write the answer first")
     if len(text) > MAX_ANSWER_LENGTH:
         raise InboxError(f"an answer is at most {MAX_ANSWER_LENGTH} characters")
-    message = open_message(session, message_id, lock=True)
+    message = open_message(session, message_id, scope=actor.scope, lock=True)
     # Locked like a STOP locks it: a STOP either commits first (refused here) or cancels this.
     caregiver = session.scalar(
         select(Caregiver).where(Caregiver.id == message.caregiver_id).with_for_update()

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from content.urgent import support_lines
 from sms_service.core.answered import previous_text_id
 from sms_service.core.audit import Actor
+from sms_service.core.errors import NotFound
 from sms_service.core.models import (
     INBOX_STATES,
     Caregiver,
@@ -19,6 +20,7 @@ from sms_service.core.models import (
     OutboundMessage,
     StaffUser,
 )
+from sms_service.core.scope import Scope
 
 PAGE_SIZE = 50
 OPEN_STATES = ("unread", "needs_reply")
@@ -26,6 +28,10 @@ OPEN_STATES = ("unread", "needs_reply")
 
 class InboxError(Exception):
     """An inbox action that cannot be carried out, with the reason (shown to staff)."""
+
+
+class InboxNotFound(NotFound):
+    """No inbox text with this id that the viewer may see."""
 
 
 @dataclass(frozen=True)
@@ -52,23 +58,30 @@ class InboxItem:
     support_lines: str | None  # for an urgent text
 
 
-def open_message(session: Session, message_id: int, *, lock: bool = False) -> InboundMessage:
-    """The inbox text with this id (locked for update when `lock`), or InboxError."""
+def open_message(
+    session: Session, message_id: int, *, scope: Scope, lock: bool = False
+) -> InboundMessage:
+    """The inbox text with this id from a family of `scope` (locked for update when `lock`),
+    or InboxNotFound."""
     statement = select(InboundMessage).where(
-        InboundMessage.id == message_id, InboundMessage.inbox_state.is_not(None)
+        InboundMessage.id == message_id,
+        InboundMessage.inbox_state.is_not(None),
+        scope.families(InboundMessage.caregiver_id),
     )
     message = session.scalar(statement.with_for_update() if lock else statement)
     if message is None:
-        raise InboxError(f"there is no inbox message {message_id}")
+        raise InboxNotFound(f"there is no inbox message {message_id}")
     return message
 
 
 def list_inbox(
-    session: Session, filters: InboxFilters, *, page: int = 0
+    session: Session, filters: InboxFilters, *, scope: Scope, page: int = 0
 ) -> list[tuple[InboundMessage, Caregiver]]:
-    """A page of inbox texts: urgent first, then newest first."""
-    statement = select(InboundMessage, Caregiver).join(
-        Caregiver, Caregiver.id == InboundMessage.caregiver_id
+    """A page of the texts of `scope`'s families: urgent first, then newest first."""
+    statement = (
+        select(InboundMessage, Caregiver)
+        .join(Caregiver, Caregiver.id == InboundMessage.caregiver_id)
+        .where(scope.families())
     )
     if filters.state in INBOX_STATES:
         statement = statement.where(InboundMessage.inbox_state == filters.state)
@@ -95,21 +108,24 @@ def list_inbox(
     return [(message, caregiver) for message, caregiver in rows]
 
 
-def open_count(session: Session) -> int:
-    """How many texts wait for staff (the navigation shows it)."""
+def open_count(session: Session, *, scope: Scope) -> int:
+    """How many texts of `scope`'s families wait for staff (the navigation shows it)."""
     return (
         session.scalar(
             select(func.count())
             .select_from(InboundMessage)
-            .where(InboundMessage.inbox_state.in_(OPEN_STATES))
+            .where(
+                InboundMessage.inbox_state.in_(OPEN_STATES),
+                scope.families(InboundMessage.caregiver_id),
+            )
         )
         or 0
     )
 
 
-def inbox_item(session: Session, message_id: int) -> InboxItem:
-    """One inbox text, its family and what it answers."""
-    message = open_message(session, message_id)
+def inbox_item(session: Session, message_id: int, *, scope: Scope) -> InboxItem:
+    """One inbox text of a family of `scope`, its family and what it answers."""
+    message = open_message(session, message_id, scope=scope)
     caregiver = session.scalar(
         select(Caregiver)
         .where(Caregiver.id == message.caregiver_id)
@@ -141,18 +157,43 @@ def set_state(session: Session, message_id: int, state: str, *, actor: Actor) ->
     """Mark an inbox text unread, needing a reply, or done; audited."""
     if state not in INBOX_STATES:
         raise InboxError(f"{state!r} is not an inbox state")
-    message = open_message(session, message_id, lock=True)
+    message = open_message(session, message_id, scope=actor.scope, lock=True)
     if message.inbox_state != state:
         message.inbox_state = state
         actor.audit(session, "inbox.state", message, state=state)
 
 
 def assign(session: Session, message_id: int, staff_user_id: int | None, *, actor: Actor) -> None:
-    """Give an inbox text to a staff member (None: to nobody); audited."""
-    message = open_message(session, message_id, lock=True)
+    """Give an inbox text to a staff member who may see its family (None: to nobody); audited."""
+    message = open_message(session, message_id, scope=actor.scope, lock=True)
     if staff_user_id is not None:
         staff = session.get(StaffUser, staff_user_id)
-        if staff is None or not staff.is_active:
-            raise InboxError("pick an active staff member")
+        partner_id = session.scalar(
+            select(Caregiver.partner_id).where(Caregiver.id == message.caregiver_id)
+        )
+        if (
+            staff is None
+            or not staff.is_active
+            or not Scope(staff.partner_id).sees_partner(partner_id)
+        ):
+            raise InboxError("pick an active staff member who works with this family")
     message.assigned_to_id = staff_user_id
     actor.audit(session, "inbox.assign", message, staff_user_id=staff_user_id)
+
+
+def staff_for(session: Session, item: InboxItem) -> list[StaffUser]:
+    """The active staff who may see this text's family, to assign it to: the family's partner's
+    staff and the network's."""
+    return list(
+        session.scalars(
+            select(StaffUser)
+            .where(
+                StaffUser.is_active.is_(True),
+                or_(
+                    StaffUser.partner_id.is_(None),
+                    StaffUser.partner_id == item.caregiver.partner_id,
+                ),
+            )
+            .order_by(StaffUser.email)
+        )
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sms_service.core.errors import NotFound
+
 
 class PartnerError(ValueError):
     """A partner that cannot be saved as asked; `problems` says why, one sentence each."""
@@ -9,3 +11,7 @@ class PartnerError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
+
+
+class PartnerNotFound(NotFound):
+    """No partner with this slug or id that the viewer may see."""

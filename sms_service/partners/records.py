@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from sms_service.core.audit import Actor
 from sms_service.core.models import Caregiver, CaregiverStatus, Partner
+from sms_service.core.scope import Scope
 from sms_service.core.settings import Settings
 from sms_service.partners import validation as check
-from sms_service.partners.errors import PartnerError
+from sms_service.partners.errors import PartnerError, PartnerNotFound
 from sms_service.partners.keywords import change_keywords
 from sms_service.partners.validation import PartnerFields
 
@@ -140,12 +141,23 @@ def require_partner(session: Session, slug: str) -> Partner:
     return partner
 
 
-def list_partners(session: Session) -> list[PartnerSummary]:
-    """Every partner by name, with its families and active families (one query)."""
+def visible_partner(session: Session, key: str, *, scope: Scope) -> Partner:
+    """The partner a path names by slug, or by id (slugs are never digits alone), if `scope`
+    sees it; PartnerNotFound otherwise, for a missing partner and another's alike."""
+    partner = session.get(Partner, int(key)) if key.isdigit() else find_partner(session, key)
+    if partner is None or not scope.sees_partner(partner.id):
+        raise PartnerNotFound(f"there is no partner {key!r}")
+    return partner
+
+
+def list_partners(session: Session, *, scope: Scope) -> list[PartnerSummary]:
+    """The partners `scope` sees, by name, with their families and active families (one
+    query)."""
     active = func.count(Caregiver.id).filter(Caregiver.status == CaregiverStatus.ACTIVE)
     rows = session.execute(
         select(Partner, func.count(Caregiver.id), active)
         .outerjoin(Caregiver, Caregiver.partner_id == Partner.id)
+        .where(scope.partners())
         .group_by(Partner.id)
         .order_by(Partner.name, Partner.id)
     ).all()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from sms_service.core.audit import CLI_ACTOR, Actor
-from sms_service.core.models import STAFF_ROLES, StaffUser
+from sms_service.core.errors import NotFound
+from sms_service.core.models import STAFF_ROLES, Partner, StaffUser
+from sms_service.core.scope import Scope
 from sms_service.staff.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -18,22 +20,58 @@ class StaffError(ValueError):
     """A staff account request that cannot be carried out, with the reason."""
 
 
+class StaffNotFound(NotFound):
+    """No staff account with this id that the viewer may manage."""
+
+
 def create_staff_user(
-    session: Session, *, email: str, password: str, role: str = "staff", actor: Actor = CLI_ACTOR
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    role: str = "staff",
+    partner_id: int | None = None,
+    actor: Actor = CLI_ACTOR,
 ) -> StaffUser:
-    """Add a staff account with an argon2-hashed password and audit it; the caller commits."""
+    """Add a staff account with an argon2-hashed password and audit it; the caller commits.
+    `partner_id` makes it a partner's account (None: the network's own); a partner's admin
+    adds accounts to their own partner only."""
     email = email.strip().lower()
     if not _EMAIL.match(email):
         raise StaffError(f"{email!r} is not an email address")
     if role not in STAFF_ROLES:
         raise StaffError(f"role must be one of {', '.join(STAFF_ROLES)}")
+    if not actor.scope.is_network:
+        partner_id = actor.partner_id
+    if partner_id is not None and session.get(Partner, partner_id) is None:
+        raise StaffError("pick one of the partners")
     _check_password(password)
     if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
         raise StaffError(f"a staff account for {email} already exists")
-    user = StaffUser(email=email, password_hash=hash_password(password), role=role)
+    user = StaffUser(
+        email=email, password_hash=hash_password(password), role=role, partner_id=partner_id
+    )
     session.add(user)
     session.flush()
-    actor.audit(session, "staff.create", user, role=role)
+    actor.audit(session, "staff.create", user, role=role, partner_id=partner_id)
+    return user
+
+
+def list_staff(session: Session, *, scope: Scope) -> list[StaffUser]:
+    """The staff accounts of `scope` (a partner's admin sees their partner's), by email."""
+    statement = select(StaffUser).where(scope.owned(StaffUser.partner_id))
+    return list(
+        session.scalars(statement.options(joinedload(StaffUser.partner)).order_by(StaffUser.email))
+    )
+
+
+def get_staff(session: Session, user_id: int, *, scope: Scope) -> StaffUser:
+    """The staff account with this id, if `scope` may manage it (StaffNotFound otherwise)."""
+    user = session.scalar(
+        select(StaffUser).where(StaffUser.id == user_id, scope.owned(StaffUser.partner_id))
+    )
+    if user is None:
+        raise StaffNotFound(f"there is no staff account {user_id}")
     return user
 
 

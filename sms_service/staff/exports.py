@@ -94,7 +94,9 @@ def caregivers_csv(
     """The caregivers the list's filters find; an opted-out caregiver is flagged and their
     number left out."""
     filters = {"query": query, "status": status, "language": language, "tag": tag}
-    statement = filtered_caregivers(**filters).order_by(None).order_by(Caregiver.id)
+    statement = (
+        filtered_caregivers(scope=actor.scope, **filters).order_by(None).order_by(Caregiver.id)
+    )
     caregivers = list(session.scalars(statement))
     actor.audit(
         session,

@@ -17,16 +17,18 @@ from sms_service.core.models import (
     Caregiver,
     Child,
     OutboundMessage,
+    Partner,
     Survey,
     SurveyAnswer,
     SurveyQuestion,
     SurveyRun,
 )
+from sms_service.core.scope import Scope
 
 # Age bands of the child a run asked about, in months at the time it was asked.
 AGE_BANDS = ((0, "0-5 months"), (6, "6-11 months"), (12, "12-23 months"), (24, "24-35 months"))
 UNKNOWN_AGE = "age unknown"
-CSV_COLUMNS = ("survey", "question", "answer", "language", "age_band", "answered_on")
+CSV_COLUMNS = ("survey", "question", "answer", "language", "age_band", "partner", "answered_on")
 
 
 def age_band(*, birth: date | None, on: date) -> str:
@@ -64,6 +66,7 @@ class QuestionResult:
     distribution: Counter[int] = field(default_factory=Counter)
     by_language: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
     by_age_band: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+    by_partner: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
     by_month: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
 
     @property
@@ -89,6 +92,7 @@ class QuestionResult:
             "distribution": table(self.distribution),
             "by_language": {k: table(v) for k, v in sorted(self.by_language.items())},
             "by_age_band": {k: table(v) for k, v in sorted(self.by_age_band.items())},
+            "by_partner": {k: table(v) for k, v in sorted(self.by_partner.items())},
             "by_month": {k: table(v) for k, v in sorted(self.by_month.items())},
         }
 
@@ -103,6 +107,7 @@ class SurveyResults:
     overall: Rate
     by_language: dict[str, Rate]
     by_age_band: dict[str, Rate]
+    by_partner: dict[str, Rate]
     questions: list[QuestionResult]
 
     def to_json(self) -> dict[str, Any]:
@@ -113,6 +118,7 @@ class SurveyResults:
             "response": self.overall.to_json(),
             "response_by_language": {k: v.to_json() for k, v in sorted(self.by_language.items())},
             "response_by_age_band": {k: v.to_json() for k, v in sorted(self.by_age_band.items())},
+            "response_by_partner": {k: v.to_json() for k, v in sorted(self.by_partner.items())},
             "questions": [question.to_json() for question in self.questions],
         }
 
@@ -127,8 +133,9 @@ def _values(question: SurveyQuestion) -> list[int]:
     return [1, 0]  # yes, no
 
 
-def survey_results(*, session: Session, survey_id: int) -> SurveyResults | None:
-    """The figures of one survey (None: no such survey), in two grouped reads."""
+def survey_results(*, session: Session, survey_id: int, scope: Scope) -> SurveyResults | None:
+    """The figures of one survey among the families of `scope` (None: no such survey), in two
+    grouped reads."""
     survey = session.get(Survey, survey_id)
     if survey is None:
         return None
@@ -138,17 +145,23 @@ def survey_results(*, session: Session, survey_id: int) -> SurveyResults | None:
     )
     answered = exists().where(SurveyAnswer.run_id == SurveyRun.id)
     runs = session.execute(
-        select(Caregiver.language, Child.birth_date, SurveyRun.created_at, answered)
+        select(Caregiver.language, Partner.name, Child.birth_date, SurveyRun.created_at, answered)
         .join(Caregiver, Caregiver.id == SurveyRun.caregiver_id)
+        .join(Partner, Partner.id == Caregiver.partner_id)
         .outerjoin(Child, Child.id == SurveyRun.child_id)
-        .where(SurveyRun.survey_id == survey_id, or_(SurveyRun.asked_at.is_not(None), asked_text))
+        .where(
+            SurveyRun.survey_id == survey_id,
+            or_(SurveyRun.asked_at.is_not(None), asked_text),
+            scope.families(),
+        )
     )
     overall = Rate()
     by_language: defaultdict[str, Rate] = defaultdict(Rate)
     by_band: defaultdict[str, Rate] = defaultdict(Rate)
-    for language, birth, created, responded in runs:
+    by_partner: defaultdict[str, Rate] = defaultdict(Rate)
+    for language, partner, birth, created, responded in runs:
         band = age_band(birth=birth, on=created.date())
-        for rate in (overall, by_language[language], by_band[band]):
+        for rate in (overall, by_language[language], by_band[band], by_partner[partner]):
             rate.asked += 1
             rate.responded += int(bool(responded))
     results = {
@@ -160,11 +173,14 @@ def survey_results(*, session: Session, survey_id: int) -> SurveyResults | None:
         )
         for question in survey.questions
     }
-    for question_id, value, language, band, answered_at in _answer_rows(session, survey_id):
+    for question_id, value, language, band, partner, answered_at in _answer_rows(
+        session, survey_id, scope=scope
+    ):
         result = results[question_id]
         result.distribution[value] += 1
         result.by_language[language][value] += 1
         result.by_age_band[band][value] += 1
+        result.by_partner[partner][value] += 1
         result.by_month[answered_at.strftime("%Y-%m")][value] += 1
     return SurveyResults(
         survey_id=survey.id,
@@ -173,34 +189,41 @@ def survey_results(*, session: Session, survey_id: int) -> SurveyResults | None:
         overall=overall,
         by_language=dict(by_language),
         by_age_band=dict(by_band),
+        by_partner=dict(by_partner),
         questions=list(results.values()),
     )
 
 
-def _answer_rows(session: Session, survey_id: int) -> list[tuple[int, int, str, str, datetime]]:
+def _answer_rows(
+    session: Session, survey_id: int, *, scope: Scope
+) -> list[tuple[int, int, str, str, str, datetime]]:
+    """(question, value, language, age band, partner, answered at) of every answer in scope."""
     rows = session.execute(
         select(
             SurveyAnswer.question_id,
             SurveyAnswer.value,
             Caregiver.language,
             Child.birth_date,
+            Partner.name,
             SurveyRun.created_at,
             SurveyAnswer.answered_at,
         )
         .join(SurveyRun, SurveyRun.id == SurveyAnswer.run_id)
         .join(Caregiver, Caregiver.id == SurveyRun.caregiver_id)
+        .join(Partner, Partner.id == Caregiver.partner_id)
         .outerjoin(Child, Child.id == SurveyRun.child_id)
-        .where(SurveyRun.survey_id == survey_id)
+        .where(SurveyRun.survey_id == survey_id, scope.families())
         .order_by(SurveyAnswer.answered_at, SurveyAnswer.id)
     )
     return [
-        (question_id, value, language, age_band(birth=birth, on=created.date()), answered_at)
-        for question_id, value, language, birth, created, answered_at in rows
+        (question, value, language, age_band(birth=birth, on=created.date()), partner, answered)
+        for question, value, language, birth, partner, created, answered in rows
     ]
 
 
-def answers_csv(*, session: Session, survey_id: int) -> str | None:
-    """Every answer of a survey as CSV (one row an answer, no phone numbers); None: no survey."""
+def answers_csv(*, session: Session, survey_id: int, scope: Scope) -> str | None:
+    """Every answer of a survey from the families of `scope`, as CSV (one row an answer, no
+    phone numbers); None: no survey."""
     survey = session.get(Survey, survey_id)
     if survey is None:
         return None
@@ -208,9 +231,12 @@ def answers_csv(*, session: Session, survey_id: int) -> str | None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for question_id, value, language, band, answered_at in _answer_rows(session, survey_id):
+    for question_id, value, language, band, partner, answered_at in _answer_rows(
+        session, survey_id, scope=scope
+    ):
+        answered_on = answered_at.date().isoformat()
         writer.writerow(
-            (survey.name, keys[question_id], value, language, band, answered_at.date().isoformat())
+            (survey.name, keys[question_id], value, language, band, partner, answered_on)
         )
     return buffer.getvalue()
 

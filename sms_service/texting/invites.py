@@ -22,14 +22,15 @@ from sqlalchemy.orm import Session
 from content.ages import Birth, BirthProblem, checked_birth
 from content.languages import language as language_of
 from content.library import LANGUAGES
-from content.segments import analyze
 from sms_service.caregivers import lifecycle, suppression
 from sms_service.caregivers.errors import CaregiverError
 from sms_service.caregivers.lifecycle import Evidence, Status
+from sms_service.caregivers.partnership import DEFAULT_PARTNER_SLUG, default_partner_id
 from sms_service.core import outbox
 from sms_service.core.audit import Actor
-from sms_service.core.models import Caregiver, Invitation, Suppression
+from sms_service.core.models import Caregiver, Invitation, Partner, Suppression
 from sms_service.core.phones import timezone_for, to_e164, us_state_for
+from sms_service.core.scope import Scope
 from sms_service.core.settings import Settings
 from sms_service.delivery.sendwindow import next_send_time
 from sms_service.texting.answers import parse_name
@@ -37,8 +38,6 @@ from sms_service.texting.messages import texts
 
 MAX_ROWS = 5000
 MAX_NAME = 40
-MAX_PARTNER = 30
-MAX_SEGMENTS = 2
 # Header names each column may have (folded: lower case, no spaces, underscores or accents).
 _COLUMNS = {
     "phone": {"phone", "number", "phonenumber", "mobile", "cell", "telefono"},
@@ -230,22 +229,14 @@ def import_invites(
     settings: Settings,
     actor: Actor,
     now: datetime,
-    partner: str | None = None,
+    partner_id: int | None = None,
 ) -> ImportReport:
-    """Check the whole file, then invite each new number once; the caller commits (one
-    transaction: a bad row raises InviteFileError before anything is written)."""
-    partner = " ".join((partner or "").split())[:MAX_PARTNER] or None
+    """Check the whole file, then invite each new number once, as families of the partner
+    `partner_id` (a partner's staff invite to their own partner; None: the program itself);
+    the caller commits (one transaction: a bad row raises InviteFileError before anything is
+    written)."""
+    partner = _inviting_partner(session, actor=actor, partner_id=partner_id, now=now)
     rows = parse_invites(text, today=now.astimezone(settings.zone).date())
-    for code in sorted({row.language for row in rows}):
-        body = invitation_body(language=code, settings=settings, partner=partner)
-        if analyze(body).segments > MAX_SEGMENTS:
-            # A partner name with characters outside GSM-7 (such as í) can double the cost.
-            raise InviteFileError(
-                [
-                    f"with this partner name the {code} invitation is longer than 2 texts: "
-                    "shorten it or write it without accents"
-                ]
-            )
     report = ImportReport()
     phones = [row.phone for row in rows]
     known = {
@@ -275,9 +266,22 @@ def import_invites(
         None,
         invited=len(report.invited),
         skipped=len(report.skipped),
-        partner=partner,
+        partner=partner.slug,
     )
     return report
+
+
+def _inviting_partner(
+    session: Session, *, actor: Actor, partner_id: int | None, now: datetime
+) -> Partner:
+    """The partner whose families the invited become: a partner's staff member's own, else the
+    one asked for, else the program itself."""
+    if not actor.scope.is_network:
+        partner_id = actor.partner_id
+    partner = session.get(Partner, partner_id or default_partner_id(session, now=now))
+    if partner is None:
+        raise InviteFileError(["pick one of the partners"])
+    return partner
 
 
 def _invite(
@@ -287,12 +291,18 @@ def _invite(
     settings: Settings,
     actor: Actor,
     now: datetime,
-    partner: str | None,
+    partner: Partner,
 ) -> None:
-    zone = timezone_for(row.phone, settings.timezone)
+    zone = timezone_for(row.phone, partner.timezone or settings.timezone)
     region = us_state_for(row.phone)
     caregiver = lifecycle.invite(
-        session, phone=row.phone, language=row.language, timezone=zone, region=region, now=now
+        session,
+        phone=row.phone,
+        language=row.language,
+        timezone=zone,
+        region=region,
+        now=now,
+        partner_id=partner.id,
     )
     invitation = Invitation(
         caregiver_id=caregiver.id,
@@ -303,7 +313,8 @@ def _invite(
         created_at=now,
     )
     session.add(invitation)
-    body = invitation_body(language=row.language, settings=settings, partner=partner)
+    named = partner.name if partner.slug != DEFAULT_PARTNER_SLUG else None
+    body = invitation_body(language=row.language, settings=settings, partner=named)
     # The dispatcher checks the send window again; planning it inside the window keeps the
     # invitation out of quiet hours even when the import runs at night.
     due = next_send_time(now.astimezone(ZoneInfo(zone)), region, settings).astimezone(UTC)
@@ -316,15 +327,19 @@ def _invite(
         body=body,
         due_at=due,
         now=now,
+        sender=partner.sender,
     )
     actor.audit(session, "caregiver.invite", caregiver, invitation_id=invitation.id, line=row.line)
 
 
-def recent_invitations(session: Session, *, limit: int = 200) -> list[tuple[Invitation, Caregiver]]:
-    """The latest invitations with their families, newest first (the admin's list)."""
+def recent_invitations(
+    session: Session, *, scope: Scope, limit: int = 200
+) -> list[tuple[Invitation, Caregiver]]:
+    """The latest invitations of `scope`'s families, newest first (the admin's list)."""
     rows = session.execute(
         select(Invitation, Caregiver)
         .join(Caregiver, Caregiver.id == Invitation.caregiver_id)
+        .where(scope.families())
         .order_by(Invitation.id.desc())
         .limit(limit)
     )

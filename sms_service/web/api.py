@@ -266,7 +266,10 @@ async def survey_results_show(request: Request) -> Response:
     """
     survey_id = request.path_params["survey_id"]
     results = await in_read_transaction(
-        request, lambda session: survey_results(session=session, survey_id=survey_id)
+        request,
+        lambda session: survey_results(
+            session=session, survey_id=survey_id, scope=current_staff(request).scope
+        ),
     )
     if results is None:
         return _error(404, f"there is no survey {survey_id}")
@@ -284,7 +287,10 @@ async def survey_answers_csv(request: Request) -> Response:
     """
     survey_id = request.path_params["survey_id"]
     body = await in_read_transaction(
-        request, lambda session: answers_csv(session=session, survey_id=survey_id)
+        request,
+        lambda session: answers_csv(
+            session=session, survey_id=survey_id, scope=current_staff(request).scope
+        ),
     )
     if body is None:
         return _error(404, f"there is no survey {survey_id}")

@@ -9,33 +9,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from sms_service.core.models import Partner, utcnow
+from sms_service.core.models import utcnow
 from sms_service.partners.errors import PartnerError
 from sms_service.partners.json_format import keywords_input, partner_input, partner_json
 from sms_service.partners.keywords import change_keywords
 from sms_service.partners.records import (
     create_partner,
-    find_partner,
     list_partners,
     update_partner,
+    visible_partner,
 )
 from sms_service.web.api_common import BadRequest, error, read_json
 from sms_service.web.context import app_context, in_read_transaction, in_transaction
 from sms_service.web.guards import current_staff
 
 ADMINS_ONLY = "only network admins can change partners"
-
-
-class _NotFound(Exception):
-    """No partner has the slug in the path."""
-
-
-def _partner_or_404(session: Session, slug: str) -> Any:
-    """The partner a path names by slug, or by id (slugs are never digits alone)."""
-    partner = session.get(Partner, int(slug)) if slug.isdigit() else find_partner(session, slug)
-    if partner is None:
-        raise _NotFound(f"there is no partner {slug!r}")
-    return partner
 
 
 async def partners_index(request: Request) -> Response:
@@ -45,10 +33,12 @@ async def partners_index(request: Request) -> Response:
       200: {description: "a list of partners"}
     """
 
+    scope = current_staff(request).scope
+
     def work(session: Session) -> list[dict[str, Any]]:
         return [
             {**partner_json(row.partner), "families": row.families, "active": row.active}
-            for row in list_partners(session)
+            for row in list_partners(session, scope=scope)
         ]
 
     return JSONResponse({"partners": await in_read_transaction(request, work)})
@@ -77,7 +67,7 @@ async def partners_create(request: Request) -> Response:
       403: {description: "not a network admin"}
     """
     staff = current_staff(request)
-    if not staff.is_admin:
+    if not staff.is_network_admin:
         return error(403, ADMINS_ONLY)
     settings = app_context(request).settings
     try:
@@ -111,11 +101,10 @@ async def partner_show(request: Request) -> Response:
       200: {description: "the partner"}
       404: {description: "no such partner"}
     """
-    slug = request.path_params["slug"]
-    try:
-        found = await in_read_transaction(request, lambda s: partner_json(_partner_or_404(s, slug)))
-    except _NotFound as missing:
-        return error(404, str(missing))
+    slug, scope = request.path_params["slug"], current_staff(request).scope
+    found = await in_read_transaction(
+        request, lambda s: partner_json(visible_partner(s, slug, scope=scope))
+    )
     return JSONResponse(found)
 
 
@@ -131,20 +120,18 @@ async def partner_update(request: Request) -> Response:
       404: {description: "no such partner"}
     """
     staff = current_staff(request)
-    if not staff.is_admin:
+    if not staff.is_network_admin:
         return error(403, ADMINS_ONLY)
     slug = request.path_params["slug"]
     try:
         fields = partner_input(await read_json(request), creating=False)
 
         def work(session: Session) -> dict[str, Any]:
-            partner = _partner_or_404(session, slug)
+            partner = visible_partner(session, slug, scope=staff.scope)
             update_partner(session, partner=partner, fields=fields, actor=staff.actor, now=utcnow())
             return partner_json(partner)
 
         return JSONResponse(await in_transaction(request, work))
-    except _NotFound as missing:
-        return error(404, str(missing))
     except (BadRequest, PartnerError) as refused:
         return error(400, str(refused))
 
@@ -169,7 +156,7 @@ async def partner_keywords(request: Request) -> Response:
       404: {description: "no such partner"}
     """
     staff = current_staff(request)
-    if not staff.is_admin:
+    if not staff.is_network_admin:
         return error(403, ADMINS_ONLY)
     slug = request.path_params["slug"]
     settings = app_context(request).settings
@@ -181,7 +168,7 @@ async def partner_keywords(request: Request) -> Response:
         remove = list(keywords_input(data.get("remove"), "remove"))
 
         def work(session: Session) -> dict[str, Any]:
-            partner = _partner_or_404(session, slug)
+            partner = visible_partner(session, slug, scope=staff.scope)
             change_keywords(
                 session,
                 partner=partner,
@@ -193,8 +180,6 @@ async def partner_keywords(request: Request) -> Response:
             return partner_json(partner)
 
         return JSONResponse(await in_transaction(request, work))
-    except _NotFound as missing:
-        return error(404, str(missing))
     except (BadRequest, PartnerError) as refused:
         return error(400, str(refused))
 

@@ -26,6 +26,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
 
+from sms_service.core.errors import NotFound
 from sms_service.core.models import utcnow
 from sms_service.core.settings import Settings
 from sms_service.inbox.items import open_count
@@ -122,7 +123,7 @@ class AdminGuard:
 def _visitor(session: Session, staff_id: int, version: int) -> tuple[StaffIdentity | None, int]:
     """Who is signed in, and how many family texts wait in the inbox (every page shows it)."""
     staff = load_staff(session, staff_id, version)
-    return staff, open_count(session) if staff is not None else 0
+    return staff, open_count(session, scope=staff.scope) if staff is not None else 0
 
 
 class BearerGuard:
@@ -183,11 +184,16 @@ def admin_middleware(
     ]
 
 
+async def _api_not_found(request: Request, exc: Exception) -> JSONResponse:
+    """No such record, or one outside the token's scope: the same 404 either way."""
+    return JSONResponse({"error": str(exc)}, status_code=404)
+
+
 # What stands between the outside and every /api route, outermost first.
 API_MIDDLEWARE = [
     Middleware(SecurityHeaders, headers=API_HEADERS),
     Middleware(RequestBodyLimitMiddleware, max_body_size=MAX_API_BYTES),
-    Middleware(ExceptionMiddleware),
+    Middleware(ExceptionMiddleware, handlers={NotFound: _api_not_found}),
     Middleware(BearerGuard),
 ]
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from sms_service.core.errors import NotFound
 from sms_service.core.settings import Settings
 from sms_service.web.admin import (
     account_views,
@@ -43,5 +44,7 @@ def mount(settings: Settings) -> Mount:
             *account_views.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="admin-static"),
         ],
-        middleware=admin_middleware(settings, handlers={AdminOnly: error_pages.admin_only}),
+        middleware=admin_middleware(
+            settings, handlers={AdminOnly: error_pages.admin_only, NotFound: error_pages.not_found}
+        ),
     )

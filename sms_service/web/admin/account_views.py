@@ -1,4 +1,5 @@
-"""Staff accounts (admins only) and each person's own API tokens."""
+"""Staff accounts (admins only: a partner's admin manages their partner's) and each person's
+own API tokens."""
 
 from __future__ import annotations
 
@@ -10,12 +11,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sms_service.core.models import ApiToken, StaffUser, utcnow
-from sms_service.staff.accounts import StaffError, change_password, create_staff_user
+from sms_service.core.errors import NotFound
+from sms_service.core.models import ApiToken, Partner, StaffUser, utcnow
+from sms_service.staff.accounts import (
+    StaffError,
+    change_password,
+    create_staff_user,
+    get_staff,
+    list_staff,
+)
 from sms_service.staff.passwords import MIN_PASSWORD_LENGTH
-from sms_service.staff.signin import refused_until
+from sms_service.staff.signin import StaffIdentity, refused_until
 from sms_service.staff.tokens import create_api_token
-from sms_service.web.admin.forms import text_field
+from sms_service.web.admin.forms import query_number, text_field
 from sms_service.web.admin.support import flash, redirect, take_flash
 from sms_service.web.admin.templating import render
 from sms_service.web.context import in_read_transaction, in_transaction
@@ -30,10 +38,13 @@ _DONE = {
 
 
 async def staff_list(request: Request) -> Response:
-    require_admin(request)
-    users = await in_read_transaction(
-        request, lambda s: list(s.scalars(select(StaffUser).order_by(StaffUser.email)))
-    )
+    admin = require_admin(request)
+
+    def work(session: Session) -> tuple[list[StaffUser], list[Partner]]:
+        partners = list(session.scalars(select(Partner).where(admin.scope.partners())))
+        return list_staff(session, scope=admin.scope), sorted(partners, key=lambda p: p.name)
+
+    users, partners = await in_read_transaction(request, work)
     now = utcnow()
     throttled = {
         user.id: sum(
@@ -41,7 +52,14 @@ async def staff_list(request: Request) -> Response:
         )
         for user in users
     }
-    return render(request, "staff.html", users=users, throttled=throttled, **take_flash(request))
+    return render(
+        request,
+        "staff.html",
+        users=users,
+        partners=partners,
+        throttled=throttled,
+        **take_flash(request),
+    )
 
 
 async def staff_create(request: Request) -> Response:
@@ -50,12 +68,18 @@ async def staff_create(request: Request) -> Response:
     email = text_field(form, "email", 254)
     role = text_field(form, "role", 10)
     password = text_field(form, "password", 1024, strip=False)
+    partner = query_number(text_field(form, "partner_id", 12))
 
     def work(session: Session) -> str:
         user = create_staff_user(
-            session, email=email, password=password, role=role, actor=admin.actor
+            session,
+            email=email,
+            password=password,
+            role=role,
+            partner_id=partner,
+            actor=admin.actor,
         )
-        return f"Created {user.role} account {user.email}."
+        return f"Created {StaffIdentity.of(user).title} account {user.email}."
 
     try:
         flash(request, await in_transaction(request, work))
@@ -71,9 +95,7 @@ def _staff_action(name: str) -> Any:
         user_id = request.path_params["user_id"]
 
         def work(session: Session) -> str:
-            user = session.get(StaffUser, user_id)
-            if user is None:
-                return "No such account."
+            user = get_staff(session, user_id, scope=admin.scope)
             if name == "unlock":
                 user.failed_logins, user.signin_throttle = 0, {}
             elif user.id == admin.id:
@@ -163,7 +185,9 @@ async def token_revoke(request: Request) -> Response:
 
     def work(session: Session) -> None:
         token = session.get(ApiToken, token_id)
-        if token is not None and token.staff_user_id == staff.id and token.revoked_at is None:
+        if token is None or token.staff_user_id != staff.id:
+            raise NotFound(f"you have no API token {token_id}")  # another's token: the same
+        if token.revoked_at is None:
             token.revoked_at = utcnow()
             staff.actor.audit(session, "api_token.revoke", token)
 

@@ -37,7 +37,8 @@ async def caregiver_list(request: Request) -> Response:
     params = request.query_params
     filters = caregiver_filters(params)
     page = query_number(params.get("page"), maximum=100_000) or 0
-    found = await in_read_transaction(request, search_caregivers, page=page, **filters)
+    scope = current_staff(request).scope
+    found = await in_read_transaction(request, search_caregivers, scope=scope, page=page, **filters)
     return render(
         request,
         "caregivers.html",
@@ -52,14 +53,15 @@ async def caregiver_list(request: Request) -> Response:
 
 async def caregiver_page(request: Request) -> Response:
     caregiver_id = request.path_params["caregiver_id"]
+    scope = current_staff(request).scope
 
     def work(session: Session) -> dict[str, Any]:
-        caregiver = get_caregiver(session, caregiver_id)
+        caregiver = get_caregiver(session, caregiver_id, scope=scope)
         return {
             "caregiver": caregiver,
             "entries": timeline(session, caregiver),
             "undeliverable": undeliverable_reason(session, caregiver),
-            "known_tags": tags_in_use(session),
+            "known_tags": tags_in_use(session, scope=scope),
         }
 
     try:
@@ -82,7 +84,7 @@ def _action(name: str) -> Any:
         until = text_field(form, "until", 12)
 
         def work(session: Session) -> str:
-            caregiver: Caregiver = get_caregiver(session, caregiver_id)
+            caregiver: Caregiver = get_caregiver(session, caregiver_id, scope=staff.scope)
             now = utcnow()
             if name == "pause":
                 try:
@@ -131,7 +133,7 @@ async def correct_child_view(request: Request) -> Response:
             ) from None
         child = correct_child(
             session,
-            get_caregiver(session, caregiver_id),
+            get_caregiver(session, caregiver_id, scope=staff.scope),
             child_id,
             name=text_field(form, "name", 60),
             birth_date=birth,
@@ -148,10 +150,11 @@ async def correct_child_view(request: Request) -> Response:
 
 async def export(request: Request) -> Response:
     caregiver_id = request.path_params["caregiver_id"]
-    actor = current_staff(request).actor
+    staff = current_staff(request)
 
     def work(session: Session) -> dict[str, Any]:
-        return export_caregiver(session, get_caregiver(session, caregiver_id), actor=actor)
+        caregiver = get_caregiver(session, caregiver_id, scope=staff.scope)
+        return export_caregiver(session, caregiver, actor=staff.actor)
 
     try:
         # A write, though a GET: every export of a family's data is audited.

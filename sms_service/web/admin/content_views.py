@@ -23,7 +23,7 @@ from sms_service.tips.sync import SyncRefused, sync_library
 from sms_service.web.admin.support import flash, redirect, take_flash
 from sms_service.web.admin.templating import render
 from sms_service.web.context import app_context, in_read_transaction, in_transaction
-from sms_service.web.guards import posted_form, require_admin
+from sms_service.web.guards import posted_form, require_network_admin
 
 SEQUENCE_WEEKS = 12
 
@@ -121,7 +121,7 @@ async def library_page(request: Request) -> Response:
 
 async def sync(request: Request) -> Response:
     await posted_form(request)
-    staff = require_admin(request)
+    staff = require_network_admin(request)
 
     def work(session: Session) -> Any:
         report = sync_library(session, load_library())

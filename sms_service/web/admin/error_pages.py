@@ -13,3 +13,8 @@ async def admin_only(request: Request, exc: Exception) -> Response:
     """A staff member opened what only admins may: say so on a page they can leave."""
     detail = exc.detail if isinstance(exc, HTTPException) else "Only admins can do this."
     return render(request, "forbidden.html", status_code=403, message=detail)
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """No such record, or one this person's scope does not see: the same page either way."""
+    return render(request, "not_found.html", status_code=404, error=str(exc))

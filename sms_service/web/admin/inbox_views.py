@@ -5,16 +5,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from content.saved_replies import saved_replies
-from sms_service.core.models import INBOX_STATES, StaffUser, utcnow
+from sms_service.core.models import INBOX_STATES, utcnow
 from sms_service.inbox.answers import answer
-from sms_service.inbox.items import InboxError, InboxFilters, assign, inbox_item, list_inbox
+from sms_service.inbox.items import (
+    InboxError,
+    InboxFilters,
+    assign,
+    inbox_item,
+    list_inbox,
+    staff_for,
+)
 from sms_service.inbox.items import set_state as set_inbox_state
 from sms_service.web.admin.forms import query_number, text_field
 from sms_service.web.admin.support import act_then_show, take_flash
@@ -45,7 +51,8 @@ def _filters(request: Request) -> InboxFilters:
 async def inbox_list(request: Request) -> Response:
     filters = _filters(request)
     page = query_number(request.query_params.get("page"), maximum=100_000) or 0
-    rows = await in_read_transaction(request, list_inbox, filters, page=page)
+    scope = current_staff(request).scope
+    rows = await in_read_transaction(request, list_inbox, filters, scope=scope, page=page)
     return render(
         request,
         "inbox.html",
@@ -59,18 +66,13 @@ async def inbox_list(request: Request) -> Response:
 
 
 async def inbox_page(request: Request) -> Response:
-    message_id = request.path_params["message_id"]
+    message_id, scope = request.path_params["message_id"], current_staff(request).scope
 
     def work(session: Session) -> dict[str, Any]:
-        staff = session.scalars(
-            select(StaffUser).where(StaffUser.is_active.is_(True)).order_by(StaffUser.email)
-        )
-        return {"item": inbox_item(session, message_id), "staff_users": list(staff)}
+        item = inbox_item(session, message_id, scope=scope)
+        return {"item": item, "staff_users": staff_for(session, item)}
 
-    try:
-        page = await in_read_transaction(request, work)
-    except InboxError as error:
-        return render(request, "not_found.html", status_code=404, error=str(error))
+    page = await in_read_transaction(request, work)
     return render(
         request,
         "inbox_item.html",
@@ -94,7 +96,7 @@ def _action(name: str) -> Any:
                 text = text_field(form, "text", 2000)
                 saved = query_number(text_field(form, "saved", 4))
                 if not text and saved is not None and 0 < saved <= len(saved_replies()):
-                    language = inbox_item(session, message_id).caregiver.language
+                    language = inbox_item(session, message_id, scope=staff.scope).caregiver.language
                     text = saved_replies()[saved - 1].text(language)
                 queued = answer(
                     session, message_id, text, actor=staff.actor, settings=settings, now=utcnow()

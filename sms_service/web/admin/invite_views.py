@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sms_service.core.models import utcnow
+from sms_service.core.models import Partner, utcnow
 from sms_service.texting.invites import (
-    MAX_PARTNER,
     ImportReport,
     InviteFileError,
     import_invites,
     recent_invitations,
 )
-from sms_service.web.admin.forms import text_field
+from sms_service.web.admin.forms import query_number, text_field
 from sms_service.web.admin.templating import render
 from sms_service.web.context import app_context, in_read_transaction, in_transaction
 from sms_service.web.guards import current_staff, posted_form
@@ -27,15 +27,21 @@ MAX_CSV_CHARS = 500_000
 
 
 async def _page(request: Request, status_code: int = 200, **context: Any) -> Response:
-    rows = await in_read_transaction(request, recent_invitations)
+    scope = current_staff(request).scope
+
+    def work(session: Session) -> tuple[list[Any], list[Partner]]:
+        partners = session.scalars(select(Partner).where(scope.partners()).order_by(Partner.name))
+        return recent_invitations(session, scope=scope), list(partners)
+
+    rows, partners = await in_read_transaction(request, work)
     context.setdefault("csv_text", "")
-    context.setdefault("partner", "")
+    context.setdefault("partner_id", None)
     return render(
         request,
         "invitations.html",
         status_code=status_code,
         rows=rows,
-        max_partner=MAX_PARTNER,
+        partners=partners,
         **context,
     )
 
@@ -58,17 +64,24 @@ async def invitations_import(request: Request) -> Response:
         return await _page(request, 422, problems=[problem])
     finally:
         await form.close()  # the uploaded file's temporary copy
-    partner = text_field(form, "partner", MAX_PARTNER)
+    partner_id = query_number(text_field(form, "partner_id", 12))
 
     def work(session: Session) -> ImportReport:
         return import_invites(
-            session, text=text, settings=settings, actor=staff.actor, now=utcnow(), partner=partner
+            session,
+            text=text,
+            settings=settings,
+            actor=staff.actor,
+            now=utcnow(),
+            partner_id=partner_id,
         )
 
     try:
         report = await in_transaction(request, work)
     except InviteFileError as error:
-        return await _page(request, 422, problems=error.problems, csv_text=text, partner=partner)
+        return await _page(
+            request, 422, problems=error.problems, csv_text=text, partner_id=partner_id
+        )
     return await _page(request, report=report, notice=report.summary())
 
 

@@ -15,7 +15,7 @@ from sms_service.surveys.results import answers_csv, list_surveys, survey_result
 from sms_service.web.admin.support import flash, redirect, take_flash
 from sms_service.web.admin.templating import render
 from sms_service.web.context import in_read_transaction, in_transaction
-from sms_service.web.guards import posted_form
+from sms_service.web.guards import current_staff, posted_form, require_network_admin
 
 
 async def surveys(request: Request) -> Response:
@@ -24,9 +24,9 @@ async def surveys(request: Request) -> Response:
 
 
 async def survey_page(request: Request) -> Response:
-    survey_id = request.path_params["survey_id"]
+    survey_id, scope = request.path_params["survey_id"], current_staff(request).scope
     results = await in_read_transaction(
-        request, lambda session: survey_results(session=session, survey_id=survey_id)
+        request, lambda session: survey_results(session=session, survey_id=survey_id, scope=scope)
     )
     if results is None:
         return render(request, "not_found.html", status_code=404, error="There is no such survey.")
@@ -34,9 +34,9 @@ async def survey_page(request: Request) -> Response:
 
 
 async def survey_csv(request: Request) -> Response:
-    survey_id = request.path_params["survey_id"]
+    survey_id, scope = request.path_params["survey_id"], current_staff(request).scope
     body = await in_read_transaction(
-        request, lambda session: answers_csv(session=session, survey_id=survey_id)
+        request, lambda session: answers_csv(session=session, survey_id=survey_id, scope=scope)
     )
     if body is None:
         return render(request, "not_found.html", status_code=404, error="There is no such survey.")
@@ -49,6 +49,7 @@ async def survey_csv(request: Request) -> Response:
 
 async def install(request: Request) -> Response:
     await posted_form(request)
+    require_network_admin(request)
     survey = await in_transaction(
         request, lambda session: install_default(session=session, now=utcnow())
     )
@@ -59,6 +60,7 @@ async def install(request: Request) -> Response:
 def _change(start: bool) -> Callable[[Request], Awaitable[Response]]:
     async def change(request: Request) -> Response:
         await posted_form(request)
+        require_network_admin(request)
         survey_id = request.path_params["survey_id"]
 
         def work(session: Session) -> Survey:

@@ -41,7 +41,7 @@ from sms_service.web.admin.support import (
 )
 from sms_service.web.admin.templating import render
 from sms_service.web.context import app_context, in_read_transaction, in_transaction
-from sms_service.web.guards import posted_form, require_admin
+from sms_service.web.guards import posted_form, require_network_admin
 
 MAX_TEXT = 2000  # characters; far beyond two segments, so the checker says what is wrong
 
@@ -115,7 +115,7 @@ def _size(check: TipCheck) -> str:
 async def check_tip_json(request: Request) -> Response:
     """The checker's findings, the size and the phone preview of the tip being typed."""
     form = await posted_form(request)
-    require_admin(request)
+    require_network_admin(request)
     editing = _text(form, "editing", 64) or None
     parsed = parse_tip_form(form, tip_id=editing)
     if parsed.draft is None:
@@ -252,7 +252,7 @@ def _form_values(form: FormData, parsed: ParsedForm) -> dict[str, Any]:
 async def save_tip(request: Request) -> Response:
     """Save an edit as a new version (refused, with the findings at their fields, on errors)."""
     form = await posted_form(request)
-    staff = require_admin(request)
+    staff = require_network_admin(request)
     tip_id = str(request.path_params["tip_id"])
     parsed = parse_tip_form(form, tip_id=tip_id)
     draft = parsed.draft
@@ -299,7 +299,7 @@ async def save_tip(request: Request) -> Response:
 
 async def new_tip_page(request: Request) -> Response:
     """The form for a new tip (admins)."""
-    require_admin(request)
+    require_network_admin(request)
     live = await in_read_transaction(request, _live_ids)
     values = {
         "id": "",
@@ -317,7 +317,7 @@ async def new_tip_page(request: Request) -> Response:
 async def create_tip(request: Request) -> Response:
     """Add a tip, version 1 (optionally replacing a live one in the same step)."""
     form = await posted_form(request)
-    staff = require_admin(request)
+    staff = require_network_admin(request)
     parsed = parse_tip_form(form)
     live = await in_read_transaction(request, _live_ids)
     data = {"is_new": True, "live_ids": live}
@@ -360,7 +360,7 @@ async def create_tip(request: Request) -> Response:
 async def retire(request: Request) -> Response:
     """Retire a tip: never planned again (refused when a week would be left without a tip)."""
     await posted_form(request)
-    staff = require_admin(request)
+    staff = require_network_admin(request)
     tip_id = str(request.path_params["tip_id"])
 
     def work(session: Session) -> str:
@@ -375,7 +375,7 @@ async def retire(request: Request) -> Response:
 async def restore(request: Request) -> Response:
     """Plan a retired tip again (refused when it now fails the checker)."""
     await posted_form(request)
-    staff = require_admin(request)
+    staff = require_network_admin(request)
     tip_id = str(request.path_params["tip_id"])
 
     def work(session: Session) -> str:
