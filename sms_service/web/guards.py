@@ -257,3 +257,12 @@ def require_network_admin(request: HTTPConnection) -> StaffIdentity:
     if not staff.is_network_admin:
         raise AdminOnly(403, "Only network admins can open this page or do this.")
     return staff
+
+
+def require_network_staff(request: HTTPConnection) -> StaffIdentity:
+    """The signed-in staff member, who must be the network's own (admin or staff; 403 for a
+    partner's): what reaches every partner's families, such as surveys, is the network's."""
+    staff = current_staff(request)
+    if not staff.scope.is_network:
+        raise AdminOnly(403, "Only the network's own staff can do this.")
+    return staff

@@ -13,6 +13,7 @@ from sms_service.caregivers.records import get_caregiver
 from sms_service.core.audit import Actor
 from sms_service.core.db import transaction
 from sms_service.core.models import Caregiver, Suppression
+from sms_service.core.scope import NETWORK
 from tests.helpers.people import add_caregiver, is_suppressed
 from tests.helpers.texting import Phone
 
@@ -26,7 +27,7 @@ def test_a_deleted_number_stays_opted_out_until_it_joins_again(
     with transaction(sessions) as session:
         caregiver_id = add_caregiver(session, phone=NUMBER).id
     with transaction(sessions) as session:
-        delete(session, get_caregiver(session, caregiver_id), actor=ADMIN)
+        delete(session, get_caregiver(session, caregiver_id, scope=NETWORK), actor=ADMIN)
     phone = Phone(client, NUMBER)
     assert phone.text("hi, who is this?") is None  # no welcome, no enrollment conversation
     with sessions() as session:
@@ -46,7 +47,7 @@ def test_the_suppression_record_cannot_be_looked_up_in_a_fast_table(
         other = add_caregiver(session, phone="+12125550178").id
         caregiver_id = add_caregiver(session, phone=NUMBER).id
     with transaction(sessions) as session:
-        delete(session, get_caregiver(session, caregiver_id), actor=ADMIN)
+        delete(session, get_caregiver(session, caregiver_id, scope=NETWORK), actor=ADMIN)
     with sessions() as session:
         [stored] = session.scalars(select(Suppression.phone_hash)).all()
         assert is_suppressed(session, NUMBER)

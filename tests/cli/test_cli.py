@@ -69,7 +69,7 @@ def test_db_upgrade_and_staff_create_user(tmp_path: Path) -> None:
         "staff", "create-user", "ana@example.org", "--role", "admin", env=environ, cwd=tmp_path
     )
     assert created.returncode == 0, created.stderr
-    assert "created admin account ana@example.org" in created.stdout
+    assert "created network admin account ana@example.org" in created.stdout
     again = run_cli("staff", "create-user", "ana@example.org", env=environ, cwd=tmp_path)
     assert again.returncode == 1
     assert "already exists" in again.stderr

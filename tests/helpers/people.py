@@ -64,9 +64,15 @@ def add_caregiver(
     return caregiver
 
 
-def add_staff(session: Session, email: str, role: str = "staff") -> int:
-    """A staff account with the shared test password; returns its id."""
-    return create_staff_user(session, email=email, password=PASSWORD, role=role).id
+def add_staff(
+    session: Session, email: str, role: str = "staff", *, partner_id: int | None = None
+) -> int:
+    """A staff account with the shared test password (a partner's, with `partner_id`); returns
+    its id."""
+    user = create_staff_user(
+        session, email=email, password=PASSWORD, role=role, partner_id=partner_id
+    )
+    return user.id
 
 
 def is_suppressed(session: Session, phone: str) -> bool:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sms_service.core.db import transaction
 from sms_service.core.models import utcnow
+from sms_service.core.scope import NETWORK
 from sms_service.inbox.items import inbox_item
 from sms_service.reports.answers import parent_texts
 from tests.helpers.people import add_caregiver
@@ -47,7 +48,7 @@ def test_the_inbox_and_the_reports_name_the_same_answered_text(
         }
         inbox = {}
         for message_id in expected:
-            answered = inbox_item(session, message_id).answered_text
+            answered = inbox_item(session, message_id, scope=NETWORK).answered_text
             inbox[message_id] = answered.id if answered else None
     assert inbox == expected
     assert reports == expected

@@ -13,11 +13,13 @@ from sms_service.caregivers.lifecycle import Evidence
 from sms_service.core.audit import Actor
 from sms_service.core.db import transaction
 from sms_service.core.models import AuditLog, Caregiver, InboundMessage, OutboundMessage
+from sms_service.core.scope import NETWORK
 from sms_service.core.settings import Settings
 from sms_service.inbox.answers import answer
 from sms_service.inbox.items import (
     InboxError,
     InboxFilters,
+    InboxNotFound,
     inbox_item,
     list_inbox,
     open_count,
@@ -84,9 +86,9 @@ def test_questions_reach_the_inbox_and_commands_do_not(
     assert state_of(sessions, follow_up) == "unread"
     assert state_of(sessions, command) is None
     with sessions() as session:
-        listed = [message.id for message, _ in list_inbox(session, InboxFilters())]
+        listed = [message.id for message, _ in list_inbox(session, InboxFilters(), scope=NETWORK)]
         assert listed == [follow_up, question]  # newest first
-        assert open_count(session) == 2
+        assert open_count(session, scope=NETWORK) == 2
 
 
 def test_a_crisis_text_is_urgent_first_with_the_support_lines_of_its_language(
@@ -99,14 +101,18 @@ def test_a_crisis_text_is_urgent_first_with_the_support_lines_of_its_language(
         sessions, settings, english, "She loved the song!", NOON_NEW_YORK + timedelta(hours=1)
     )
     with sessions() as session:
-        listed = [message.id for message, _ in list_inbox(session, InboxFilters())]
+        listed = [message.id for message, _ in list_inbox(session, InboxFilters(), scope=NETWORK)]
         assert listed == [urgent, calm]  # urgent before newer texts
-        assert [m.id for m, _ in list_inbox(session, InboxFilters(urgent_only=True))] == [urgent]
-        assert [m.id for m, _ in list_inbox(session, InboxFilters(language="en"))] == [calm]
-        item = inbox_item(session, urgent)
+        assert [
+            m.id for m, _ in list_inbox(session, InboxFilters(urgent_only=True), scope=NETWORK)
+        ] == [urgent]
+        assert [
+            m.id for m, _ in list_inbox(session, InboxFilters(language="en"), scope=NETWORK)
+        ] == [calm]
+        item = inbox_item(session, urgent, scope=NETWORK)
         assert item.support_lines is not None and "988" in item.support_lines
         assert "1-833-852-6262" in item.support_lines and "Peligro" in item.support_lines
-        assert inbox_item(session, calm).support_lines is None
+        assert inbox_item(session, calm, scope=NETWORK).support_lines is None
 
 
 def test_an_answer_reaches_the_family_once_and_shows_what_their_text_answered(
@@ -134,7 +140,7 @@ def test_an_answer_reaches_the_family_once_and_shows_what_their_text_answered(
         NOON_NEW_YORK,
     )
     with transaction(sessions) as session:
-        item = inbox_item(session, question)
+        item = inbox_item(session, question, scope=NETWORK)
         assert item.answered_text is not None and "Sing to Maya" in item.answered_text.body
         queued = answer(
             session,
@@ -154,7 +160,7 @@ def test_an_answer_reaches_the_family_once_and_shows_what_their_text_answered(
         "Little Moments: Try a song and a warm cloth. Many babies dislike the cold air!"
     ]
     with sessions() as session:
-        assert [a.state for a in inbox_item(session, question).answers] == ["sent"]
+        assert [a.state for a in inbox_item(session, question, scope=NETWORK).answers] == ["sent"]
         audit = session.scalars(select(AuditLog.action).where(AuditLog.actor == STAFF.name))
         assert list(audit) == ["inbox.answer"]
 
@@ -231,9 +237,11 @@ def test_states_are_audited_and_unknown_ids_refused(
     with transaction(sessions) as session:
         set_state(session, question, "done", actor=STAFF)
     with sessions() as session:
-        assert list_inbox(session, InboxFilters()) == []
-        assert [m.id for m, _ in list_inbox(session, InboxFilters(state="done"))] == [question]
+        assert list_inbox(session, InboxFilters(), scope=NETWORK) == []
+        assert [
+            m.id for m, _ in list_inbox(session, InboxFilters(state="done"), scope=NETWORK)
+        ] == [question]
         for missing in (command, 10**9):  # a command is not an inbox text
-            with pytest.raises(InboxError):
-                inbox_item(session, missing)
+            with pytest.raises(InboxNotFound):
+                inbox_item(session, missing, scope=NETWORK)
         assert session.scalars(select(AuditLog.action)).all() == ["inbox.state"]

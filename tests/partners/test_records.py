@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sms_service.core.audit import CLI_ACTOR
 from sms_service.core.db import transaction
 from sms_service.core.models import AuditLog, Partner, PartnerKeyword
+from sms_service.core.scope import NETWORK
 from sms_service.core.settings import Settings
 from sms_service.partners.errors import PartnerError
 from sms_service.partners.keywords import change_keywords
@@ -194,5 +195,8 @@ def test_the_list_counts_each_partners_families(
         add_caregiver(session, partner_id=east.id, status="opted_out")
         add_caregiver(session)  # the default partner's
     with transaction(sessions) as session:
-        counts = {row.partner.slug: (row.families, row.active) for row in list_partners(session)}
+        counts = {
+            row.partner.slug: (row.families, row.active)
+            for row in list_partners(session, scope=NETWORK)
+        }
     assert counts == {"eastside": (2, 1), "program": (1, 1)}

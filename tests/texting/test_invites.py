@@ -20,6 +20,7 @@ from sms_service.core.models import AuditLog, Caregiver, Invitation, OutboundMes
 from sms_service.core.settings import Settings
 from sms_service.texting.invites import InviteFileError, import_invites, parse_invites
 from sms_service.tips.sync import sync_library
+from tests.helpers.partners import add_partner
 from tests.helpers.people import add_caregiver
 from tests.helpers.texting import Phone, caregiver, consents, outbox
 
@@ -33,7 +34,7 @@ CSV = (
 )
 
 
-def _import(sessions: sessionmaker[Session], settings: Settings, text: str, **kw: str) -> str:
+def _import(sessions: sessionmaker[Session], settings: Settings, text: str, **kw: int) -> str:
     with transaction(sessions) as session:
         return import_invites(
             session, text=text, settings=settings, actor=ADMIN, now=NOW, **kw
@@ -73,19 +74,43 @@ def test_each_new_number_gets_one_invitation_and_a_reimport_sends_nothing(
         assert actions.count("invitations.import") == 2
 
 
-def test_the_partner_is_named(sessions: sessionmaker[Session], settings: Settings) -> None:
-    _import(sessions, settings, "+12125550141,en\n", partner="Eastside Clinic")
-    assert _invites(sessions)[0].body.startswith(
-        "Little Moments: Eastside Clinic invites you to free texts"
-    )
-
-
-def test_a_partner_name_that_makes_the_invitation_too_long_is_refused(
+def test_the_families_join_the_partner_the_invitation_names_and_it_sends_from_its_number(
     sessions: sessionmaker[Session], settings: Settings
 ) -> None:
-    with pytest.raises(InviteFileError, match="longer than 2 texts"):
-        _import(sessions, settings, CSV, partner="Clínica Familiar Río Grande Sur")
-    assert _invites(sessions) == []
+    with transaction(sessions) as session:
+        partner = add_partner(session, settings, "eastside", sender="+12125550188")
+        partner_id = partner.id
+    _import(sessions, settings, "+12125550141,en\n", partner_id=partner_id)
+    invitation = _invites(sessions)[0]
+    assert invitation.body.startswith(
+        "Little Moments: Eastside Family Center invites you to free texts"
+    )
+    assert invitation.sender == "+12125550188"
+    with sessions() as session:
+        assert session.scalars(select(Caregiver.partner_id)).one() == partner_id
+
+
+def test_a_partners_staff_invite_to_their_own_partner_whatever_they_ask(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    with transaction(sessions) as session:
+        eastside = add_partner(session, settings, "eastside").id
+        westside = add_partner(session, settings, "westside").id
+        actor = Actor(name="eve@example.org", role="admin", partner_id=eastside)
+        import_invites(
+            session, text=CSV, settings=settings, actor=actor, now=NOW, partner_id=westside
+        )
+    with sessions() as session:
+        assert set(session.scalars(select(Caregiver.partner_id))) == {eastside}
+    assert all("Eastside Family Center" in text.body for text in _invites(sessions))
+
+
+def test_the_program_itself_invites_without_naming_a_partner(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    _import(sessions, settings, "+12125550141,en\n")
+    invitation = _invites(sessions)[0]
+    assert "Family Center" not in invitation.body and invitation.sender is None
 
 
 def test_a_bad_row_aborts_everything_with_line_numbers(

@@ -15,7 +15,7 @@ from sms_service.surveys.results import answers_csv, list_surveys, survey_result
 from sms_service.web.admin.support import flash, redirect, take_flash
 from sms_service.web.admin.templating import render
 from sms_service.web.context import in_read_transaction, in_transaction
-from sms_service.web.guards import current_staff, posted_form, require_network_admin
+from sms_service.web.guards import current_staff, posted_form, require_network_staff
 
 
 async def surveys(request: Request) -> Response:
@@ -49,7 +49,7 @@ async def survey_csv(request: Request) -> Response:
 
 async def install(request: Request) -> Response:
     await posted_form(request)
-    require_network_admin(request)
+    require_network_staff(request)
     survey = await in_transaction(
         request, lambda session: install_default(session=session, now=utcnow())
     )
@@ -60,7 +60,7 @@ async def install(request: Request) -> Response:
 def _change(start: bool) -> Callable[[Request], Awaitable[Response]]:
     async def change(request: Request) -> Response:
         await posted_form(request)
-        require_network_admin(request)
+        require_network_staff(request)
         survey_id = request.path_params["survey_id"]
 
         def work(session: Session) -> Survey:

@@ -26,7 +26,7 @@ def test_admins_manage_accounts_and_staff_cannot(
             "password": PASSWORD,
         },
     )
-    assert "Created staff account sam@example.org" in added.text
+    assert "Created network staff account sam@example.org" in added.text
     short = web.post(
         "/admin/staff",
         data={
