@@ -33,6 +33,8 @@ from sms_service.core.models import (
     Tip,
 )
 from sms_service.core.settings import Settings
+from sms_service.partners.records import create_partner
+from sms_service.partners.validation import PartnerFields
 from sms_service.staff.accounts import create_staff_user
 from sms_service.tips.sync import sync_library
 
@@ -126,17 +128,46 @@ def fill_demo(session: Session, *, settings: Settings, now: datetime) -> DemoRep
                 "(point DATABASE_URL at a new file, e.g. sqlite:///demo.db)"
             )
     sync_library(session, load_library(), now=now)
-    roles = {"demo-admin@example.org": "admin", "demo-staff@example.org": "staff"}
+    partner = create_partner(
+        session,
+        fields=PartnerFields(
+            slug="eastside",
+            name="Eastside Family Center",
+            help_contact="call 212-555-0100",
+            local_resources="Playgroup Thursdays at 10, Eastside library.",
+        ),
+        keywords={"EAST": "en", "ESTE": "es"},
+        settings=settings,
+        actor=CLI_ACTOR,
+        now=now,
+    )
+    # (role, partner): the network's admin and staff, and the Eastside partner's admin.
+    roles = {
+        "demo-admin@example.org": ("admin", None),
+        "demo-staff@example.org": ("staff", None),
+        "demo-eastside@example.org": ("admin", partner.id),
+    }
     accounts = {email: secrets.token_urlsafe(12) for email in roles}
     staff_ids = [
-        create_staff_user(session, email=email, password=password, role=roles[email]).id
+        create_staff_user(
+            session,
+            email=email,
+            password=password,
+            role=roles[email][0],
+            partner_id=roles[email][1],
+        ).id
         for email, password in accounts.items()
     ]
+    program = default_partner_id(session, now=now)
     sids = count(1)
     texts = replies = 0
     today = now.astimezone(settings.zone).date()
     for index, family in enumerate(FAMILIES):
-        caregiver = _caregiver(session, index, family, settings=settings, now=now, today=today)
+        # Every third family joined through Eastside, the others through the program itself.
+        partner_id = partner.id if index % 3 == 2 else program
+        caregiver = _caregiver(
+            session, index, family, settings=settings, now=now, today=today, partner_id=partner_id
+        )
         if family.status in ("invited", "enrolling"):
             continue
         texts += _history(session, caregiver, family, now=now, sids=sids)
@@ -152,7 +183,14 @@ def fill_demo(session: Session, *, settings: Settings, now: datetime) -> DemoRep
 
 
 def _caregiver(
-    session: Session, index: int, family: Family, *, settings: Settings, now: datetime, today: date
+    session: Session,
+    index: int,
+    family: Family,
+    *,
+    settings: Settings,
+    now: datetime,
+    today: date,
+    partner_id: int,
 ) -> Caregiver:
     enrolled = now - timedelta(days=min(abs(family.age_days), 120) // 2 + 7)
     joined = family.status not in ("invited", "enrolling")
@@ -161,7 +199,7 @@ def _caregiver(
         language=family.language,
         timezone=settings.timezone,
         region="NY",
-        partner_id=default_partner_id(session, now=now),
+        partner_id=partner_id,
         send_weekday=index % 3 * 2 if joined else None,
         send_hour=(10, 18)[index % 2] if joined else None,
         status=family.status,

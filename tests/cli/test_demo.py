@@ -7,7 +7,14 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from sms_service.core.db import build_engine, build_sessionmaker
-from sms_service.core.models import Campaign, Caregiver, Child, InboundMessage, OutboundMessage
+from sms_service.core.models import (
+    Campaign,
+    Caregiver,
+    Child,
+    InboundMessage,
+    OutboundMessage,
+    Partner,
+)
 from tests.cli.test_cli import run_cli
 
 
@@ -17,8 +24,18 @@ def test_demo_fills_a_new_database_once(tmp_path: Path) -> None:
     result = run_cli("demo", env=environ, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "sign in at /admin/login as demo-admin@example.org with password" in result.stdout
+    # A partner's admin too, who sees only the families that joined through Eastside.
+    assert "sign in at /admin/login as demo-eastside@example.org with password" in result.stdout
     engine = build_engine(f"sqlite:///{path}")
     with build_sessionmaker(engine)() as session:
+        by_partner = dict(
+            session.execute(
+                select(Partner.slug, func.count(Caregiver.id))
+                .join(Caregiver, Caregiver.partner_id == Partner.id)
+                .group_by(Partner.slug)
+            ).all()
+        )
+        assert set(by_partner) == {"program", "eastside"} and min(by_partner.values()) >= 3
         languages = session.scalars(select(Caregiver.language).distinct()).all()
         assert sorted(languages) == ["en", "es"]
         statuses = set(session.scalars(select(Caregiver.status)))
