@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from sms_service.caregivers.errors import CaregiverError, CaregiverNotFound
 from sms_service.core.audit import Actor
@@ -57,7 +57,11 @@ def get_caregiver(session: Session, caregiver_id: int, *, scope: Scope) -> Careg
     caregiver = session.scalar(
         select(Caregiver)
         .where(Caregiver.id == caregiver_id, scope.families())
-        .options(selectinload(Caregiver.children), selectinload(Caregiver.tags))
+        .options(
+            selectinload(Caregiver.children),
+            selectinload(Caregiver.tags),
+            joinedload(Caregiver.partner),
+        )
     )
     if caregiver is None:
         raise CaregiverNotFound(f"there is no caregiver {caregiver_id}")
@@ -73,7 +77,11 @@ def filtered_caregivers(
     statement = (
         select(Caregiver)
         .where(scope.families())
-        .options(selectinload(Caregiver.children), selectinload(Caregiver.tags))
+        .options(
+            selectinload(Caregiver.children),
+            selectinload(Caregiver.tags),
+            joinedload(Caregiver.partner),
+        )
     )
     # PostgreSQL text cannot hold NUL (a query with one would fail): it is dropped.
     query, status, language, tag = (

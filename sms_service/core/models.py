@@ -147,6 +147,7 @@ class Caregiver(Base):
     tags: Mapped[list[CaregiverTag]] = relationship(
         back_populates="caregiver", cascade="all, delete-orphan", passive_deletes=True
     )
+    partner: Mapped[Partner] = relationship()
 
     def __repr__(self) -> str:
         return f"Caregiver(id={self.id!r}, status={self.status!r}, language={self.language!r})"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from content.urgent import support_lines
 from sms_service.core.answered import previous_text_id
@@ -129,7 +129,7 @@ def inbox_item(session: Session, message_id: int, *, scope: Scope) -> InboxItem:
     caregiver = session.scalar(
         select(Caregiver)
         .where(Caregiver.id == message.caregiver_id)
-        .options(selectinload(Caregiver.children))
+        .options(selectinload(Caregiver.children), joinedload(Caregiver.partner))
     )
     if caregiver is None:  # the inbox holds only texts of known caregivers
         raise InboxError(f"there is no inbox message {message_id}")

@@ -8,6 +8,8 @@ from starlette.testclient import TestClient
 
 from sms_service.core.db import transaction
 from sms_service.core.models import InboundMessage, OutboundMessage
+from sms_service.core.settings import Settings
+from tests.helpers.partners import add_partner
 from tests.helpers.people import add_caregiver, add_inbox_text
 
 
@@ -97,3 +99,19 @@ def test_an_empty_answer_is_refused_at_the_form(
     )
     assert "Assigned." in assign.text
     assert f"/admin/inbox/{question}" in web.get("/admin/inbox?mine=1").text
+
+
+def test_the_text_names_the_familys_partner_and_its_local_resources_to_point_to(
+    web: TestClient, staff_csrf: str, sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    with transaction(sessions) as session:
+        partner = add_partner(session, settings, "eastside")
+        partner.local_resources = "Playgroup Thursdays at 10, Eastside library."
+        family = add_caregiver(session, partner_id=partner.id)
+        asking = add_inbox_text(session, family, "Is there a playgroup near us?").id
+        elsewhere = add_inbox_text(session, add_caregiver(session), "Any groups?").id
+    page = web.get(f"/admin/inbox/{asking}").text
+    assert "Joined with:</strong> Eastside Family Center" in page
+    assert "Playgroup Thursdays at 10, Eastside library." in page
+    other = web.get(f"/admin/inbox/{elsewhere}").text
+    assert "Joined with:</strong> Little Moments" in other and "Playgroup" not in other
