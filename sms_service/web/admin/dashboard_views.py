@@ -29,7 +29,7 @@ from sms_service.web.admin.forms import caregiver_filters, query_number
 from sms_service.web.admin.support import requested_period, take_flash
 from sms_service.web.admin.templating import render
 from sms_service.web.context import app_context, in_read_transaction, in_transaction
-from sms_service.web.guards import current_staff
+from sms_service.web.guards import current_staff, require_network_staff
 
 AUDIT_PAGE = 100
 
@@ -92,6 +92,7 @@ async def dashboard(request: Request) -> Response:
 
 
 async def audit_log(request: Request) -> Response:
+    require_network_staff(request)  # it names every partner's families and staff
     params = request.query_params
     before = query_number(params.get("before"))
 

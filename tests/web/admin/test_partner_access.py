@@ -48,15 +48,23 @@ OWNED = {"caregiver_id", "child_id", "message_id", "campaign_id", "user_id", "to
 SHARED = {"survey_id", "tip_id"}
 SHARED_IDS = {"survey_id": 1, "tip_id": "1"}  # the survey and the probe tip the world holds
 # What Westside's family and staff leave on a page that shows them.
-WEST_MARKS = ("Wren", "west-market", "***9911", "+12125559911", "West question", "West market")
+WEST_MARKS = (
+    "Wren",
+    "west-market",
+    "***9911",
+    "+12125559911",
+    "Westside question",
+    "Westside market",
+    "westside-helper@",
+)
 ROLES = ("network_admin", "network_staff", "east_admin", "east_staff")
 # What each role may not open at all (403); everything else answers 200 with the role's own ids.
 NEW_TIP = "/admin/content/tips/new"  # content is the network admins'
 FORBIDDEN: dict[str, set[str]] = {
     "network_admin": set(),
     "network_staff": {"/admin/staff", NEW_TIP},
-    "east_admin": {NEW_TIP},
-    "east_staff": {"/admin/staff", NEW_TIP},
+    "east_admin": {NEW_TIP, "/admin/audit"},
+    "east_staff": {"/admin/staff", NEW_TIP, "/admin/audit"},
 }
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 
