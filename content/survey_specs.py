@@ -16,6 +16,8 @@ KINDS = ("number", "choice", "yes_no")
 SCHEDULES = ("once", "every", "at_age")
 MAX_QUESTIONS = 3
 MAX_CHOICES = 5  # "a short list": more than this does not fit a text a parent answers
+MAX_EVERY_WEEKS = 52
+MAX_AGE_MONTHS = 36  # the program ends at the child's third birthday
 
 
 class SurveySpecError(ValueError):
@@ -102,6 +104,23 @@ def parse_survey(data: Any, *, file: str) -> SurveySpec:
     if schedule not in SCHEDULES:
         raise SurveySpecError(f"{file}: schedule must be one of {', '.join(SCHEDULES)}")
     ages = data.get("at_age_months")
+    every, low, high = (
+        data.get(key) for key in ("every_weeks", "min_age_months", "max_age_months")
+    )
+    if schedule == "every" and not (isinstance(every, int) and 1 <= every <= MAX_EVERY_WEEKS):
+        raise SurveySpecError(f"{file}: every N weeks needs N from 1 to {MAX_EVERY_WEEKS}")
+    fits = isinstance(ages, list) and all(
+        isinstance(age, int) and 0 <= age <= MAX_AGE_MONTHS for age in ages
+    )
+    if schedule == "at_age" and not (fits and ages):
+        raise SurveySpecError(
+            f"{file}: at a child's age needs ages from 0 to {MAX_AGE_MONTHS} months, such as 6, 12"
+        )
+    for age in (low, high):
+        if age is not None and not (isinstance(age, int) and 0 <= age <= MAX_AGE_MONTHS):
+            raise SurveySpecError(f"{file}: ages are months from 0 to {MAX_AGE_MONTHS}")
+    if isinstance(low, int) and isinstance(high, int) and low > high:
+        raise SurveySpecError(f"{file}: the youngest age is above the oldest")
     return SurveySpec(
         name=str(data.get("name") or "").strip() or Path(file).stem,
         schedule=schedule,
@@ -111,10 +130,10 @@ def parse_survey(data: Any, *, file: str) -> SurveySpec:
         ),
         thanks=_texts(data.get("thanks"), f"{file}: thanks"),
         yes_no={str(k): dict(v) for k, v in (data.get("yes_no") or {}).items()},
-        every_weeks=data.get("every_weeks"),
-        at_age_months=tuple(int(age) for age in ages) if isinstance(ages, list) else None,
-        min_age_months=data.get("min_age_months"),
-        max_age_months=data.get("max_age_months"),
+        every_weeks=every if schedule == "every" else None,
+        at_age_months=tuple(ages) if schedule == "at_age" and isinstance(ages, list) else None,
+        min_age_months=low,
+        max_age_months=high,
     )
 
 

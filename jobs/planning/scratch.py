@@ -87,6 +87,7 @@ survey_due_table = Table(
     Column("question_id", Integer, nullable=False),  # the first question
     Column("language", String(5)),  # None: every language
     Column("tag", String(40)),
+    Column("partner_id", Integer),  # None: every partner's families
     Column("min_days", Integer),
     Column("max_days", Integer),
     # Every N weeks: a family asked after this moment (now - N weeks) is not asked again yet.

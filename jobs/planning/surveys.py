@@ -3,7 +3,7 @@
 Python puts the active surveys (one row per occasion kind, or per child age for surveys at
 ages) and their first questions' texts into two small temporary tables. Then, per batch of
 caregiver ids, set-based statements: one INSERT ... SELECT chooses the survey each due family
-starts (its audience matched in SQL: language, tag, child age; one survey at a time; the
+starts (its audience matched in SQL: language, tag, partner, child age; one survey at a time; the
 week's cap not full) into a temporary table, one writes those survey_run rows, and one writes
 their questions to the outbox, rendered in SQL like tips (render_sql.body_and_segments). The
 choice goes through the temporary table so that no SELECT reads survey_run while its own
@@ -94,6 +94,7 @@ def survey_rows(
             "question_id": question.id,
             "language": survey.language,
             "tag": survey.tag,
+            "partner_id": survey.partner_id,
             "min_days": _days(survey.min_age_months, math.ceil),
             "max_days": _days(survey.max_age_months, math.floor),
             "asked_since": now - timedelta(weeks=survey.every_weeks)
@@ -233,6 +234,7 @@ def _due_runs(*, dialect: str, low: int, high: int, now: datetime, cap: int) -> 
         or_(
             sv.c.tag.is_(None), exists().where(tag.c.caregiver_id == cg.c.id, tag.c.tag == sv.c.tag)
         ),
+        or_(sv.c.partner_id.is_(None), sv.c.partner_id == cg.c.partner_id),
         or_(sv.c.min_days.is_(None), age_days >= sv.c.min_days),
         or_(sv.c.max_days.is_(None), age_days <= sv.c.max_days),
         or_(

@@ -629,6 +629,8 @@ class Survey(Base):
     # The audience: None means everyone (any language, age or tag).
     language: Mapped[str | None] = mapped_column(String(5))
     tag: Mapped[str | None] = mapped_column(String(40))
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"))  # None: every one
+    partner: Mapped[Partner | None] = relationship()
     min_age_months: Mapped[int | None] = mapped_column(SmallInteger)
     max_age_months: Mapped[int | None] = mapped_column(SmallInteger)
     schedule: Mapped[str] = mapped_column(String(10), default="once")

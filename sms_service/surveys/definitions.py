@@ -2,30 +2,56 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content.survey_specs import QuestionSpec, SurveySpec, check_survey, default_survey
-from sms_service.core.models import Survey, SurveyQuestion
+from sms_service.core.audit import CLI_ACTOR, Actor
+from sms_service.core.models import Partner, Survey, SurveyQuestion
 
 
 class SurveyError(ValueError):
     """A survey that cannot be made or changed as asked; the message says why, for staff."""
 
 
-def create_survey(*, session: Session, spec: SurveySpec, now: datetime) -> Survey:
-    """A draft survey from `spec`; SurveyError when a text fails the checker."""
+@dataclass(frozen=True)
+class SurveyAudience:
+    """Who a survey asks beyond the child's age (in the spec): None means any."""
+
+    language: str | None = None
+    tag: str | None = None
+    partner_id: int | None = None
+
+
+def create_survey(
+    *,
+    session: Session,
+    spec: SurveySpec,
+    now: datetime,
+    audience: SurveyAudience = SurveyAudience(),
+    actor: Actor = CLI_ACTOR,
+) -> Survey:
+    """A draft survey from `spec` for `audience`, audited; SurveyError when a text fails the
+    checker or the audience names what does not exist."""
     errors = [finding for finding in check_survey(spec) if finding.severity == "error"]
     if errors:
         first = errors[0]
         raise SurveyError(f"{first.item_id}: {first.rule}: {first.message}")
+    if audience.language is not None and audience.language not in spec.languages:
+        raise SurveyError(f"the survey has no {audience.language} texts for its audience")
+    if audience.partner_id is not None and session.get(Partner, audience.partner_id) is None:
+        raise SurveyError("pick one of the partners")
     if session.scalar(select(Survey.id).where(Survey.name == spec.name)) is not None:
         raise SurveyError(f"a survey named {spec.name!r} already exists")
     survey = Survey(
         name=spec.name,
         status="draft",
+        language=audience.language,
+        tag=audience.tag,
+        partner_id=audience.partner_id,
         schedule=spec.schedule,
         every_weeks=spec.every_weeks,
         at_age_months=list(spec.at_age_months) if spec.at_age_months else None,
@@ -40,6 +66,7 @@ def create_survey(*, session: Session, spec: SurveySpec, now: datetime) -> Surve
     )
     session.add(survey)
     session.flush()
+    actor.audit(session, "survey.create", survey, name=survey.name, partner_id=survey.partner_id)
     return survey
 
 

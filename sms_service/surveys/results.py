@@ -243,5 +243,9 @@ def answers_csv(*, session: Session, survey_id: int, scope: Scope) -> str | None
 
 def list_surveys(*, session: Session) -> list[Survey]:
     """Every survey, newest first."""
-    query = select(Survey).options(selectinload(Survey.questions)).order_by(Survey.id.desc())
+    query = (
+        select(Survey)
+        .options(selectinload(Survey.questions), selectinload(Survey.partner))
+        .order_by(Survey.id.desc())
+    )
     return list(session.scalars(query))

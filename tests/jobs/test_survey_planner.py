@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from jobs.planner import plan
 from sms_service.core.db import transaction
 from sms_service.core.models import (
+    Caregiver,
     CaregiverTag,
     OutboundMessage,
     Survey,
@@ -22,6 +23,7 @@ from sms_service.core.models import (
 from sms_service.core.settings import Settings
 from sms_service.texting.inbound import IncomingText, handle_inbound
 from tests.fakes.twilio_server import FakeTwilio
+from tests.helpers.partners import add_partner
 from tests.helpers.surveys import answers, started_default
 from tests.jobs.factories import add_caregiver
 from tests.jobs.outbox import dispatch
@@ -122,6 +124,24 @@ def test_the_audience_is_matched_in_sql(
     assert "compartiste con tu bebé una canción" in texts(sessions, asked)[0][2]
     # Too young (1 month; the survey is for 2 months on) or enrolled moments ago: a tip.
     assert [texts(sessions, other)[0][0] for other in families] == ["tip"] * 4
+
+
+@pytest.mark.usefixtures("tips")
+def test_a_survey_for_one_partner_asks_only_its_families(
+    engine: Engine, sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    survey = started_default(sessions)
+    with transaction(sessions) as session:
+        eastside = add_partner(session, settings, "eastside").id
+    audience(sessions, survey, partner_id=eastside)
+    asked = family(sessions, "+12125550210")
+    with transaction(sessions) as session:
+        session.execute(update(Caregiver).where(Caregiver.id == asked).values(partner_id=eastside))
+    elsewhere = family(sessions, "+12125550211")  # the program's own family
+    plan(engine, now=MONDAY, settings=settings)
+
+    assert texts(sessions, asked)[0][0] == "survey"
+    assert texts(sessions, elsewhere)[0][0] == "tip"
 
 
 @pytest.mark.usefixtures("tips")

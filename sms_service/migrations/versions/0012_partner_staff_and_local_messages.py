@@ -1,5 +1,5 @@
 """staff_user.partner_id (partner roles); campaign.partner_id, approval and the 'review' status
-(local messages)
+(local messages); survey.partner_id (a survey for one partner's families)
 
 Revision ID: 0012
 Revises: 0011
@@ -50,9 +50,20 @@ def upgrade() -> None:
         batch.create_index(op.f("ix_campaign_partner_id"), ["partner_id"])
         batch.drop_constraint(op.f("ck_campaign_status"), type_="check")
         batch.create_check_constraint(op.f("ck_campaign_status"), STATUSES_AFTER)
+    # Every existing survey asks the whole network, as before.
+    with op.batch_alter_table("survey") as batch:
+        batch.add_column(sa.Column("partner_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key(
+            op.f("fk_survey_partner_id_partner"), "partner", ["partner_id"], ["id"]
+        )
 
 
 def downgrade() -> None:
+    # A survey for one partner would ask every family under the older schema: it stops.
+    op.execute("UPDATE survey SET status = 'stopped' WHERE partner_id IS NOT NULL")
+    with op.batch_alter_table("survey") as batch:
+        batch.drop_constraint(op.f("fk_survey_partner_id_partner"), type_="foreignkey")
+        batch.drop_column("partner_id")
     # A local message still waiting for approval goes back to its partner's drafts: the older
     # schema has no review, and nothing of it was sent.
     op.execute("UPDATE campaign SET status = 'draft' WHERE status = 'review'")
