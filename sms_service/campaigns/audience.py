@@ -36,6 +36,9 @@ class Audience:
     enrolled_to: date | None = None  # inclusive
     keywords: tuple[str, ...] = ()
     tags: tuple[str, ...] = field(default=())
+    # Partner ids: only families who joined with one of these partners (empty: every family).
+    # A partner's own campaign always names just that partner (authoring.audience_of).
+    partners: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if any(language not in LANGUAGES for language in self.languages):
@@ -50,6 +53,8 @@ class Audience:
                 raise AudienceError(f"ages must be between -{limit} and {limit} {self.age_unit}")
         if self.enrolled_from and self.enrolled_to and self.enrolled_from > self.enrolled_to:
             raise AudienceError("the enrollment range ends before it starts")
+        if any(isinstance(p, bool) or not isinstance(p, int) or p < 1 for p in self.partners):
+            raise AudienceError("partners are named by their ids")
         for tag in self.tags:
             if not _TAG.match(tag):
                 raise AudienceError(f"{tag!r} is not a tag (lowercase letters, digits, - and _)")
@@ -65,6 +70,7 @@ class Audience:
         data["languages"] = list(self.languages)
         data["keywords"] = list(self.keywords)
         data["tags"] = list(self.tags)
+        data["partners"] = list(self.partners)
         for key in ("enrolled_from", "enrolled_to"):
             value = data[key]
             data[key] = value.isoformat() if value is not None else None
@@ -89,11 +95,16 @@ class Audience:
             enrolled_to=day(data.get("enrolled_to")),
             keywords=tuple(keyword.upper() for keyword in data.get("keywords") or ()),
             tags=tuple(tag.lower() for tag in data.get("tags") or ()),
+            partners=tuple(sorted({int(p) for p in data.get("partners") or ()})),
         )
 
-    def describe(self) -> str:
-        """A one-line summary for people."""
+    def describe(self, partner_names: dict[int, str] | None = None) -> str:
+        """A one-line summary for people (partners by name where `partner_names` has them)."""
         parts = [f"languages {', '.join(self.target_languages)}"]
+        if self.partners:
+            names = partner_names or {}
+            listed = ", ".join(names.get(p, f"partner {p}") for p in self.partners)
+            parts.append(f"families of {listed}")
         if self.age_min is not None or self.age_max is not None:
             low = "" if self.age_min is None else str(self.age_min)
             high = "" if self.age_max is None else str(self.age_max)
@@ -130,6 +141,8 @@ def audience_condition(audience: Audience, *, zone: ZoneInfo, now: datetime) -> 
     conditions: list[ColumnElement[bool]] = [Caregiver.status == CaregiverStatus.ACTIVE]
     if audience.languages:
         conditions.append(Caregiver.language.in_(audience.languages))
+    if audience.partners:
+        conditions.append(Caregiver.partner_id.in_(audience.partners))
     if audience.keywords:
         conditions.append(Caregiver.enrollment_keyword.in_(audience.keywords))
     if audience.enrolled_from is not None:

@@ -1,9 +1,13 @@
 """Campaigns: messages staff send to an audience, and their life from draft to done.
 
 States: draft -> scheduled -> sending -> done, and paused (from scheduled or sending, back by
-resume) and cancelled (from any state but done). Drafts can be edited, and so can scheduled and
-paused campaigns until their first text is in the outbox (then sending has started). The campaign
-planner (jobs/campaign_planner.py) moves scheduled -> sending -> done as it fills the outbox.
+resume) and cancelled (from any state but done). A partner's campaign (a local message,
+`partner_id` set) reaches only that partner's families and goes draft -> review -> scheduled:
+its staff submit it, a network admin approves it or sends it back to draft, within the
+network's monthly limit per partner (`Settings.partner_monthly_messages`). Drafts can be
+edited, and so can scheduled and paused campaigns until their first text is in the outbox
+(then sending has started). The campaign planner (jobs/campaign_planner.py) moves scheduled
+-> sending -> done as it fills the outbox.
 
 Times: a message's `send_at` is stored in UTC. For "at this local time for each caregiver"
 campaigns (`local_time`) it holds the wall-clock time itself, tagged UTC (12:00 means noon
@@ -13,11 +17,11 @@ wherever each caregiver is).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, extract, func, select, update
 from sqlalchemy.orm import Session
 
 from content.checker import check_message
@@ -26,14 +30,18 @@ from content.render import render_tip
 from content.segments import SegmentInfo, analyze
 from sms_service.campaigns.audience import Audience, audience_condition
 from sms_service.core.audit import Actor
+from sms_service.core.errors import NotFound
 from sms_service.core.models import (
+    AuditLog,
     Campaign,
     CampaignMessage,
     Caregiver,
     OutboundMessage,
+    Partner,
     utcnow,
 )
 from sms_service.core.phones import mask
+from sms_service.core.scope import NETWORK, Scope
 from sms_service.core.settings import Settings
 
 MAX_MESSAGES = 10
@@ -48,7 +56,9 @@ _PLACEHOLDER = re.compile(r"\{[^}]*\}")
 EDITABLE = ("draft", "scheduled", "paused")
 SCHEDULABLE = ("draft",)
 PAUSABLE = ("scheduled", "sending")
-CANCELLABLE = ("draft", "scheduled", "sending", "paused")
+CANCELLABLE = ("draft", "scheduled", "sending", "paused", "review")
+# What counts toward a partner's monthly limit: every local message approved or waiting.
+COUNTED = ("review", "scheduled", "sending", "paused", "done")
 
 
 class CampaignError(ValueError):
@@ -61,6 +71,10 @@ class CampaignError(ValueError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class CampaignNotFound(NotFound):
+    """No campaign with this id that the viewer may see."""
 
 
 @dataclass(frozen=True)
@@ -192,7 +206,9 @@ def create_campaign(
     settings: Settings,
     exceeds_weekly_cap: bool = False,
 ) -> Campaign:
-    """A new draft campaign; the caller commits."""
+    """A new draft campaign; the caller commits. A partner's staff member writes a local
+    message: the campaign is their partner's and reaches only its families."""
+    audience = own_audience(session, audience, partner_id=actor.partner_id)
     name, messages = _validate(name, audience, messages)
     campaign = Campaign(
         name=name,
@@ -200,6 +216,7 @@ def create_campaign(
         audience=audience.to_json(),
         local_time=local_time,
         created_by_id=actor.staff_user_id,
+        partner_id=actor.partner_id,
     )
     session.add(campaign)
     _set_messages(session, campaign, messages, zone=settings.zone)
@@ -229,6 +246,7 @@ def update_campaign(
     checker errors, a first send time not passed).
     """
     _require(campaign, EDITABLE, "edited")
+    audience = own_audience(session, audience, partner_id=campaign.partner_id)
     if campaign.status != "draft" and _outbox_rows(session, campaign):
         raise CampaignError(
             f"sending has started (its texts are in the outbox), so this {campaign.status} "
@@ -253,6 +271,20 @@ def update_campaign(
     )
     _set_cap_exception(session, campaign, exceeds_weekly_cap, actor=actor)
     return campaign
+
+
+def own_audience(session: Session, audience: Audience, *, partner_id: int | None) -> Audience:
+    """A partner's campaign reaches that partner's families, whatever the form asked for; a
+    network campaign may name partners, which must exist."""
+    if partner_id is None:
+        known = set(session.scalars(select(Partner.id).where(Partner.id.in_(audience.partners))))
+        unknown = sorted(set(audience.partners) - known)
+        if unknown:
+            raise CampaignError(f"there is no partner {unknown[0]}", field="partners")
+        return audience
+    if audience.partners and audience.partners != (partner_id,):
+        raise CampaignError("a local message reaches your own families only", field="partners")
+    return replace(audience, partners=(partner_id,))
 
 
 def _changes(campaign: Campaign, *, name: str, audience: Audience, local_time: bool) -> list[str]:
@@ -281,20 +313,27 @@ def _set_cap_exception(session: Session, campaign: Campaign, wanted: bool, *, ac
     actor.audit(session, "campaign.weekly_cap_exception", campaign, exceeds_weekly_cap=wanted)
 
 
-def get_campaign(session: Session, campaign_id: int, *, for_update: bool = False) -> Campaign:
-    """The campaign with this id (locked for the transaction when `for_update`)."""
-    query = select(Campaign).where(Campaign.id == campaign_id)
+def get_campaign(
+    session: Session, campaign_id: int, *, scope: Scope = NETWORK, for_update: bool = False
+) -> Campaign:
+    """The campaign with this id that `scope` sees (locked for the transaction when
+    `for_update`); a partner sees its own campaigns, not the network's or another's."""
+    query = select(Campaign).where(Campaign.id == campaign_id, scope.owned(Campaign.partner_id))
     if for_update:
         query = query.with_for_update()
     campaign = session.scalar(query)
     if campaign is None:
-        raise CampaignError(f"there is no campaign {campaign_id}")
+        raise CampaignNotFound(f"there is no campaign {campaign_id}")
     return campaign
 
 
 def audience_of(campaign: Campaign) -> Audience:
-    """The campaign's audience filters."""
-    return Audience.from_json(campaign.audience)
+    """The campaign's audience filters; a partner's campaign never reaches beyond its families,
+    whatever its stored filters say (every reader of the audience comes through here)."""
+    audience = Audience.from_json(campaign.audience)
+    if campaign.partner_id is not None:
+        return replace(audience, partners=(campaign.partner_id,))
+    return audience
 
 
 def check_campaign(campaign: Campaign, *, settings: Settings) -> dict[int, list[LanguagePreview]]:
@@ -362,12 +401,109 @@ def _preview(language: str, text: str, *, settings: Settings, sample: str) -> La
 def schedule_campaign(
     session: Session, campaign: Campaign, *, actor: Actor, settings: Settings, now: datetime
 ) -> Campaign:
-    """draft -> scheduled, refused while the checker finds errors or a time has passed."""
+    """draft -> scheduled, refused while the checker finds errors or a time has passed. A
+    local message is not scheduled but submitted for approval (`submit_campaign`)."""
     _require(campaign, SCHEDULABLE, "scheduled")
+    if campaign.partner_id is not None:
+        raise CampaignError(
+            "a local message goes out once a network admin approves it: submit it for approval"
+        )
     _ready_to_send(campaign, settings=settings, now=now)
     campaign.status = "scheduled"
     actor.audit(session, "campaign.schedule", campaign)
     return campaign
+
+
+def submit_campaign(
+    session: Session, campaign: Campaign, *, actor: Actor, settings: Settings, now: datetime
+) -> Campaign:
+    """A local message, draft -> review: ready to send and within the partner's monthly limit,
+    it waits for a network admin."""
+    _require(campaign, SCHEDULABLE, "submitted for approval")
+    if campaign.partner_id is None:
+        raise CampaignError("only a partner's local message waits for approval: schedule it")
+    _ready_to_send(campaign, settings=settings, now=now)
+    _within_monthly_limit(session, campaign, settings=settings)
+    campaign.status = "review"
+    actor.audit(session, "campaign.submit", campaign)
+    return campaign
+
+
+def approve_campaign(
+    session: Session, campaign: Campaign, *, actor: Actor, settings: Settings, now: datetime
+) -> Campaign:
+    """review -> scheduled, by a network admin: the text passes the checker, its time is still
+    ahead and the partner's month has room (checked again: others may have been approved)."""
+    _require(campaign, ("review",), "approved")
+    if actor.partner_id is not None or actor.role != "admin":
+        raise CampaignError("only a network admin approves local messages")
+    _ready_to_send(campaign, settings=settings, now=now)
+    _within_monthly_limit(session, campaign, settings=settings)
+    campaign.status = "scheduled"
+    campaign.approved_by_id = actor.staff_user_id
+    campaign.approved_at = now
+    actor.audit(session, "campaign.approve", campaign)
+    return campaign
+
+
+def send_back_campaign(session: Session, campaign: Campaign, *, actor: Actor, note: str) -> None:
+    """review -> draft, by a network admin, with what to change (kept in the audit log)."""
+    _require(campaign, ("review",), "sent back")
+    if actor.partner_id is not None or actor.role != "admin":
+        raise CampaignError("only a network admin sends local messages back")
+    note = " ".join(note.split())[:500]
+    if not note:
+        raise CampaignError("say what to change, so the partner can fix it", field="note")
+    campaign.status = "draft"
+    actor.audit(session, "campaign.send_back", campaign, note=note)
+
+
+def sent_back_note(session: Session, campaign: Campaign) -> str | None:
+    """What the network admin asked to change, while a sent-back local message is a draft."""
+    if campaign.partner_id is None or campaign.status != "draft":
+        return None
+    detail = session.scalar(
+        select(AuditLog.detail)
+        .where(
+            AuditLog.action == "campaign.send_back",
+            AuditLog.target_type == "Campaign",
+            AuditLog.target_id == str(campaign.id),
+        )
+        .order_by(AuditLog.id.desc())
+        .limit(1)
+    )
+    return str(detail.get("note", "")) if detail else None
+
+
+def _within_monthly_limit(session: Session, campaign: Campaign, *, settings: Settings) -> None:
+    # Months are read off the stored send time (UTC, or the wall clock of local-time
+    # campaigns): a text sent on the evening of the 31st may count to either month, never twice.
+    limit = settings.partner_monthly_messages
+    months: dict[tuple[int, int], int] = {}
+    for message in campaign.messages:
+        key = (message.send_at.year, message.send_at.month)
+        months[key] = months.get(key, 0) + 1
+    partner = session.get(Partner, campaign.partner_id)
+    name = partner.name if partner is not None else "this partner"
+    for (year, month), adding in sorted(months.items()):
+        taken = session.scalar(
+            select(func.count())
+            .select_from(CampaignMessage)
+            .join(Campaign, Campaign.id == CampaignMessage.campaign_id)
+            .where(
+                Campaign.partner_id == campaign.partner_id,
+                Campaign.id != campaign.id,
+                Campaign.status.in_(COUNTED),
+                extract("year", CampaignMessage.send_at) == year,
+                extract("month", CampaignMessage.send_at) == month,
+            )
+        )
+        if int(taken or 0) + adding > limit:
+            raise CampaignError(
+                f"{name} can send {limit} local message(s) a month; "
+                f"{datetime(year, month, 1):%B %Y} already has {int(taken or 0)} approved or "
+                f"waiting, and this campaign adds {adding}"
+            )
 
 
 def _ready_to_send(campaign: Campaign, *, settings: Settings, now: datetime) -> None:
@@ -448,6 +584,11 @@ def _require(campaign: Campaign, states: tuple[str, ...], verb: str) -> None:
         raise CampaignError(f"a {campaign.status} campaign cannot be {verb}")
 
 
-def list_campaigns(session: Session, *, limit: int = 200) -> list[Campaign]:
-    """Campaigns, newest first."""
-    return list(session.scalars(select(Campaign).order_by(Campaign.id.desc()).limit(limit)))
+def list_campaigns(
+    session: Session, *, scope: Scope = NETWORK, status: str | None = None, limit: int = 200
+) -> list[Campaign]:
+    """The campaigns `scope` sees (of one status if given), newest first."""
+    query = select(Campaign).where(scope.owned(Campaign.partner_id))
+    if status is not None:
+        query = query.where(Campaign.status == status)
+    return list(session.scalars(query.order_by(Campaign.id.desc()).limit(limit)))

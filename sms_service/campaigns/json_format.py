@@ -25,6 +25,9 @@ def campaign_json(campaign: Campaign, *, settings: Settings) -> dict[str, Any]:
         "local_time": campaign.local_time,
         "exceeds_weekly_cap": campaign.exceeds_weekly_cap,
         "audience": campaign.audience,
+        # A partner's local message (None: the network's campaign), and who approved it.
+        "partner_id": campaign.partner_id,
+        "approved_at": campaign.approved_at.isoformat() if campaign.approved_at else None,
         "messages": [
             {
                 "position": message.position,

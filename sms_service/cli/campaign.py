@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from content.languages import languages
 from sms_service.campaigns.audience import audience_size
 from sms_service.campaigns.authoring import (
     CampaignError,
+    CampaignNotFound,
+    approve_campaign,
     audience_of,
     cancel_campaign,
     create_campaign,
@@ -22,6 +25,7 @@ from sms_service.campaigns.authoring import (
     pause_campaign,
     resume_campaign,
     schedule_campaign,
+    send_back_campaign,
 )
 from sms_service.campaigns.json_format import CampaignJsonError, campaign_input, campaign_json
 from sms_service.campaigns.results import campaign_results
@@ -29,7 +33,10 @@ from sms_service.cli.common import CommandError, Subparsers, connect, load_setti
 from sms_service.core.audit import CLI_ACTOR
 from sms_service.core.db import build_sessionmaker, transaction
 from sms_service.core.models import utcnow
+from sms_service.core.scope import NETWORK
 from sms_service.core.settings import Settings
+from sms_service.partners.errors import PartnerNotFound
+from sms_service.partners.records import visible_partner
 
 
 def register(subparsers: Subparsers) -> None:
@@ -85,6 +92,13 @@ def register(subparsers: Subparsers) -> None:
     )
     create.add_argument("--tag", action="append", default=[], help="caregiver tag (repeatable)")
     create.add_argument(
+        "--partner",
+        action="append",
+        default=[],
+        metavar="SLUG",
+        help="only families who joined with this partner (repeatable; none: the whole network)",
+    )
+    create.add_argument(
         "--from-json",
         type=Path,
         metavar="FILE",
@@ -118,6 +132,22 @@ def register(subparsers: Subparsers) -> None:
         action.add_argument("campaign_id", type=int)
         action.set_defaults(handler=verb)
 
+    approve = commands.add_parser(
+        "approve",
+        help="approve a partner's local message",
+        description="Approve a local message waiting for review: it is then scheduled.",
+    )
+    approve.add_argument("campaign_id", type=int)
+    approve.set_defaults(handler=_approve)
+    back = commands.add_parser(
+        "send-back",
+        help="send a local message back to its partner",
+        description="Send a local message waiting for review back to draft, saying what to change.",
+    )
+    back.add_argument("campaign_id", type=int)
+    back.add_argument("--note", required=True, help="what the partner should change")
+    back.set_defaults(handler=_send_back)
+
 
 def _run(work: Callable[[Session, Settings], Any]) -> Any:
     settings = load_settings()
@@ -125,7 +155,7 @@ def _run(work: Callable[[Session, Settings], Any]) -> Any:
     try:
         with transaction(build_sessionmaker(engine)) as session:
             return work(session, settings)
-    except (CampaignError, CampaignJsonError) as error:
+    except (CampaignError, CampaignJsonError, CampaignNotFound) as error:
         raise CommandError(str(error)) from None
     finally:
         engine.dispose()
@@ -145,6 +175,7 @@ def _from_options(args: argparse.Namespace) -> dict[str, Any]:
             "keywords": args.keyword,
             "tags": args.tag,
         },
+        "partner_slugs": args.partner,
         "messages": [{"send_at": at, "texts": texts} for at in args.at],
     }
 
@@ -160,6 +191,13 @@ def _create(args: argparse.Namespace) -> int:
 
     def work(session: Session, settings: Settings) -> tuple[int, str]:
         name, audience, local_time, messages, exceeds_cap = campaign_input(data)
+        slugs = (data.get("partner_slugs") or []) if isinstance(data, dict) else []
+        if slugs:
+            try:
+                ids = [visible_partner(session, slug, scope=NETWORK).id for slug in slugs]
+            except PartnerNotFound as error:
+                raise CommandError(str(error)) from None
+            audience = replace(audience, partners=tuple(sorted(set(ids))))
         campaign = create_campaign(
             session,
             name=name,
@@ -242,6 +280,21 @@ def _schedule(args: argparse.Namespace) -> int:
         lambda s, c, settings: schedule_campaign(
             s, c, actor=CLI_ACTOR, settings=settings, now=utcnow()
         ),
+    )
+
+
+def _approve(args: argparse.Namespace) -> int:
+    return _transition(
+        args,
+        lambda s, c, settings: approve_campaign(
+            s, c, actor=CLI_ACTOR, settings=settings, now=utcnow()
+        ),
+    )
+
+
+def _send_back(args: argparse.Namespace) -> int:
+    return _transition(
+        args, lambda s, c, _: send_back_campaign(s, c, actor=CLI_ACTOR, note=args.note)
     )
 
 

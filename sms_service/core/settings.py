@@ -87,6 +87,9 @@ class Settings:
     # How long a survey question waits for its answer: the family's next text within it is read
     # as the answer; after it the question closes for that family.
     survey_answer_window_hours: int = 48
+    # The most local messages (campaign texts by a partner's staff) a partner may send in a
+    # calendar month, approved or waiting for approval: a network setting, the same for all.
+    partner_monthly_messages: int = 4
     scheduler_takeover_seconds: int = 5
     log_level: str = "INFO"
     # Addresses whose X-Forwarded-For/-Proto the web server believes (a reverse proxy).
@@ -206,6 +209,7 @@ class Settings:
             survey_answer_window_hours=_int(
                 "SMS_TIPS_SURVEY_ANSWER_WINDOW_HOURS", get, 48, 1, 24 * 14
             ),
+            partner_monthly_messages=_int("SMS_TIPS_PARTNER_MONTHLY_MESSAGES", get, 4, 0, 100),
             scheduler_takeover_seconds=_int("SMS_TIPS_SCHEDULER_TAKEOVER_SECONDS", get, 5, 1, 300),
             log_level=_log_level(get("SMS_TIPS_LOG_LEVEL", "INFO") or "INFO"),
             trusted_proxies=_networks(

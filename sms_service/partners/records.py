@@ -162,3 +162,11 @@ def list_partners(session: Session, *, scope: Scope) -> list[PartnerSummary]:
         .order_by(Partner.name, Partner.id)
     ).all()
     return [PartnerSummary(partner, families, active) for partner, families, active in rows]
+
+
+def partner_names(session: Session, *, scope: Scope) -> dict[int, str]:
+    """The names of the partners `scope` sees, by id (for forms and audience summaries)."""
+    rows = session.execute(
+        select(Partner.id, Partner.name).where(scope.partners()).order_by(Partner.name)
+    )
+    return {partner_id: name for partner_id, name in rows}

@@ -19,6 +19,7 @@ from starlette.schemas import SchemaGenerator
 from sms_service.campaigns.audience import audience_size
 from sms_service.campaigns.authoring import (
     CampaignError,
+    approve_campaign,
     audience_of,
     cancel_campaign,
     check_campaign,
@@ -28,6 +29,8 @@ from sms_service.campaigns.authoring import (
     pause_campaign,
     resume_campaign,
     schedule_campaign,
+    send_back_campaign,
+    submit_campaign,
 )
 from sms_service.campaigns.json_format import CampaignJsonError, campaign_input, campaign_json
 from sms_service.campaigns.results import campaign_results
@@ -41,7 +44,13 @@ from sms_service.web import api_partners
 from sms_service.web.api_common import BadRequest, read_json
 from sms_service.web.api_common import error as _error
 from sms_service.web.context import app_context, in_read_transaction, in_transaction
-from sms_service.web.guards import API_MIDDLEWARE, current_staff
+from sms_service.web.guards import (
+    API_MIDDLEWARE,
+    AdminOnly,
+    current_staff,
+    require_message_author,
+    require_network_admin,
+)
 
 schemas = SchemaGenerator(
     {
@@ -65,8 +74,10 @@ async def campaigns_index(request: Request) -> Response:
       200: {description: "a list of campaigns"}
     """
     settings = app_context(request).settings
+    scope = current_staff(request).scope
     items = await in_read_transaction(
-        request, lambda s: [campaign_json(c, settings=settings) for c in list_campaigns(s)]
+        request,
+        lambda s: [campaign_json(c, settings=settings) for c in list_campaigns(s, scope=scope)],
     )
     return JSONResponse({"campaigns": items})
 
@@ -95,11 +106,15 @@ async def campaigns_create(request: Request) -> Response:
                     send_at: {type: string, example: "2026-05-04T10:00"}
                     texts: {type: object, example: {en: "...", es: "..."}}
     responses:
-      201: {description: "the new campaign"}
+      201: {description: "the new campaign (a partner's token: a local message to approve)"}
       400: {description: "the campaign cannot be made as asked; error says why"}
+      403: {description: "a partner's staff member (not an admin) sends no campaigns"}
     """
     settings = app_context(request).settings
-    actor = current_staff(request).actor
+    try:
+        actor = require_message_author(request).actor
+    except AdminOnly as refused:
+        return _error(403, refused.detail)
     try:
         name, audience, local_time, messages, exceeds_cap = campaign_input(await read_json(request))
         created = await in_transaction(
@@ -134,9 +149,10 @@ async def campaign_show(request: Request) -> Response:
     """
     campaign_id = request.path_params["campaign_id"]
     settings = app_context(request).settings
+    scope = current_staff(request).scope
 
     def work(session: Session) -> dict[str, Any]:
-        campaign = get_campaign(session, campaign_id)
+        campaign = get_campaign(session, campaign_id, scope=scope)
         data = campaign_json(campaign, settings=settings)
         data["audience_size"] = audience_size(
             session, audience_of(campaign), zone=settings.zone, now=utcnow()
@@ -159,22 +175,48 @@ async def campaign_show(request: Request) -> Response:
         data["results"] = campaign_results(session, campaign.id).to_json()
         return data
 
-    try:
-        return JSONResponse(await in_read_transaction(request, work))
-    except CampaignError as error:
-        return _error(404, str(error))
+    return JSONResponse(await in_read_transaction(request, work))
+
+
+_SUMMARIES = {
+    "schedule": "Schedule a network campaign",
+    "submit": "Submit a partner's local message for a network admin's approval",
+    "approve": "Approve a local message (network admins; it is then scheduled)",
+    "send-back": "Send a local message back to draft, with a note {note: ...} (network admins)",
+    "pause": "Pause a campaign",
+    "resume": "Resume a campaign",
+    "cancel": "Cancel a campaign",
+}
 
 
 def _transition(name: str) -> Handler:
     async def act(request: Request) -> Response:
         campaign_id = request.path_params["campaign_id"]
         settings = app_context(request).settings
-        actor = current_staff(request).actor
+        network_only = name in ("approve", "send-back")
+        try:
+            staff = (
+                require_network_admin(request) if network_only else require_message_author(request)
+            )
+        except AdminOnly as refused:
+            return _error(403, refused.detail)
+        actor = staff.actor
+        try:
+            body = await read_json(request) if name == "send-back" else {}
+        except BadRequest as error:
+            return _error(400, str(error))
+        note = str(body.get("note") or "") if isinstance(body, dict) else ""
 
         def work(session: Session) -> dict[str, Any]:
-            campaign = get_campaign(session, campaign_id, for_update=True)
+            campaign = get_campaign(session, campaign_id, scope=actor.scope, for_update=True)
             if name == "schedule":
                 schedule_campaign(session, campaign, actor=actor, settings=settings, now=utcnow())
+            elif name == "submit":
+                submit_campaign(session, campaign, actor=actor, settings=settings, now=utcnow())
+            elif name == "approve":
+                approve_campaign(session, campaign, actor=actor, settings=settings, now=utcnow())
+            elif name == "send-back":
+                send_back_campaign(session, campaign, actor=actor, note=note)
             elif name == "pause":
                 pause_campaign(session, campaign, actor=actor)
             elif name == "resume":
@@ -186,15 +228,15 @@ def _transition(name: str) -> Handler:
         try:
             return JSONResponse(await in_transaction(request, work))
         except CampaignError as error:
-            status = 404 if "there is no campaign" in str(error) else 409
-            return _error(status, str(error))
+            return _error(409, str(error))
 
     act.__doc__ = f"""
-    summary: {name.capitalize()} a campaign
+    summary: {_SUMMARIES[name]}
     parameters:
       - {{name: campaign_id, in: path, required: true, schema: {{type: integer}}}}
     responses:
       200: {{description: "the campaign after the change"}}
+      403: {{description: "this account may not do this to campaigns"}}
       404: {{description: "no such campaign"}}
       409: {{description: "the campaign's state does not allow it; error says why"}}
     """
@@ -316,7 +358,7 @@ routes: list[BaseRoute] = [
             Route("/campaigns/{campaign_id:int}", campaign_show, methods=["GET"]),
             *(
                 Route(f"/campaigns/{{campaign_id:int}}/{name}", _transition(name), methods=["POST"])
-                for name in ("schedule", "pause", "resume", "cancel")
+                for name in _SUMMARIES
             ),
             Route("/stats", stats, methods=["GET"]),
             *api_partners.routes,

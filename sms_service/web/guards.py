@@ -259,6 +259,15 @@ def require_network_admin(request: HTTPConnection) -> StaffIdentity:
     return staff
 
 
+def require_message_author(request: HTTPConnection) -> StaffIdentity:
+    """The signed-in staff member, who may write campaigns: the network's own staff, or a
+    partner's admin (local messages); a partner's staff answer families but send nothing."""
+    staff = current_staff(request)
+    if not (staff.scope.is_network or staff.is_admin):
+        raise AdminOnly(403, "Only your partner's admins write local messages.")
+    return staff
+
+
 def require_network_staff(request: HTTPConnection) -> StaffIdentity:
     """The signed-in staff member, who must be the network's own (admin or staff; 403 for a
     partner's): what reaches every partner's families, such as surveys, is the network's."""

@@ -1,5 +1,8 @@
 """Campaign pages: list, create, edit and duplicate, the live checker, preview, schedule, pause,
-results."""
+results; a partner's local messages submitted, approved or sent back.
+
+Every campaign is read through the viewer's scope (another partner's id is a 404); writing is
+for the network's staff and partners' admins (`require_message_author`)."""
 
 from __future__ import annotations
 
@@ -16,16 +19,21 @@ from content.segments import analyze, in_words
 from sms_service.campaigns.audience import audience_size
 from sms_service.campaigns.authoring import (
     CampaignError,
+    approve_campaign,
     audience_of,
     cancel_campaign,
     create_campaign,
     get_campaign,
     list_campaigns,
     message_body,
+    own_audience,
     pause_campaign,
     preview_campaign,
     resume_campaign,
     schedule_campaign,
+    send_back_campaign,
+    sent_back_note,
+    submit_campaign,
     text_findings,
     update_campaign,
     wall_clock,
@@ -33,11 +41,17 @@ from sms_service.campaigns.authoring import (
 from sms_service.campaigns.duplicate import duplicate_campaign
 from sms_service.campaigns.results import campaign_results
 from sms_service.core.models import Campaign, utcnow
+from sms_service.partners.records import partner_names
 from sms_service.web.admin.forms import campaign_from_form, form_values
 from sms_service.web.admin.support import flash, redirect, take_flash
 from sms_service.web.admin.templating import language_label, render
 from sms_service.web.context import app_context, in_read_transaction, in_transaction
-from sms_service.web.guards import current_staff, posted_form
+from sms_service.web.guards import (
+    current_staff,
+    posted_form,
+    require_message_author,
+    require_network_admin,
+)
 
 
 def _campaign_values(campaign: Campaign, request: Request) -> dict[str, Any]:
@@ -57,6 +71,8 @@ def _campaign_values(campaign: Campaign, request: Request) -> dict[str, Any]:
     }
     for language in audience.languages:
         values[f"lang_{language}"] = "on"
+    for partner_id in audience.partners:
+        values[f"partner_{partner_id}"] = "on"
     for index, message in enumerate(campaign.messages):
         wall = wall_clock(message, local_time=campaign.local_time, zone=zone)
         values[f"send_at_{index}"] = wall.strftime("%Y-%m-%dT%H:%M")
@@ -71,7 +87,7 @@ def _new_values(request: Request) -> dict[str, Any]:
     return {"timing": "program", "age_unit": "weeks", "send_at_0": soon.strftime("%Y-%m-%dT%H:%M")}
 
 
-def _form_page(
+async def _form_page(
     request: Request,
     values: dict[str, Any],
     *,
@@ -83,6 +99,12 @@ def _form_page(
     slots = 1 + max(
         [int(key.rsplit("_", 1)[1]) for key in values if key.startswith("send_at_")] or [0]
     )
+    staff = current_staff(request)
+    names = (
+        await in_read_transaction(request, lambda s: partner_names(s, scope=staff.scope))
+        if staff.scope.is_network
+        else {}
+    )
     return render(
         request,
         "campaign_form.html",
@@ -92,13 +114,15 @@ def _form_page(
         campaign_id=campaign_id,
         error=error,
         error_field=error_field or "",
+        partners=[{"id": id_, "name": name} for id_, name in names.items()],
+        monthly_limit=app_context(request).settings.partner_monthly_messages,
     )
 
 
-def _refused(
+async def _refused(
     request: Request, values: dict[str, Any], error: CampaignError, *, campaign_id: int | None
 ) -> Response:
-    return _form_page(
+    return await _form_page(
         request,
         values,
         campaign_id=campaign_id,
@@ -110,38 +134,54 @@ def _refused(
 
 async def campaign_list(request: Request) -> Response:
     zone = app_context(request).settings.zone
+    staff = current_staff(request)
 
     def work(session: Session) -> list[dict[str, Any]]:
+        names = partner_names(session, scope=staff.scope)
         return [
             {
                 "campaign": campaign,
-                "audience": audience_of(campaign).describe(),
+                "audience": audience_of(campaign).describe(names),
                 "first_send": (
                     wall_clock(campaign.messages[0], local_time=campaign.local_time, zone=zone)
                     if campaign.messages
                     else None
                 ),
             }
-            for campaign in list_campaigns(session)
+            for campaign in list_campaigns(session, scope=staff.scope)
         ]
 
     rows = await in_read_transaction(request, work)
-    return render(request, "campaigns.html", rows=rows, **take_flash(request))
+    waiting = sum(row["campaign"].status == "review" for row in rows)
+    return render(
+        request,
+        "campaigns.html",
+        rows=rows,
+        may_write=_may_write(request),
+        waiting=waiting if staff.is_network_admin else 0,
+        **take_flash(request),
+    )
+
+
+def _may_write(request: Request) -> bool:
+    staff = current_staff(request)
+    return staff.scope.is_network or staff.is_admin
 
 
 async def new_campaign_page(request: Request) -> Response:
-    return _form_page(request, _new_values(request), campaign_id=None)
+    require_message_author(request)
+    return await _form_page(request, _new_values(request), campaign_id=None)
 
 
 async def create(request: Request) -> Response:
     form = await posted_form(request)
     settings = app_context(request).settings
-    actor = current_staff(request).actor
+    actor = require_message_author(request).actor
     values = form_values(form)
     try:
         data = campaign_from_form(form)
     except CampaignError as error:
-        return _refused(request, values, error, campaign_id=None)
+        return await _refused(request, values, error, campaign_id=None)
 
     def work(session: Session) -> int:
         return create_campaign(
@@ -158,35 +198,34 @@ async def create(request: Request) -> Response:
     try:
         campaign_id = await in_transaction(request, work)
     except CampaignError as error:
-        return _refused(request, values, error, campaign_id=None)
-    flash(request, "Draft saved. Check the preview, then schedule it.")
+        return await _refused(request, values, error, campaign_id=None)
+    next_step = "submit it for approval" if actor.partner_id else "schedule it"
+    flash(request, f"Draft saved. Check the preview, then {next_step}.")
     return redirect(f"/admin/campaigns/{campaign_id}")
 
 
 async def edit_page(request: Request) -> Response:
     campaign_id = request.path_params["campaign_id"]
-    try:
-        values = await in_read_transaction(
-            request, lambda s: _campaign_values(get_campaign(s, campaign_id), request)
-        )
-    except CampaignError as error:
-        return render(request, "not_found.html", status_code=404, error=str(error))
-    return _form_page(request, values, campaign_id=campaign_id)
+    scope = require_message_author(request).scope
+    values = await in_read_transaction(
+        request, lambda s: _campaign_values(get_campaign(s, campaign_id, scope=scope), request)
+    )
+    return await _form_page(request, values, campaign_id=campaign_id)
 
 
 async def update(request: Request) -> Response:
     form = await posted_form(request)
     campaign_id = request.path_params["campaign_id"]
     settings = app_context(request).settings
-    actor = current_staff(request).actor
+    actor = require_message_author(request).actor
     values = form_values(form)
     try:
         data = campaign_from_form(form)
     except CampaignError as error:
-        return _refused(request, values, error, campaign_id=campaign_id)
+        return await _refused(request, values, error, campaign_id=campaign_id)
 
     def work(session: Session) -> None:
-        campaign = get_campaign(session, campaign_id, for_update=True)
+        campaign = get_campaign(session, campaign_id, scope=actor.scope, for_update=True)
         update_campaign(
             session,
             campaign,
@@ -203,7 +242,7 @@ async def update(request: Request) -> Response:
     try:
         await in_transaction(request, work)
     except CampaignError as error:
-        return _refused(request, values, error, campaign_id=campaign_id)
+        return await _refused(request, values, error, campaign_id=campaign_id)
     flash(request, "Campaign saved.")
     return redirect(f"/admin/campaigns/{campaign_id}")
 
@@ -211,14 +250,16 @@ async def update(request: Request) -> Response:
 async def size(request: Request) -> Response:
     form = await posted_form(request)
     settings = app_context(request).settings
+    partner_id = current_staff(request).partner_id
+
+    def work(session: Session) -> dict[str, int]:
+        audience = own_audience(session, campaign_from_form(form).audience, partner_id=partner_id)
+        return audience_size(session, audience, zone=settings.zone, now=utcnow())
+
     try:
-        audience = campaign_from_form(form).audience
+        return JSONResponse(await in_read_transaction(request, work))
     except CampaignError as error:
         return JSONResponse({"error": str(error)}, status_code=400)
-    sizes = await in_read_transaction(
-        request, lambda s: audience_size(s, audience, zone=settings.zone, now=utcnow())
-    )
-    return JSONResponse(sizes)
 
 
 async def check(request: Request) -> Response:
@@ -248,10 +289,10 @@ async def duplicate(request: Request) -> Response:
     await posted_form(request)
     campaign_id = request.path_params["campaign_id"]
     settings = app_context(request).settings
-    actor = current_staff(request).actor
+    actor = require_message_author(request).actor
 
     def work(session: Session) -> int:
-        source = get_campaign(session, campaign_id)
+        source = get_campaign(session, campaign_id, scope=actor.scope)
         return duplicate_campaign(session, source, actor=actor, settings=settings).id
 
     try:
@@ -259,20 +300,25 @@ async def duplicate(request: Request) -> Response:
     except CampaignError as error:
         flash(request, str(error), "error")
         return redirect(f"/admin/campaigns/{campaign_id}")
-    flash(request, "Copied as a new draft. Check its send times and texts, then schedule it.")
+    flash(request, "Copied as a new draft. Check its send times and texts before sending it.")
     return redirect(f"/admin/campaigns/{copy_id}")
 
 
 async def detail(request: Request) -> Response:
     campaign_id = request.path_params["campaign_id"]
     settings = app_context(request).settings
+    scope = current_staff(request).scope
 
     def work(session: Session) -> dict[str, Any]:
         now = utcnow()
-        campaign = get_campaign(session, campaign_id)
+        campaign = get_campaign(session, campaign_id, scope=scope)
         audience = audience_of(campaign)
         results = campaign_results(session, campaign_id)
+        names = partner_names(session, scope=scope)
         return {
+            "partner_names": names,
+            "partner_name": names.get(campaign.partner_id or 0, ""),
+            "sent_back": sent_back_note(session, campaign),
             "editable": campaign.status == "draft"
             or (campaign.status in ("scheduled", "paused") and results.planned == 0),
             "campaign": campaign,
@@ -286,26 +332,44 @@ async def detail(request: Request) -> Response:
             ],
         }
 
-    try:
-        page = await in_read_transaction(request, work)
-    except CampaignError as error:
-        return render(request, "not_found.html", status_code=404, error=str(error))
+    page = await in_read_transaction(request, work)
+    page["editable"] = page["editable"] and _may_write(request)
     blocked = any(p.errors for previews in page["previews"].values() for p in previews)
-    return render(request, "campaign.html", blocked=blocked, **page, **take_flash(request))
+    return render(
+        request,
+        "campaign.html",
+        blocked=blocked,
+        may_write=_may_write(request),
+        **page,
+        **take_flash(request),
+    )
 
 
 def _action(name: str) -> Any:
     async def act(request: Request) -> Response:
-        await posted_form(request)
+        form = await posted_form(request)
         campaign_id = request.path_params["campaign_id"]
         settings = app_context(request).settings
-        actor = current_staff(request).actor
+        network_only = name in ("approve", "send-back")
+        staff = require_network_admin(request) if network_only else require_message_author(request)
+        actor = staff.actor
 
         def work(session: Session) -> str:
-            campaign = get_campaign(session, campaign_id, for_update=True)
+            campaign = get_campaign(session, campaign_id, scope=actor.scope, for_update=True)
             if name == "schedule":
                 schedule_campaign(session, campaign, actor=actor, settings=settings, now=utcnow())
                 return "Scheduled. The planner will send it at its time."
+            if name == "submit":
+                submit_campaign(session, campaign, actor=actor, settings=settings, now=utcnow())
+                return (
+                    "Submitted. A network admin reviews it; it goes out at its time once approved."
+                )
+            if name == "approve":
+                approve_campaign(session, campaign, actor=actor, settings=settings, now=utcnow())
+                return "Approved. The planner will send it at its time."
+            if name == "send-back":
+                send_back_campaign(session, campaign, actor=actor, note=str(form.get("note", "")))
+                return "Sent back to the partner as a draft, with your note."
             if name == "pause":
                 held = pause_campaign(session, campaign, actor=actor)
                 return f"Paused; {held} text(s) held back."
@@ -336,6 +400,6 @@ routes = [
     Route("/campaigns/{campaign_id:int}/edit", update, methods=["POST"]),
     *(
         Route(f"/campaigns/{{campaign_id:int}}/{name}", _action(name), methods=["POST"])
-        for name in ("schedule", "pause", "resume", "cancel")
+        for name in ("schedule", "submit", "approve", "send-back", "pause", "resume", "cancel")
     ),
 ]

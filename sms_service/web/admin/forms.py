@@ -57,6 +57,9 @@ def _words(raw: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(word.strip() for word in raw.split(",") if word.strip()))
 
 
+_PARTNER_BOX = re.compile(r"^partner_[1-9][0-9]{0,8}$")
+
+
 def audience_from_form(form: FormData) -> Audience:
     """The audience filters of the campaign form."""
     try:
@@ -69,6 +72,13 @@ def audience_from_form(form: FormData) -> Audience:
             enrolled_to=_date(form, "enrolled_to", "Enrolled until"),
             keywords=tuple(word.upper() for word in _words(text_field(form, "keywords", 400))),
             tags=tuple(word.lower() for word in _words(text_field(form, "tags", 400))),
+            partners=tuple(
+                sorted(
+                    int(key.removeprefix("partner_"))
+                    for key, value in form.items()
+                    if _PARTNER_BOX.match(key) and value == "on"
+                )
+            ),
         )
     except AudienceError as error:
         raise CampaignError(str(error)) from None
