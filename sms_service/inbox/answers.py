@@ -47,12 +47,13 @@ def answer(
     The dispatcher sends it (its last check sees a STOP committed meanwhile), at once or when
     the family's quiet hours end; the text is marked done and the answer audited.
     """
+    # The text first: another partner's id is a 404 whatever the form holds.
+    message = open_message(session, message_id, scope=actor.scope, lock=True)
     text = " ".join(text.split())
     if not text:
         raise InboxError("write the answer first")
     if len(text) > MAX_ANSWER_LENGTH:
         raise InboxError(f"an answer is at most {MAX_ANSWER_LENGTH} characters")
-    message = open_message(session, message_id, scope=actor.scope, lock=True)
     # Locked like a STOP locks it: a STOP either commits first (refused here) or cancels this.
     caregiver = session.scalar(
         select(Caregiver).where(Caregiver.id == message.caregiver_id).with_for_update()

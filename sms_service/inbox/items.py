@@ -155,9 +155,9 @@ def inbox_item(session: Session, message_id: int, *, scope: Scope) -> InboxItem:
 
 def set_state(session: Session, message_id: int, state: str, *, actor: Actor) -> None:
     """Mark an inbox text unread, needing a reply, or done; audited."""
+    message = open_message(session, message_id, scope=actor.scope, lock=True)
     if state not in INBOX_STATES:
         raise InboxError(f"{state!r} is not an inbox state")
-    message = open_message(session, message_id, scope=actor.scope, lock=True)
     if message.inbox_state != state:
         message.inbox_state = state
         actor.audit(session, "inbox.state", message, state=state)

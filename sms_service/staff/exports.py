@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sms_service.campaigns.authoring import get_campaign
 from sms_service.caregivers.records import filtered_caregivers
 from sms_service.core.audit import Actor
 from sms_service.core.models import Caregiver, OutboundMessage
@@ -130,7 +131,9 @@ def caregivers_csv(
 def campaign_results_csv(
     session: Session, campaign_id: int, *, actor: Actor, zone: ZoneInfo
 ) -> str:
-    """One line per campaign text: who, which message, and what happened to it."""
+    """One line per campaign text: who, which message, and what happened to it (a campaign the
+    actor's scope does not see is CampaignNotFound, a 404)."""
+    get_campaign(session, campaign_id, scope=actor.scope)
     rows = session.execute(
         select(OutboundMessage, Caregiver.status)
         .join(Caregiver, Caregiver.id == OutboundMessage.caregiver_id)

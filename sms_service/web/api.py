@@ -182,7 +182,7 @@ _SUMMARIES = {
     "schedule": "Schedule a network campaign",
     "submit": "Submit a partner's local message for a network admin's approval",
     "approve": "Approve a local message (network admins; it is then scheduled)",
-    "send-back": "Send a local message back to draft, with a note {note: ...} (network admins)",
+    "send-back": "Send a local message back to draft with a note on what to fix (network admins)",
     "pause": "Pause a campaign",
     "resume": "Resume a campaign",
     "cancel": "Cancel a campaign",

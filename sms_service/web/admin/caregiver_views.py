@@ -125,6 +125,8 @@ async def correct_child_view(request: Request) -> Response:
     raw_date = text_field(form, "birth_date", 12)
 
     def work(session: Session) -> str:
+        # The family first: another partner's id is a 404 whatever the form holds.
+        caregiver = get_caregiver(session, caregiver_id, scope=staff.scope)
         try:
             birth = date.fromisoformat(raw_date)
         except ValueError:
@@ -133,7 +135,7 @@ async def correct_child_view(request: Request) -> Response:
             ) from None
         child = correct_child(
             session,
-            get_caregiver(session, caregiver_id, scope=staff.scope),
+            caregiver,
             child_id,
             name=text_field(form, "name", 60),
             birth_date=birth,

@@ -60,11 +60,13 @@ WEST_MARKS = (
 ROLES = ("network_admin", "network_staff", "east_admin", "east_staff")
 # What each role may not open at all (403); everything else answers 200 with the role's own ids.
 NEW_TIP = "/admin/content/tips/new"  # content is the network admins'
+# A partner's staff answer their families; its admins write the local messages.
+WRITING = {"/admin/campaigns/new", "/admin/campaigns/{campaign_id:int}/edit"}
 FORBIDDEN: dict[str, set[str]] = {
     "network_admin": set(),
     "network_staff": {"/admin/staff", NEW_TIP},
     "east_admin": {NEW_TIP, "/admin/audit"},
-    "east_staff": {"/admin/staff", NEW_TIP, "/admin/audit"},
+    "east_staff": {"/admin/staff", NEW_TIP, "/admin/audit", *WRITING},
 }
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 
@@ -253,5 +255,10 @@ def test_another_partners_ids_answer_404_on_every_route_and_change_nothing(
 
 def _role_may_not(role: str, method: str, template: str) -> bool:
     """Actions a partner's staff member may not take at all, or the network's alone."""
-    network_only = template.startswith("/api/partners") and method != "GET"
-    return network_only or (role == "east_staff" and template.startswith("/admin/staff"))
+    network_only = (template.startswith("/api/partners") and method != "GET") or template.endswith(
+        ("/approve", "/send-back")
+    )
+    campaign_write = "/campaigns" in template and (method != "GET" or template in WRITING)
+    admins_only = template.startswith("/admin/staff") or template.endswith("/delete")
+    staff_only = admins_only or campaign_write
+    return network_only or (role == "east_staff" and staff_only)
