@@ -166,7 +166,7 @@ def test_the_monthly_limit_counts_every_local_message_approved_or_waiting(
         other = _local(s, settings, west, times=[datetime(2026, 12, 4, 12)])
         submit_campaign(s, other, actor=_author(west), settings=settings, now=NOW)
         over = _local(s, settings, east, times=[datetime(2026, 12, 20, 12)])
-        with pytest.raises(CampaignError, match="2 local message.*December 2026 already has 2"):
+        with pytest.raises(CampaignError, match=r"2 local message.*December 2026 already has 2"):
             submit_campaign(s, over, actor=_author(east), settings=settings, now=NOW)
         january = _local(s, settings, east, times=[datetime(2027, 1, 5, 12)])
         submit_campaign(s, january, actor=_author(east), settings=settings, now=NOW)
