@@ -94,11 +94,12 @@ def _by_family_partner(
     """Count each (field, answer) for its family's partner, found in one query."""
     answers = list(answers)
     ids = {answer.caregiver_id for _, answer in answers}
-    partner_of = dict(
-        session.execute(select(Caregiver.id, Caregiver.partner_id).where(Caregiver.id.in_(ids)))
-        .tuples()
-        .all()
-    )
+    partner_of: dict[int, int | None] = {
+        id_: partner_id
+        for id_, partner_id in session.execute(
+            select(Caregiver.id, Caregiver.partner_id).where(Caregiver.id.in_(ids))
+        )
+    }
     for name, answer in answers:
         counts[partner_of.get(answer.caregiver_id)][name] += 1
 

@@ -60,11 +60,14 @@ WEST_MARKS = (
 ROLES = ("network_admin", "network_staff", "east_admin", "east_staff")
 # What each role may not open at all (403); everything else answers 200 with the role's own ids.
 NEW_TIP = "/admin/content/tips/new"  # content is the network admins'
+# Partners compared, and any one partner's dashboard, are the network's staff's.
+PARTNERS = {"/admin/partners", "/admin/partners/{slug}", "/admin/export/partners.csv"}
+NEW_SURVEY = "/admin/surveys/new"  # a survey reaches every partner's families: the network's
 FORBIDDEN: dict[str, set[str]] = {
     "network_admin": set(),
     "network_staff": {"/admin/staff", NEW_TIP},
-    "east_admin": {NEW_TIP, "/admin/audit"},
-    "east_staff": {"/admin/staff", NEW_TIP, "/admin/audit"},
+    "east_admin": {NEW_TIP, NEW_SURVEY, "/admin/audit", *PARTNERS},
+    "east_staff": {"/admin/staff", NEW_TIP, NEW_SURVEY, "/admin/audit", *PARTNERS},
 }
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 
@@ -254,4 +257,8 @@ def test_another_partners_ids_answer_404_on_every_route_and_change_nothing(
 def _role_may_not(role: str, method: str, template: str) -> bool:
     """Actions a partner's staff member may not take at all, or the network's alone."""
     network_only = template.startswith("/api/partners") and method != "GET"
-    return network_only or (role == "east_staff" and template.startswith("/admin/staff"))
+    return (
+        network_only
+        or template in PARTNERS
+        or (role == "east_staff" and template.startswith("/admin/staff"))
+    )
