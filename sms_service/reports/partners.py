@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sms_service.caregivers.partnership import DEFAULT_PARTNER_SLUG
 from sms_service.core.models import Caregiver, OutboundMessage, Partner, SurveyAnswer, SurveyRun
 from sms_service.core.scope import NETWORK
 from sms_service.core.text_states import StateCounts
@@ -35,7 +36,8 @@ TOTAL = "All families"
 
 @dataclass(frozen=True)
 class PartnerRow:
-    """One partner's figures over a range (slug None: the network's own families, or totals)."""
+    """One partner's figures over a range (slug None: the network's own families, who joined
+    with no partner but the program itself, or the totals)."""
 
     name: str
     slug: str | None = None
@@ -164,15 +166,17 @@ def compare_partners(session: Session, *, period: Period) -> Comparison:
             *(("opt_outs", a) for a in opt_outs(session, start=start, end=end, scope=NETWORK)),
         ],
     )
-    names = session.execute(select(Partner.id, Partner.name, Partner.slug)).all()
 
     def row(partner_id: int | None, name: str, slug: str | None) -> PartnerRow:
         return PartnerRow(name=name, slug=slug, **counts.get(partner_id, {}))
 
-    partners = sorted(
-        (row(id_, name, slug) for id_, name, slug in names), key=lambda r: r.name.lower()
-    )
-    unpartnered = row(None, NO_PARTNER, None)
+    partners, unpartnered = [], row(None, NO_PARTNER, None)
+    for id_, name, slug in session.execute(select(Partner.id, Partner.name, Partner.slug)):
+        if slug == DEFAULT_PARTNER_SLUG:  # the program itself: families who joined directly
+            unpartnered = row(id_, NO_PARTNER, None)
+        else:
+            partners.append(row(id_, name, slug))
+    partners.sort(key=lambda r: r.name.lower())
     return Comparison(period, partners, unpartnered, _total([*partners, unpartnered]))
 
 
