@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sms_service.core.errors import NotFound
-from sms_service.core.models import Partner
 from sms_service.core.scope import Scope
+from sms_service.partners.records import visible_partner
 from sms_service.reports.partners import compare_partners
 from sms_service.reports.period import PRESETS
 from sms_service.staff.exports import partners_csv
@@ -43,16 +41,15 @@ async def partners_page(request: Request) -> Response:
 
 
 async def partner_dashboard(request: Request) -> Response:
-    require_network_staff(request)
-    slug: str = request.path_params["slug"]
+    """One partner's dashboard, named by slug (or id), for the network's staff."""
+    scope = require_network_staff(request).scope
+    key: str = request.path_params["slug"]
 
-    def find(session: Session) -> int:
-        found = session.scalar(select(Partner.id).where(Partner.slug == slug))
-        if found is None:
-            raise NotFound("There is no such partner.")
-        return found
+    def find(session: Session) -> tuple[int, str]:
+        partner = visible_partner(session, key, scope=scope)  # 404 for none
+        return partner.id, partner.slug
 
-    partner_id = await in_read_transaction(request, find)
+    partner_id, slug = await in_read_transaction(request, find)
     return await show_dashboard(request, Scope(partner_id), here=f"/admin/partners/{slug}")
 
 
