@@ -9,6 +9,7 @@ import sys
 from sms_service.cli.common import Subparsers, connect, load_settings
 from sms_service.core.db import build_sessionmaker
 from sms_service.core.models import utcnow
+from sms_service.core.scope import NETWORK
 from sms_service.reports.figures import range_report
 from sms_service.reports.period import PRESETS, PeriodError, parse_period
 from sms_service.reports.tips import tip_results
@@ -49,9 +50,10 @@ def _stats(args: argparse.Namespace) -> int:
     engine = connect(settings)
     try:
         with build_sessionmaker(engine)() as session:
-            stats = program_stats(session, now=now, zone=settings.zone)
-            report = range_report(session, period=period)
-            tips = tip_results(session, period=period)
+            # The command line is the network's own: every partner's families.
+            stats = program_stats(session, now=now, zone=settings.zone, scope=NETWORK)
+            report = range_report(session, period=period, scope=NETWORK)
+            tips = tip_results(session, period=period, scope=NETWORK)
     finally:
         engine.dispose()
     if args.json:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from sms_service.core.answered import RECEIVED_STATES, previous_text_id
 from sms_service.core.models import ConsentEvent, InboundMessage, OutboundMessage
+from sms_service.core.scope import Scope
 
 REPLY_WINDOW = timedelta(hours=48)
 ANSWERABLE_KINDS = ("tip", "campaign")
@@ -50,7 +51,9 @@ class Answer:
         )
 
 
-def _answers(session: Session, source: Any, columns: tuple[Any, ...], *where: Any) -> list[Answer]:
+def _answers(
+    session: Session, scope: Scope, source: Any, columns: tuple[Any, ...], *where: Any
+) -> list[Answer]:
     text = aliased(OutboundMessage)
     caregiver_id, at, body = columns
     rows = session.execute(
@@ -68,7 +71,7 @@ def _answers(session: Session, source: Any, columns: tuple[Any, ...], *where: An
         )
         .select_from(source)
         .outerjoin(text, text.id == previous_text_id(caregiver_id, at))
-        .where(caregiver_id.is_not(None), *where)
+        .where(caregiver_id.is_not(None), scope.families(caregiver_id), *where)
         .order_by(at, source.id)
     )
     return [
@@ -88,10 +91,11 @@ def _answers(session: Session, source: Any, columns: tuple[Any, ...], *where: An
     ]
 
 
-def parent_texts(session: Session, *, start: datetime, end: datetime) -> list[Answer]:
-    """Parents' own texts received in [start, end), each with the text before it."""
+def parent_texts(session: Session, *, start: datetime, end: datetime, scope: Scope) -> list[Answer]:
+    """`scope`'s parents' own texts received in [start, end), each with the text before it."""
     return _answers(
         session,
+        scope,
         InboundMessage,
         (InboundMessage.caregiver_id, InboundMessage.received_at, InboundMessage.body),
         InboundMessage.handled_as == PARENT_WORDS,
@@ -100,10 +104,11 @@ def parent_texts(session: Session, *, start: datetime, end: datetime) -> list[An
     )
 
 
-def opt_outs(session: Session, *, start: datetime, end: datetime) -> list[Answer]:
-    """Opt-outs recorded in [start, end), each with the text before it."""
+def opt_outs(session: Session, *, start: datetime, end: datetime, scope: Scope) -> list[Answer]:
+    """`scope`'s opt-outs recorded in [start, end), each with the text before it."""
     return _answers(
         session,
+        scope,
         ConsentEvent,
         (ConsentEvent.caregiver_id, ConsentEvent.created_at, ConsentEvent.text),
         ConsentEvent.kind == "opt_out",

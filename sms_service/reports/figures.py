@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import ColumnElement, and_, case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from sms_service.core.delivery_errors import in_words
-from sms_service.core.models import OutboundMessage
+from sms_service.core.models import OutboundMessage, SurveyAnswer, SurveyRun
+from sms_service.core.scope import Scope
 from sms_service.core.text_states import count_states
 from sms_service.reports.answers import (
     ANSWERABLE_KINDS,
@@ -36,7 +37,8 @@ FINAL = ("delivered", "undelivered", "failed")
 NOT_DELIVERED = ("undelivered", "failed")
 
 
-def _rate(part: int, whole: int, scale: int = 1) -> float | None:
+def rate(part: int, whole: int, scale: int = 1) -> float | None:
+    """part / whole (times `scale`); None when there is no whole to count against."""
     return part * scale / whole if whole else None
 
 
@@ -54,7 +56,7 @@ class Week:
 
     @property
     def reply_rate(self) -> float | None:
-        return _rate(self.answered, self.answerable)
+        return rate(self.answered, self.answerable)
 
 
 @dataclass(frozen=True)
@@ -87,21 +89,22 @@ class Report:
     other_parent_texts: int = 0  # parents' own words that answer no tip or campaign
     families_replied: int = 0
     opt_outs: int = 0
+    survey_answers: int = 0  # answers to survey questions given in the range
     weekly: list[Week] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
 
     @property
     def delivery_rate(self) -> float | None:
-        return _rate(self.delivered, self.delivered + self.undelivered + self.failed)
+        return rate(self.delivered, self.delivered + self.undelivered + self.failed)
 
     @property
     def opt_out_rate(self) -> float | None:
         """Opt-outs per 100 texts sent."""
-        return _rate(self.opt_outs, self.sent, 100)
+        return rate(self.opt_outs, self.sent, 100)
 
     @property
     def reply_rate(self) -> float | None:
-        return _rate(self.answered, self.answerable)
+        return rate(self.answered, self.answerable)
 
     @property
     def funnel(self) -> list[tuple[str, int]]:
@@ -140,6 +143,7 @@ class Report:
                 "window_hours": int(REPLY_WINDOW.total_seconds() // 3600),
             },
             "opt_outs": self.opt_outs,
+            "survey_answers": self.survey_answers,
             "rates": {
                 "delivery": self.delivery_rate,
                 "opt_outs_per_100_sent": self.opt_out_rate,
@@ -176,10 +180,33 @@ def texts_between(low: datetime, high: datetime) -> Any:
     return and_(_when() >= low, _when() < high)
 
 
-def range_report(session: Session, *, period: Period) -> Report:
-    """The figures of `period`, counted in the database."""
+def outbox(period: Period, scope: Scope) -> tuple[ColumnElement[bool], ...]:
+    """The texts a range's figures count: `scope`'s families', out in `period`, automatic
+    replies aside."""
+    return (
+        OutboundMessage.kind != "reply",
+        texts_between(period.start, period.end),
+        scope.families(OutboundMessage.caregiver_id),
+    )
+
+
+def answered_texts(answers: Iterable[Answer], period: Period) -> set[int]:
+    """The tip and campaign texts sent in `period` that `answers` (replies up to REPLY_WINDOW
+    after it) answer."""
+    return {
+        a.text_id
+        for a in answers
+        if a.answers_tip_or_campaign
+        and a.text_id is not None
+        and a.text_sent_at is not None
+        and a.text_sent_at >= period.start
+    }
+
+
+def range_report(session: Session, *, period: Period, scope: Scope) -> Report:
+    """The figures of `period` for `scope`'s families, counted in the database."""
     start, end = period.start, period.end
-    out = (OutboundMessage.kind != "reply", texts_between(start, end))
+    out = outbox(period, scope)
     states = count_states(session, *out)
     sent = OutboundMessage.state.in_(SENT)
     answerable = and_(sent, OutboundMessage.kind.in_(ANSWERABLE_KINDS))
@@ -190,13 +217,10 @@ def range_report(session: Session, *, period: Period) -> Report:
         ).where(*out)
     ).one()
     # A reply up to REPLY_WINDOW after the range still answers a text sent in it.
-    answers = parent_texts(session, start=start, end=end + REPLY_WINDOW)
+    answers = parent_texts(session, start=start, end=end + REPLY_WINDOW, scope=scope)
     to_texts = [a for a in answers if a.answers_tip_or_campaign]
     in_range = [a for a in answers if a.at < end]
-    answered_ids = {
-        a.text_id for a in to_texts if a.text_sent_at is not None and a.text_sent_at >= start
-    }
-    quits = opt_outs(session, start=start, end=end)
+    quits = opt_outs(session, start=start, end=end, scope=scope)
     return Report(
         period=period,
         planned=states.planned,
@@ -209,18 +233,38 @@ def range_report(session: Session, *, period: Period) -> Report:
         pending=states.pending,
         families_reached=reached,
         answerable=total_answerable,
-        answered=len(answered_ids),
+        answered=len(answered_texts(to_texts, period)),
         replies=sum(1 for a in in_range if a.answers_tip_or_campaign),
         other_parent_texts=sum(1 for a in in_range if not a.answers_tip_or_campaign),
         families_replied=len({a.caregiver_id for a in in_range if a.answers_tip_or_campaign}),
         opt_outs=len(quits),
-        weekly=_weekly(session, period, to_texts, quits),
-        failures=_failures(session, start, end),
+        survey_answers=survey_answers(session, period=period, scope=scope),
+        weekly=_weekly(session, period, out, to_texts, quits),
+        failures=_failures(session, out),
     )
 
 
+def survey_answers(session: Session, *, period: Period, scope: Scope) -> int:
+    """Survey answers `scope`'s families gave in `period`."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(SurveyAnswer)
+        .join(SurveyRun, SurveyRun.id == SurveyAnswer.run_id)
+        .where(
+            SurveyAnswer.answered_at >= period.start,
+            SurveyAnswer.answered_at < period.end,
+            scope.families(SurveyRun.caregiver_id),
+        )
+    )
+    return count or 0
+
+
 def _weekly(
-    session: Session, period: Period, to_texts: list[Answer], quits: list[Answer]
+    session: Session,
+    period: Period,
+    out: tuple[ColumnElement[bool], ...],
+    to_texts: list[Answer],
+    quits: list[Answer],
 ) -> list[Week]:
     buckets = period.weeks()
     sent = OutboundMessage.state.in_(SENT)
@@ -234,11 +278,7 @@ def _weekly(
                 case((and_(now_in, sent, OutboundMessage.kind.in_(ANSWERABLE_KINDS)), 1), else_=0)
             ),
         ]
-    counts = session.execute(
-        select(*columns).where(
-            OutboundMessage.kind != "reply", texts_between(period.start, period.end)
-        )
-    ).one()
+    counts = session.execute(select(*columns).where(*out)).one()
 
     def within(at: datetime | None, low: datetime, high: datetime) -> bool:
         return at is not None and low <= at < high
@@ -263,18 +303,14 @@ def _count(items: Iterable[object]) -> int:
     return sum(1 for _ in items)
 
 
-def _failures(session: Session, start: datetime, end: datetime) -> list[Failure]:
+def _failures(session: Session, out: tuple[ColumnElement[bool], ...]) -> list[Failure]:
     rows = session.execute(
         select(
             OutboundMessage.error_code,
             func.count(),
             func.count(distinct(OutboundMessage.caregiver_id)),
         )
-        .where(
-            OutboundMessage.kind != "reply",
-            OutboundMessage.state.in_(NOT_DELIVERED),
-            texts_between(start, end),
-        )
+        .where(*out, OutboundMessage.state.in_(NOT_DELIVERED))
         .group_by(OutboundMessage.error_code)
         .order_by(func.count().desc(), OutboundMessage.error_code)
     )

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sms_service.core.models import Caregiver, OutboundMessage, Tip
+from sms_service.core.scope import Scope
 from sms_service.reports.answers import REPLY_WINDOW, SENT, Answer, opt_outs, parent_texts
 from sms_service.reports.figures import texts_between
 from sms_service.reports.period import Period
@@ -55,10 +56,13 @@ class TipReport:
     families: dict[int, Caregiver]  # who wrote each, by caregiver id
 
 
-def _sent(session: Session, *, period: Period, tip_id: str | None = None) -> dict[str, int]:
-    """Texts of each tip (or of `tip_id` only) the provider took in `period`."""
+def _sent(
+    session: Session, *, period: Period, scope: Scope, tip_id: str | None = None
+) -> dict[str, int]:
+    """Texts of each tip (or of `tip_id` only) the provider took in `period`, to `scope`."""
     query = select(OutboundMessage.tip_id, func.count()).where(
         OutboundMessage.kind == "tip",
+        scope.families(OutboundMessage.caregiver_id),
         OutboundMessage.tip_id.is_not(None),
         OutboundMessage.state.in_(SENT),
         texts_between(period.start, period.end),
@@ -69,7 +73,7 @@ def _sent(session: Session, *, period: Period, tip_id: str | None = None) -> dic
 
 
 def _after(
-    session: Session, *, period: Period, sent: dict[str, int]
+    session: Session, *, period: Period, scope: Scope, sent: dict[str, int]
 ) -> tuple[dict[str, list[Answer]], dict[str, list[Answer]]]:
     """The replies and the opt-outs after each tip of `sent` sent in `period`, by tip."""
     start, end = period.start, period.end + REPLY_WINDOW
@@ -88,8 +92,8 @@ def _after(
         return found
 
     return (
-        by_tip(parent_texts(session, start=start, end=end)),
-        by_tip(opt_outs(session, start=start, end=end)),
+        by_tip(parent_texts(session, start=start, end=end, scope=scope)),
+        by_tip(opt_outs(session, start=start, end=end, scope=scope)),
     )
 
 
@@ -106,13 +110,13 @@ def _result(
     )
 
 
-def tip_results(session: Session, *, period: Period) -> list[TipResult]:
-    """Every tip sent in `period`, the most answered first."""
-    sent = _sent(session, period=period)
+def tip_results(session: Session, *, period: Period, scope: Scope) -> list[TipResult]:
+    """Every tip sent to `scope`'s families in `period`, the most answered first."""
+    sent = _sent(session, period=period, scope=scope)
     texts: dict[str, str] = dict(
         session.execute(select(Tip.id, Tip.text).where(Tip.id.in_(list(sent)))).all()
     )
-    replies, quits = _after(session, period=period, sent=sent)
+    replies, quits = _after(session, period=period, scope=scope, sent=sent)
     results = [
         _result(
             tip_id, texts.get(tip_id, ""), count, replies.get(tip_id, []), quits.get(tip_id, [])
@@ -123,10 +127,11 @@ def tip_results(session: Session, *, period: Period) -> list[TipResult]:
     return results
 
 
-def tip_report(session: Session, *, tip: Tip, period: Period) -> TipReport:
-    """One tip's figures in `period` (the same as its row of tip_results), with the texts."""
-    sent = _sent(session, period=period, tip_id=tip.id)
-    replies, quits = _after(session, period=period, sent=sent)
+def tip_report(session: Session, *, tip: Tip, period: Period, scope: Scope) -> TipReport:
+    """One tip's figures in `period` for `scope`'s families (the same as its row of
+    tip_results), with the texts."""
+    sent = _sent(session, period=period, scope=scope, tip_id=tip.id)
+    replies, quits = _after(session, period=period, scope=scope, sent=sent)
     mine, left = replies.get(tip.id, []), quits.get(tip.id, [])
     ids = {answer.caregiver_id for answer in mine + left}
     families = {c.id: c for c in session.scalars(select(Caregiver).where(Caregiver.id.in_(ids)))}

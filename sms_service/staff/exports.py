@@ -1,5 +1,7 @@
 """CSV exports for staff: caregivers (as the list is filtered), a campaign's per-text results,
-the replies of a date range and per-tip results.
+the replies of a date range, per-tip results and partners compared.
+
+Each holds only the families of the viewer's scope (a partner's staff get their partner's).
 
 Phone numbers are masked for the staff role and whole for admins only (an opted-out family's
 number is left out: no export is a list to text); every export of personal data is audited
@@ -24,7 +26,9 @@ from sms_service.caregivers.records import filtered_caregivers
 from sms_service.core.audit import Actor
 from sms_service.core.models import Caregiver, OutboundMessage
 from sms_service.core.phones import mask
+from sms_service.core.scope import Scope
 from sms_service.reports.answers import parent_texts
+from sms_service.reports.partners import compare_partners
 from sms_service.reports.period import Period
 from sms_service.reports.tips import tip_results
 
@@ -42,6 +46,11 @@ REPLY_COLUMNS = (
     "counts_as_reply",
 )  # fmt: skip
 TIP_COLUMNS = ("tip_id", "sent", "answered", "replies", "opt_outs", "reply_rate", "text")
+PARTNER_COLUMNS = (
+    "partner", "slug", "enrolled_in_range", "active", "texts_sent", "opt_outs",
+    "opt_outs_per_100_sent", "replies", "tip_and_campaign_texts_sent", "answered", "reply_rate",
+    "delivered", "final_status", "delivery_rate", "survey_answers",
+)  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?\d+$")
 _LOCAL = "%Y-%m-%d %H:%M:%S"
@@ -131,13 +140,13 @@ def caregivers_csv(
 def campaign_results_csv(
     session: Session, campaign_id: int, *, actor: Actor, zone: ZoneInfo
 ) -> str:
-    """One line per campaign text: who, which message, and what happened to it (a campaign the
-    actor's scope does not see is CampaignNotFound, a 404)."""
+    """One line per campaign text to a family of the actor's scope: who, which message, and
+    what happened to it (a campaign the scope does not see is CampaignNotFound, a 404)."""
     get_campaign(session, campaign_id, scope=actor.scope)
     rows = session.execute(
         select(OutboundMessage, Caregiver.status)
         .join(Caregiver, Caregiver.id == OutboundMessage.caregiver_id)
-        .where(OutboundMessage.campaign_id == campaign_id)
+        .where(OutboundMessage.campaign_id == campaign_id, actor.scope.families())
         .order_by(OutboundMessage.id)
     )
     actor.audit(
@@ -167,9 +176,9 @@ def campaign_results_csv(
 
 
 def replies_csv(session: Session, *, period: Period, actor: Actor) -> str:
-    """Parents' own texts received in `period`, each with the text it answers."""
+    """The actor's families' own texts received in `period`, each with the text it answers."""
     zone = period.zone
-    answers = parent_texts(session, start=period.start, end=period.end)
+    answers = parent_texts(session, start=period.start, end=period.end, scope=actor.scope)
     families = {
         caregiver.id: caregiver
         for caregiver in session.scalars(
@@ -206,15 +215,35 @@ def replies_csv(session: Session, *, period: Period, actor: Actor) -> str:
     return _csv(_header(REPLY_COLUMNS, zone, ("received_at", "answered_sent_at")), lines())
 
 
-def tip_results_csv(session: Session, *, period: Period) -> str:
-    """Each tip sent in `period` with its replies and opt-outs (no personal data)."""
+def tip_results_csv(session: Session, *, period: Period, scope: Scope) -> str:
+    """Each tip sent to `scope`'s families in `period` with its replies and opt-outs (no
+    personal data)."""
 
     def lines() -> Iterable[Sequence[object]]:
-        for result in tip_results(session, period=period):
-            rate = f"{result.reply_rate:.3f}" if result.reply_rate is not None else ""
+        for result in tip_results(session, period=period, scope=scope):
             yield (
                 result.tip_id, result.sent, result.answered, result.replies, result.opt_outs,
-                rate, result.text,
+                _share(result.reply_rate), result.text,
             )  # fmt: skip
 
     return _csv(TIP_COLUMNS, lines())
+
+
+def _share(value: float | None, digits: int = 3) -> str:
+    return f"{value:.{digits}f}" if value is not None else ""
+
+
+def partners_csv(session: Session, *, period: Period) -> str:
+    """Each partner's figures of `period`, the network's own families' and the totals (no
+    personal data)."""
+
+    def lines() -> Iterable[Sequence[object]]:
+        for row in compare_partners(session, period=period).rows:
+            yield (
+                row.name, row.slug or "", row.enrolled, row.active, row.sent, row.opt_outs,
+                _share(row.opt_out_rate, 2), row.replies, row.answerable, row.answered,
+                _share(row.reply_rate), row.delivered, row.final, _share(row.delivery_rate),
+                row.survey_answers,
+            )  # fmt: skip
+
+    return _csv(PARTNER_COLUMNS, lines())

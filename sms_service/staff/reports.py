@@ -7,10 +7,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from sms_service.core.models import CAREGIVER_STATUSES, Caregiver
+from sms_service.core.scope import Scope
 
 WEEKS_CHARTED = 12
 
@@ -62,24 +63,27 @@ def week_start(now: datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(today - timedelta(days=today.weekday()), time(0), tzinfo=zone)
 
 
-def program_stats(session: Session, *, now: datetime, zone: ZoneInfo) -> ProgramStats:
-    """Counts by caregiver status and the enrollments chart's data."""
+def program_stats(session: Session, *, now: datetime, zone: ZoneInfo, scope: Scope) -> ProgramStats:
+    """`scope`'s families by status and the enrollments chart's data."""
+    mine = scope.families()
     by_status = {status: 0 for status in CAREGIVER_STATUSES}
     for status, count in session.execute(
-        select(Caregiver.status, func.count()).group_by(Caregiver.status)
+        select(Caregiver.status, func.count()).where(mine).group_by(Caregiver.status)
     ):
         by_status[status] = count
-    enrolled = session.scalar(select(func.count()).where(Caregiver.enrolled_at.is_not(None)))
+    enrolled = session.scalar(select(func.count()).where(mine, Caregiver.enrolled_at.is_not(None)))
     start = week_start(now, zone)
     return ProgramStats(
         enrolled=enrolled or 0,
         by_status=by_status,
         week_start=start.date(),
-        enrollments_per_week=_enrollments_per_week(session, start),
+        enrollments_per_week=_enrollments_per_week(session, start, mine),
     )
 
 
-def _enrollments_per_week(session: Session, this_week: datetime) -> list[tuple[date, int]]:
+def _enrollments_per_week(
+    session: Session, this_week: datetime, mine: ColumnElement[bool]
+) -> list[tuple[date, int]]:
     starts = [this_week - timedelta(weeks=weeks) for weeks in range(WEEKS_CHARTED - 1, -1, -1)]
     ends = [*starts[1:], this_week + timedelta(weeks=1)]
     buckets = [
@@ -88,5 +92,5 @@ def _enrollments_per_week(session: Session, this_week: datetime) -> list[tuple[d
         )
         for low, high in zip(starts, ends, strict=True)
     ]
-    counts = session.execute(select(*buckets).where(Caregiver.enrolled_at >= starts[0])).one()
+    counts = session.execute(select(*buckets).where(mine, Caregiver.enrolled_at >= starts[0])).one()
     return [(low.date(), int(count or 0)) for low, count in zip(starts, counts, strict=True)]

@@ -268,11 +268,13 @@ async def stats(request: Request) -> Response:
     except PeriodError as error:
         return _error(400, str(error))
 
+    scope = current_staff(request).scope  # a partner's token: its families' figures only
+
     def work(session: Session) -> dict[str, Any]:
         return {
-            **program_stats(session, now=now, zone=zone).to_json(),
-            **range_report(session, period=period).to_json(),
-            "tips": [result.to_json() for result in tip_results(session, period=period)],
+            **program_stats(session, now=now, zone=zone, scope=scope).to_json(),
+            **range_report(session, period=period, scope=scope).to_json(),
+            "tips": [t.to_json() for t in tip_results(session, period=period, scope=scope)],
         }
 
     return JSONResponse(await in_read_transaction(request, work))

@@ -30,6 +30,7 @@ from sms_service.web.app import create_app
 from tests.browser.conftest import screenshot
 from tests.helpers.campaigns import TESTER, make_campaign
 from tests.helpers.live_server import live_server
+from tests.helpers.partners import add_partner
 from tests.helpers.people import PASSWORD, add_caregiver, add_inbox_text, add_staff
 
 pytestmark = pytest.mark.browser
@@ -80,7 +81,9 @@ def _seed(sessions: sessionmaker[Session], settings: Settings) -> dict[str, int]
         TESTER.audit(session, "test.seed", campaign)
         sync_library(session, load_library())  # the tip pages show a real tip
         survey = install_default(session=session, now=utcnow())
+        add_partner(session, settings, "eastside")  # /admin/partners/eastside
         return {
+            "slug": "eastside",
             "survey_id": survey.id,
             "tip_id": _first_tip(session),  # a Spanish one: its text is marked lang="es"
             "campaign_id": campaign.id,

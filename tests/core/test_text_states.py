@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sms_service.campaigns.results import campaign_results
 from sms_service.core.db import transaction
 from sms_service.core.models import utcnow
+from sms_service.core.scope import NETWORK
 from sms_service.core.settings import Settings
 from sms_service.reports.figures import range_report
 from sms_service.reports.period import preset_period
@@ -40,7 +41,7 @@ def test_the_dashboard_and_a_campaign_count_the_same_texts_alike(
     zone = settings.zone
     period = preset_period("week", today=now.astimezone(zone).date(), zone=zone)
     with sessions() as session:
-        report = range_report(session, period=period)
+        report = range_report(session, period=period, scope=NETWORK)
         results = campaign_results(session, campaign)
     assert results.planned == report.planned == 7
     assert results.sent == report.sent == 4  # delivered, undelivered, awaiting a report

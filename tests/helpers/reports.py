@@ -5,9 +5,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from itertools import count
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sms_service.core.models import Caregiver, ConsentEvent, InboundMessage, OutboundMessage, Tip
+from sms_service.core.models import (
+    Caregiver,
+    ConsentEvent,
+    InboundMessage,
+    OutboundMessage,
+    Survey,
+    SurveyAnswer,
+    SurveyQuestion,
+    SurveyRun,
+    Tip,
+)
+from sms_service.surveys.definitions import install_default
 from tests.helpers.people import add_caregiver
 
 _serial = count(1)
@@ -81,6 +93,31 @@ def add_opt_out(session: Session, caregiver: Caregiver, *, at: datetime) -> Cons
     session.add(event)
     session.flush()
     return event
+
+
+def add_survey_answer(session: Session, caregiver: Caregiver, *, at: datetime) -> SurveyAnswer:
+    """`caregiver`'s answer (yes) to the shipped survey's first question, given at `at`."""
+    survey = session.scalar(select(Survey).order_by(Survey.id).limit(1))
+    survey = survey or install_default(session=session, now=at)
+    question = session.scalars(
+        select(SurveyQuestion).where(SurveyQuestion.survey_id == survey.id).limit(1)
+    ).one()
+    run = SurveyRun(
+        survey_id=survey.id,
+        caregiver_id=caregiver.id,
+        occasion=f"test:{next(_serial)}",
+        state="done",
+        question_id=question.id,
+        asked_at=at,
+        created_at=at,
+        ended_at=at,
+    )
+    session.add(run)
+    session.flush()
+    answer = SurveyAnswer(run_id=run.id, question_id=question.id, value=1, answered_at=at)
+    session.add(answer)
+    session.flush()
+    return answer
 
 
 def seed_recent(session: Session, *, now: datetime) -> dict[str, Caregiver]:

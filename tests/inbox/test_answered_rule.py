@@ -44,7 +44,9 @@ def test_the_inbox_and_the_reports_name_the_same_answered_text(
     with sessions() as session:
         reports = {
             answer.id: answer.text_id
-            for answer in parent_texts(session, start=start - hour, end=start + 8 * hour)
+            for answer in parent_texts(
+                session, start=start - hour, end=start + 8 * hour, scope=NETWORK
+            )
         }
         inbox = {}
         for message_id in expected:

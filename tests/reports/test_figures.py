@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_service.core.db import transaction
+from sms_service.core.scope import NETWORK
 from sms_service.reports.figures import range_report
 from sms_service.reports.period import Period
 from sms_service.reports.tips import tip_results
@@ -62,7 +63,7 @@ def seed(sessions: sessionmaker[Session]) -> None:
 def test_range_figures_and_rates(sessions: sessionmaker[Session]) -> None:
     seed(sessions)
     with sessions() as s:
-        report = range_report(s, period=PERIOD)
+        report = range_report(s, period=PERIOD, scope=NETWORK)
     assert (report.planned, report.sent, report.delivered) == (8, 7, 5)
     assert (report.undelivered, report.awaiting, report.failed) == (1, 1, 1)
     assert report.delivered + report.undelivered + report.awaiting == report.sent
@@ -100,7 +101,9 @@ def test_range_figures_and_rates(sessions: sessionmaker[Session]) -> None:
 def test_a_shorter_range_counts_only_its_days(sessions: sessionmaker[Session]) -> None:
     seed(sessions)
     with sessions() as s:
-        report = range_report(s, period=Period(date(2026, 11, 9), date(2026, 11, 15), ZONE))
+        report = range_report(
+            s, period=Period(date(2026, 11, 9), date(2026, 11, 15), ZONE), scope=NETWORK
+        )
     assert (report.sent, report.delivered, report.answerable, report.answered) == (3, 2, 2, 1)
     assert report.opt_out_rate == pytest.approx(100 / 3)
     assert [w.start for w in report.weekly] == [date(2026, 11, 9)]
@@ -108,7 +111,7 @@ def test_a_shorter_range_counts_only_its_days(sessions: sessionmaker[Session]) -
 
 def test_an_empty_range_has_no_rates(sessions: sessionmaker[Session]) -> None:
     with sessions() as s:
-        report = range_report(s, period=PERIOD)
+        report = range_report(s, period=PERIOD, scope=NETWORK)
     assert (report.delivery_rate, report.opt_out_rate, report.reply_rate) == (None, None, None)
     assert len(report.weekly) == 4 and report.failures == []
 
@@ -116,7 +119,7 @@ def test_an_empty_range_has_no_rates(sessions: sessionmaker[Session]) -> None:
 def test_per_tip_results(sessions: sessionmaker[Session]) -> None:
     seed(sessions)
     with sessions() as s:
-        results = tip_results(s, period=PERIOD)
+        results = tip_results(s, period=PERIOD, scope=NETWORK)
     rows = [(r.tip_id, r.sent, r.answered, r.replies, r.opt_outs) for r in results]
     # en-t1: A week 1 (answered), B (late), A week 4 (answered); en-t2: only C's was sent.
     assert rows == [("en-t1", 3, 2, 2, 0), ("en-t2", 1, 0, 0, 0)]

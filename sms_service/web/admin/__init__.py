@@ -19,6 +19,7 @@ from sms_service.web.admin import (
     inbox_views,
     invite_views,
     login_views,
+    partner_views,
     survey_views,
     tip_views,
 )
@@ -34,6 +35,7 @@ def mount(settings: Settings) -> Mount:
         routes=[
             *login_views.routes,
             *dashboard_views.routes,
+            *partner_views.routes,
             *campaign_views.routes,
             *caregiver_views.routes,
             *inbox_views.routes,

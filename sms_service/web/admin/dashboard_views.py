@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,9 +14,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from jobs.scheduler import planner_next_run
-from sms_service.core.models import AuditLog, utcnow
+from sms_service.core.models import AuditLog, Partner, Survey, utcnow
+from sms_service.core.scope import Scope
+from sms_service.core.settings import Settings
 from sms_service.reports.figures import Report, range_report
-from sms_service.reports.period import PRESETS
+from sms_service.reports.period import PRESETS, Period
 from sms_service.reports.tips import TipResult, tip_results
 from sms_service.staff.exports import (
     campaign_results_csv,
@@ -54,41 +57,66 @@ def _charts(stats: ProgramStats, report: Report) -> dict[str, Any]:
     }
 
 
-async def dashboard(request: Request) -> Response:
+@dataclass(frozen=True)
+class Figures:
+    """What a dashboard shows for one scope."""
+
+    stats: ProgramStats
+    scheduler: SchedulerStatus
+    report: Report
+    tips: list[TipResult]
+    partner: str | None  # the partner's name, for a partner's dashboard
+    surveys: bool  # whether any survey exists (its answers are shown then)
+
+
+def _figures(
+    session: Session, *, scope: Scope, period: Period, settings: Settings, now: datetime
+) -> Figures:
+    interval = timedelta(minutes=settings.planner_interval_minutes)
+    partner = session.get(Partner, scope.partner_id) if scope.partner_id is not None else None
+    return Figures(
+        stats=program_stats(session, now=now, zone=settings.zone, scope=scope),
+        scheduler=scheduler_status(planner_next_run(session), now=now, interval=interval),
+        report=range_report(session, period=period, scope=scope),
+        tips=tip_results(session, period=period, scope=scope),
+        partner=partner.name if partner is not None else None,
+        surveys=session.scalar(select(Survey.id).limit(1)) is not None,
+    )
+
+
+async def show_dashboard(request: Request, scope: Scope, *, here: str) -> Response:
+    """The dashboard of `scope`'s families over the range asked for; `here` is its address
+    (the range links ask it again)."""
     settings = app_context(request).settings
-    zone, now = settings.zone, utcnow()
     period, refused = requested_period(request)
-
-    def work(
-        session: Session,
-    ) -> tuple[ProgramStats, SchedulerStatus, Report, list[TipResult]]:
-        interval = timedelta(minutes=settings.planner_interval_minutes)
-        status = scheduler_status(planner_next_run(session), now=now, interval=interval)
-        return (
-            program_stats(session, now=now, zone=zone),
-            status,
-            range_report(session, period=period),
-            tip_results(session, period=period),
-        )
-
-    stats, scheduler, report, tips = await in_read_transaction(request, work)
+    figures = await in_read_transaction(
+        request, _figures, scope=scope, period=period, settings=settings, now=utcnow()
+    )
     return render(
         request,
         "dashboard.html",
         status_code=400 if refused else 200,
-        stats=stats,
-        scheduler=scheduler,
-        zone=zone,
-        report=report,
-        tips=tips,
+        partner=figures.partner,
+        surveys=figures.surveys,
+        stats=figures.stats,
+        scheduler=figures.scheduler,
+        zone=settings.zone,
+        report=figures.report,
+        tips=figures.tips,
         period=period,
         refused=refused,
         presets=PRESETS,
         asked=request.query_params,
+        here=here,
+        own=scope == current_staff(request).scope,  # the downloads are the viewer's own
         range_query=urlencode(period.query()),
-        **_charts(stats, report),
+        **_charts(figures.stats, figures.report),
         **take_flash(request),
     )
+
+
+async def dashboard(request: Request) -> Response:
+    return await show_dashboard(request, current_staff(request).scope, here="/admin/")
 
 
 async def audit_log(request: Request) -> Response:
@@ -106,7 +134,8 @@ async def audit_log(request: Request) -> Response:
     return render(request, "audit.html", entries=entries, page_size=AUDIT_PAGE)
 
 
-def _csv(content: str, filename: str) -> Response:
+def csv_response(content: str, filename: str) -> Response:
+    """A CSV file to download."""
     return Response(
         content,
         media_type="text/csv; charset=utf-8",
@@ -122,7 +151,7 @@ async def export_caregivers(request: Request) -> Response:
     filters = caregiver_filters(request.query_params)
     # Exports are GETs that write: each one is audited.
     content = await in_transaction(request, caregivers_csv, actor=actor, zone=zone, **filters)
-    return _csv(content, "caregivers.csv")
+    return csv_response(content, "caregivers.csv")
 
 
 async def export_campaign(request: Request) -> Response:
@@ -132,7 +161,7 @@ async def export_campaign(request: Request) -> Response:
     content = await in_transaction(
         request, campaign_results_csv, campaign_id, actor=actor, zone=zone
     )
-    return _csv(content, f"campaign-{campaign_id}-results.csv")
+    return csv_response(content, f"campaign-{campaign_id}-results.csv")
 
 
 async def export_replies(request: Request) -> Response:
@@ -141,15 +170,16 @@ async def export_replies(request: Request) -> Response:
         return Response(refused, status_code=400, media_type="text/plain; charset=utf-8")
     actor = current_staff(request).actor
     content = await in_transaction(request, replies_csv, period=period, actor=actor)
-    return _csv(content, f"replies-{period.first}-to-{period.last}.csv")
+    return csv_response(content, f"replies-{period.first}-to-{period.last}.csv")
 
 
 async def export_tips(request: Request) -> Response:
     period, refused = requested_period(request)
     if refused:
         return Response(refused, status_code=400, media_type="text/plain; charset=utf-8")
-    content = await in_read_transaction(request, tip_results_csv, period=period)
-    return _csv(content, f"tips-{period.first}-to-{period.last}.csv")
+    scope = current_staff(request).scope
+    content = await in_read_transaction(request, tip_results_csv, period=period, scope=scope)
+    return csv_response(content, f"tips-{period.first}-to-{period.last}.csv")
 
 
 routes = [

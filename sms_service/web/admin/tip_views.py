@@ -41,7 +41,7 @@ from sms_service.web.admin.support import (
 )
 from sms_service.web.admin.templating import render
 from sms_service.web.context import app_context, in_read_transaction, in_transaction
-from sms_service.web.guards import posted_form, require_network_admin
+from sms_service.web.guards import current_staff, posted_form, require_network_admin
 
 MAX_TEXT = 2000  # characters; far beyond two segments, so the checker says what is wrong
 
@@ -223,10 +223,12 @@ async def tip_page(request: Request) -> Response:
     date range (the per-tip results of the dashboard); the edit form for admins."""
     tip_id = str(request.path_params["tip_id"])
     period, refused = requested_period(request)
+    scope = current_staff(request).scope  # a partner's staff read their families' texts only
 
     def work(session: Session) -> dict[str, Any]:
         data = _page_data(session, tip_id)
-        return {**data, "report": tip_report(session, tip=data["tip"], period=period)}
+        report = tip_report(session, tip=data["tip"], period=period, scope=scope)
+        return {**data, "report": report}
 
     try:
         data = await in_read_transaction(request, work)

@@ -62,11 +62,14 @@ ROLES = ("network_admin", "network_staff", "east_admin", "east_staff")
 NEW_TIP = "/admin/content/tips/new"  # content is the network admins'
 # A partner's staff answer their families; its admins write the local messages.
 WRITING = {"/admin/campaigns/new", "/admin/campaigns/{campaign_id:int}/edit"}
+# Partners compared, and any one partner's dashboard, are the network's staff's.
+PARTNERS = {"/admin/partners", "/admin/partners/{slug}", "/admin/export/partners.csv"}
+NEW_SURVEY = "/admin/surveys/new"  # a survey reaches every partner's families: the network's
 FORBIDDEN: dict[str, set[str]] = {
     "network_admin": set(),
     "network_staff": {"/admin/staff", NEW_TIP},
-    "east_admin": {NEW_TIP, "/admin/audit"},
-    "east_staff": {"/admin/staff", NEW_TIP, "/admin/audit", *WRITING},
+    "east_admin": {NEW_TIP, NEW_SURVEY, "/admin/audit", *PARTNERS},
+    "east_staff": {"/admin/staff", NEW_TIP, NEW_SURVEY, "/admin/audit", *PARTNERS, *WRITING},
 }
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 
@@ -255,10 +258,11 @@ def test_another_partners_ids_answer_404_on_every_route_and_change_nothing(
 
 def _role_may_not(role: str, method: str, template: str) -> bool:
     """Actions a partner's staff member may not take at all, or the network's alone."""
-    network_only = (template.startswith("/api/partners") and method != "GET") or template.endswith(
-        ("/approve", "/send-back")
+    network_only = (
+        (template.startswith("/api/partners") and method != "GET")
+        or template.endswith(("/approve", "/send-back"))
+        or template in PARTNERS
     )
     campaign_write = "/campaigns" in template and (method != "GET" or template in WRITING)
     admins_only = template.startswith("/admin/staff") or template.endswith("/delete")
-    staff_only = admins_only or campaign_write
-    return network_only or (role == "east_staff" and staff_only)
+    return network_only or (role == "east_staff" and (admins_only or campaign_write))
