@@ -96,6 +96,9 @@ def test_two_partners_each_reach_and_see_only_their_own_families(
         expect(page.locator("main")).to_contain_text("Is the library open on Saturdays?")
         expect(page.locator("main")).not_to_contain_text("free books")
         screenshot(page, "partners-01-eastside-inbox")
+        page.goto(base + "/admin/")
+        expect(page.locator("#dashboard-title")).to_have_text("Eastside Family Center: dashboard")
+        expect(page.locator("#status-counts")).to_contain_text("2active")
 
         # Eastside's admin writes a local message and submits it for approval.
         page.goto(base + "/admin/campaigns/new")
@@ -118,6 +121,12 @@ def test_two_partners_each_reach_and_see_only_their_own_families(
         page.click("button:has-text('Approve')")
         expect(page.locator("#campaign-status")).to_have_text("scheduled")
         screenshot(page, "partners-03-approved")
+        # The network compares the partners, each on its own families.
+        page.goto(base + "/admin/partners")
+        east_row = page.locator("tr", has_text="Eastside Family Center")
+        west_row = page.locator("tr", has_text="Westside Family Center")
+        expect(east_row.locator("td").nth(1)).to_have_text("2")  # active now
+        expect(west_row.locator("td").nth(1)).to_have_text("1")
         assert plan_campaigns(sessions, settings=settings, now=utcnow()) == 2
         dispatch_to_fake(sessions, settings, fake)
         assert fake.violations == []
@@ -140,4 +149,8 @@ def test_two_partners_each_reach_and_see_only_their_own_families(
         expect(page.locator("main")).not_to_contain_text("Eastside playgroup")
         assert page.goto(local_url) is not None
         expect(page.locator("h1")).to_have_text("Not found")
+        page.goto(base + "/admin/")
+        expect(page.locator("#dashboard-title")).to_have_text("Westside Family Center: dashboard")
+        expect(page.locator("#status-counts")).to_contain_text("1active")
+        expect(page.locator("#texts-sent")).to_have_text("0")  # Eastside's message is not here
         screenshot(page, "partners-04-westside-sees-its-own")

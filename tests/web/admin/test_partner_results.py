@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
+from sms_service.campaigns.authoring import CampaignNotFound
 from sms_service.core.audit import CLI_ACTOR, Actor
 from sms_service.core.db import transaction
 from sms_service.core.models import utcnow
@@ -95,17 +96,34 @@ def test_a_partners_admin_sees_only_its_families_on_the_dashboard_and_in_every_e
         assert web.get(path).status_code == 403, path
 
 
-def test_a_network_campaigns_results_export_holds_only_the_exporters_families(
+def test_a_campaigns_results_export_holds_only_the_exporters_families(
     sessions: sessionmaker[Session], settings: Settings, two_partners: dict[str, int]
 ) -> None:
     eve = Actor("eve@example.org", two_partners["eve"], "admin", two_partners["east"])
     with transaction(sessions) as s:
-        mine = campaign_results_csv(s, two_partners["campaign"], actor=eve, zone=settings.zone)
+        # A network campaign is the network's: a partner's export of it is a missing one.
+        with pytest.raises(CampaignNotFound):
+            campaign_results_csv(s, two_partners["campaign"], actor=eve, zone=settings.zone)
         every = campaign_results_csv(
             s, two_partners["campaign"], actor=CLI_ACTOR, zone=settings.zone
         )
-    assert [row["phone"] for row in _rows(mine)] == [EAST_PHONE]
-    assert len(_rows(every)) == 2
+        assert len(_rows(every)) == 2
+        # Eastside's local message reached two families; one has since moved to Westside,
+        # and Eastside's staff lost sight of it (its row included).
+        local = make_campaign(
+            s, settings, times=[datetime(2031, 4, 7, 10)], now=utcnow(), schedule=False
+        )
+        local.partner_id = two_partners["east"]
+        stayed = add_caregiver(s, phone="+12125554412", partner_id=two_partners["east"])
+        moved = add_caregiver(s, phone="+12125554413", partner_id=two_partners["east"])
+        for family in (stayed, moved):
+            add_text(s, family, at=utcnow(), kind="campaign", campaign_id=local.id)
+        moved.partner_id = two_partners["west"]
+        s.flush()
+        mine = campaign_results_csv(s, local.id, actor=eve, zone=settings.zone)
+        theirs = campaign_results_csv(s, local.id, actor=CLI_ACTOR, zone=settings.zone)
+    assert [row["phone"] for row in _rows(mine)] == ["+12125554412"]
+    assert len(_rows(theirs)) == 2
 
 
 def test_a_partners_api_token_gets_its_families_figures_only(
