@@ -15,10 +15,17 @@ from sqlalchemy.orm import Session
 from content.library import load_library
 from content.segments import analyze
 from content.urgent import is_urgent
-from sms_service.campaigns.authoring import message_body, stored_send_at
+from sms_service.campaigns.audience import Audience
+from sms_service.campaigns.authoring import (
+    MessageDraft,
+    create_campaign,
+    message_body,
+    stored_send_at,
+    submit_campaign,
+)
 from sms_service.caregivers.partnership import default_partner_id
 from sms_service.core import outbox
-from sms_service.core.audit import CLI_ACTOR
+from sms_service.core.audit import CLI_ACTOR, Actor
 from sms_service.core.models import (
     Campaign,
     CampaignMessage,
@@ -117,6 +124,13 @@ class DemoReport:
     accounts: dict[str, str]  # email -> password (shown once)
 
 
+LOCAL_MESSAGE = {
+    "en": "Our family playgroup meets Thursdays at 10 at the Eastside library. Come sing with us!",
+    "es": "Nuestro grupo de juego familiar es los jueves a las 10 en la biblioteca de Eastside. "
+    "¡Vengan a cantar con nosotros!",
+}
+
+
 def fill_demo(session: Session, *, settings: Settings, now: datetime) -> DemoReport:
     """Write the demo families and their history; refused unless the database is empty."""
     if settings.is_production:
@@ -178,8 +192,32 @@ def fill_demo(session: Session, *, settings: Settings, now: datetime) -> DemoRep
         texts += _campaign(
             session, name, status, days, {"en": english, "es": spanish}, now=now, settings=settings
         )
+    _local_message(session, partner.id, staff_ids[2], now=now, settings=settings)
     CLI_ACTOR.audit(session, "demo.fill", None, families=len(FAMILIES))
-    return DemoReport(len(FAMILIES), texts, replies, len(CAMPAIGNS), accounts)
+    return DemoReport(len(FAMILIES), texts, replies, len(CAMPAIGNS) + 1, accounts)
+
+
+def _local_message(
+    session: Session, partner_id: int, author_id: int, *, now: datetime, settings: Settings
+) -> None:
+    """Eastside's local message, submitted and waiting for a network admin's approval."""
+    author = Actor(
+        name="demo-eastside@example.org",
+        staff_user_id=author_id,
+        role="admin",
+        partner_id=partner_id,
+    )
+    wall = datetime.combine((now + timedelta(days=5)).astimezone(settings.zone).date(), time(10))
+    campaign = create_campaign(
+        session,
+        name="Eastside playgroup",
+        audience=Audience(),
+        local_time=False,
+        messages=[MessageDraft(send_at=wall, texts=dict(LOCAL_MESSAGE))],
+        actor=author,
+        settings=settings,
+    )
+    submit_campaign(session, campaign, actor=author, settings=settings, now=now)
 
 
 def _caregiver(

@@ -47,7 +47,10 @@ def test_demo_fills_a_new_database_once(tmp_path: Path) -> None:
         urgent = session.scalar(select(func.count()).where(InboundMessage.urgent.is_(True)))
         assert urgent and urgent >= 2
         campaigns = set(session.scalars(select(Campaign.status)))
-        assert campaigns == {"draft", "scheduled", "done"}
+        assert campaigns == {"draft", "scheduled", "done", "review"}
+        # Eastside's local message waits for the network admin, for its families only.
+        local = session.scalars(select(Campaign).where(Campaign.status == "review")).one()
+        assert local.partner_id is not None and local.audience["partners"] == [local.partner_id]
         codes = set(session.scalars(select(OutboundMessage.error_code).distinct()))
         assert {"30003", "30005", "30006", "30007", "21610"} <= codes
         delivered = session.scalar(select(func.count()).where(OutboundMessage.state == "delivered"))
