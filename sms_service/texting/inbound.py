@@ -7,9 +7,10 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import cast
 
+from sqlalchemy import Table, select
 from sqlalchemy import insert as insert_row
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -91,8 +92,17 @@ def handle_inbound(
     opt_out_type = storable(incoming.opt_out_type or "") or None
     body = clean_body(incoming.body)  # what the conversation reads
     phone = to_e164(sender) if sender.startswith("+") else None
+    # The family first (locked: its texts are handled one at a time), so a known family's id
+    # goes in the text's own INSERT rather than an UPDATE after it. Nothing else is written
+    # before the insert finds a duplicate.
+    caregiver = (
+        session.scalar(select(Caregiver).where(Caregiver.phone == phone).with_for_update())
+        if phone is not None
+        else None
+    )
     inbound = _store(
         session,
+        caregiver_id=caregiver.id if caregiver is not None else None,
         message_sid=sid,
         from_number=sender[:64],
         to_number=storable(incoming.to_number)[:64],
@@ -108,7 +118,6 @@ def handle_inbound(
         logger.warning("text %s from a sender that is not a phone number", sid)
         inbound.handled_as = "not_a_phone"
         return Handled(None, "not_a_phone")
-    caregiver = session.scalar(select(Caregiver).where(Caregiver.phone == phone).with_for_update())
     keyword = classify(body, settings) or partner_keyword(session, body)
     if caregiver is None:
         # Even a STOP from a number we never saw gets a row (opt_out sets its status), so the
@@ -119,7 +128,7 @@ def handle_inbound(
         caregiver = _new_caregiver(
             session, settings, phone, language, now=now, partner_id=partner_id
         )
-    inbound.caregiver_id = caregiver.id
+        inbound.caregiver_id = caregiver.id
     turn = Turn(session=session, settings=settings, caregiver=caregiver, inbound=inbound, now=now)
     outcome = _decide(turn, keyword, from_opt_out_type(opt_out_type), body=body)
     inbound.handled_as = outcome.handled_as
@@ -142,15 +151,18 @@ def _store(session: Session, **values: object) -> InboundMessage | None:
     """Insert the text in one statement, ON CONFLICT (message_sid) DO NOTHING: None when its
     MessageSid is already stored. A concurrent duplicate waits here for the first one's
     transaction and then finds its row (no IntegrityError, nothing else written)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(InboundMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["message_sid"])
-        .returning(InboundMessage)
-    )
-    return session.scalars(statement).one_or_none()
+    statement = _STORE[session.get_bind().dialect.name == "postgresql"]
+    return session.scalars(statement, values).one_or_none()
+
+
+# Built once: the values go as parameters, so each text skips building and coercing a
+# statement of its own (a fifth of the handling's CPU before).
+_STORE = {
+    postgres: (postgresql.insert if postgres else sqlite.insert)(InboundMessage)
+    .on_conflict_do_nothing(index_elements=["message_sid"])
+    .returning(InboundMessage)
+    for postgres in (False, True)
+}
 
 
 def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, body: str) -> Handled:
@@ -310,19 +322,24 @@ def _record_reply(
     session: Session, *, inbound: InboundMessage, phone: str, body: str, now: datetime
 ) -> None:
     """Put the TwiML reply in the outbox as already sent, so every message shows in and out.
-    A Core INSERT: nothing reads the row back in this transaction, so no ORM object is needed."""
+    A Core INSERT on the table, built once: nothing reads the row back in this transaction,
+    so no ORM object (nor the ORM's bulk path) is needed."""
     session.execute(
-        insert_row(OutboundMessage).values(
-            dedupe_key=outbox.reply_key(message_sid=inbound.message_sid),
-            kind="reply",
-            caregiver_id=inbound.caregiver_id,
-            to_number=phone,
-            body=body,
-            segments=analyze(body).segments,
-            state="sent",
-            due_at=now,
-            sent_at=now,
-            created_at=now,
-            updated_at=now,
-        )
+        _REPLY,
+        {
+            "dedupe_key": outbox.reply_key(message_sid=inbound.message_sid),
+            "kind": "reply",
+            "caregiver_id": inbound.caregiver_id,
+            "to_number": phone,
+            "body": body,
+            "segments": analyze(body).segments,
+            "state": "sent",
+            "due_at": now,
+            "sent_at": now,
+            "created_at": now,
+            "updated_at": now,
+        },
     )
+
+
+_REPLY = insert_row(cast(Table, OutboundMessage.__table__))  # a declarative model's own table

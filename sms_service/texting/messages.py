@@ -139,4 +139,8 @@ def texts(language: str, settings: Settings, *, partner: Partner | None = None) 
 
 def texts_for(session: Session, caregiver: Caregiver, settings: Settings) -> Texts:
     """The texts of one caregiver: their language, naming the partner they joined through."""
-    return texts(caregiver.language, settings, partner=session.get(Partner, caregiver.partner_id))
+    # The partner row is not among what a text's handling changes, so reading it need not
+    # flush those changes first (one flush, one UPDATE per row, at the end instead).
+    with session.no_autoflush:
+        partner = session.get(Partner, caregiver.partner_id)
+    return texts(caregiver.language, settings, partner=partner)
