@@ -19,6 +19,7 @@ from tests.browser.conftest import screenshot
 from tests.fakes.twilio_server import FakeTwilio
 from tests.helpers.dispatch import dispatch_to_fake as _dispatch
 from tests.helpers.live_server import live_server
+from tests.helpers.partners import add_partner
 from tests.helpers.people import PASSWORD, add_caregiver, add_staff
 from tests.helpers.settings import make_settings
 
@@ -45,6 +46,7 @@ def test_an_admin_imports_invitations_fixing_a_bad_row_first(
     with transaction(sessions) as session:
         add_staff(session, "ada@example.org", "admin")
         add_caregiver(session, phone=ENROLLED, region=None)
+        eastside = add_partner(session, settings, "eastside").id
 
     with FakeTwilio() as fake, live_server(create_app(settings, engine=engine)) as base:
         page.goto(base + "/admin/invitations")
@@ -56,7 +58,7 @@ def test_an_admin_imports_invitations_fixing_a_bad_row_first(
         expect(page.locator("#invitations")).to_contain_text("Nobody has been invited yet.")
 
         page.fill("#csv", BAD)
-        page.fill("#partner", "Eastside Clinic")
+        page.select_option("#partner_id", str(eastside))
         page.click("text=Import and send invitations")
         problems = page.locator("#import-problems")
         expect(problems).to_contain_text("Nothing was imported")
@@ -86,7 +88,9 @@ def test_an_admin_imports_invitations_fixing_a_bad_row_first(
         _dispatch(sessions, settings, fake)
         bodies = {message["to"]: message["body"] for message in fake.messages}
         assert set(bodies) == {"+12125550162", "+12125550163"}
-        assert bodies["+12125550162"].startswith("Little Moments: Eastside Clinic invites you")
+        assert bodies["+12125550162"].startswith(
+            "Little Moments: Eastside Family Center invites you"
+        )
         assert "Manda HOLA para unirte" in bodies["+12125550163"]
 
         # The same rows again, uploaded as a file this time: nothing new is sent.
