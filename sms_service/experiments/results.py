@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
@@ -55,6 +56,59 @@ class Results:
     b: ArmCounts
     comparisons: list[Comparison]
     surveys: list[SurveyArms]
+
+    def to_json(self) -> dict[str, Any]:
+        """The results as the API gives them (rates and bounds as fractions, not percent)."""
+        e = self.experiment
+        return {
+            **experiment_json(e),
+            "arms": {
+                arm.arm: {
+                    "sent": arm.sent,
+                    "delivered": arm.delivered,
+                    "replied_48h": arm.replied_48h,
+                    "opted_out_7d": arm.opted_out_7d,
+                }
+                for arm in (self.a, self.b)
+            },
+            "comparisons": [
+                {
+                    "outcome": c.outcome,
+                    "rate_a": c.rate_a,
+                    "rate_b": c.rate_b,
+                    "difference": c.difference,
+                    "low": c.low,
+                    "high": c.high,
+                    "clear": c.clear,
+                    "sentence": c.sentence,
+                }
+                for c in self.comparisons
+            ],
+            "surveys": [
+                {"question_id": q.question_id, "key": q.key, "answers": q.answers, "means": q.means}
+                for q in self.surveys
+            ],
+        }
+
+
+def experiment_json(e: Experiment) -> dict[str, Any]:
+    """An experiment's own fields as JSON."""
+
+    def moment(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": e.id,
+        "tip_id": e.tip_id,
+        "wording_b": e.wording_b,
+        "share_b": e.share_b,
+        "status": e.status,
+        "started_at": moment(e.started_at),
+        "stop_at": moment(e.stop_at),
+        "target_size": e.target_size,
+        "stopped_at": moment(e.stopped_at),
+        "kept_arm": e.kept_arm,
+    }
 
 
 def _first_texts(

@@ -18,6 +18,7 @@ from content.library import DEFAULT_ROOT, LANGUAGES, Library, load_themes
 from content.render import render_tip
 from content.tip_check import TipCheck
 from sms_service.core.models import Tip as TipRow
+from sms_service.experiments.records import running_for_tip
 from sms_service.reports.period import PRESETS
 from sms_service.reports.tips import tip_report
 from sms_service.tips.editing import (
@@ -47,7 +48,7 @@ MAX_TEXT = 2000  # characters; far beyond two segments, so the checker says what
 
 
 @cache
-def _themes() -> Library:
+def content_themes() -> Library:
     """The themes of the content folder (tips are the database's; themes are files)."""
     return Library(root=DEFAULT_ROOT, themes=load_themes(DEFAULT_ROOT, []))
 
@@ -132,7 +133,7 @@ async def check_tip_json(request: Request) -> Response:
         return check_draft(
             session,
             draft,
-            library=_themes(),
+            library=content_themes(),
             adding=editing is None,
             replaces=parsed.replaces,
             coverage=moved,  # the slow part: only when the weeks change
@@ -162,7 +163,11 @@ def _preview(request: Request, text: str, language: str, week: int) -> str:
 
 def _page_data(session: Session, tip_id: str) -> dict[str, Any]:
     row = get_tip(session, tip_id)
-    return {"tip": row, "history": version_history(session, tip_id)}
+    return {
+        "tip": row,
+        "history": version_history(session, tip_id),
+        "experiment": running_for_tip(session, tip_id),
+    }
 
 
 def _live_ids(session: Session) -> list[str]:
@@ -197,7 +202,7 @@ def _form_page(
         values=values,
         findings=findings,
         problems=problems or {},
-        themes=_themes().themes,
+        themes=content_themes().themes,
         preview=preview,
         size=_size(check) if check else "",
         **data,
@@ -263,7 +268,7 @@ async def save_tip(request: Request) -> Response:
             session,
             draft=draft,
             expected_version=parsed.version,
-            library=_themes(),
+            library=content_themes(),
             actor=staff.actor,
         )
         return row.version
@@ -337,7 +342,11 @@ async def create_tip(request: Request) -> Response:
     def work(session: Session) -> str:
         assert draft is not None
         row = add_tip(
-            session, draft=draft, library=_themes(), actor=staff.actor, replaces=parsed.replaces
+            session,
+            draft=draft,
+            library=content_themes(),
+            actor=staff.actor,
+            replaces=parsed.replaces,
         )
         return row.id
 
@@ -379,7 +388,7 @@ async def restore(request: Request) -> Response:
     tip_id = str(request.path_params["tip_id"])
 
     def work(session: Session) -> str:
-        restore_tip(session, tip_id=tip_id, library=_themes(), actor=staff.actor)
+        restore_tip(session, tip_id=tip_id, library=content_themes(), actor=staff.actor)
         return f"Restored {tip_id}."
 
     return await act_then_show(
