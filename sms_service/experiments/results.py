@@ -43,6 +43,7 @@ class SurveyArms:
 
     question_id: int
     key: str
+    text: str  # the question as asked in English (or its first language)
     answers: dict[str, int]
     means: dict[str, float | None]
 
@@ -85,7 +86,13 @@ class Results:
                 for c in self.comparisons
             ],
             "surveys": [
-                {"question_id": q.question_id, "key": q.key, "answers": q.answers, "means": q.means}
+                {
+                    "question_id": q.question_id,
+                    "key": q.key,
+                    "text": q.text,
+                    "answers": q.answers,
+                    "means": q.means,
+                }
                 for q in self.surveys
             ],
         }
@@ -191,6 +198,7 @@ def _survey_answers(session: Session, first: dict[int, tuple[str, datetime]]) ->
             SurveyRun.caregiver_id,
             SurveyQuestion.id,
             SurveyQuestion.key,
+            SurveyQuestion.texts,
             SurveyAnswer.value,
             SurveyAnswer.answered_at,
         )
@@ -200,17 +208,18 @@ def _survey_answers(session: Session, first: dict[int, tuple[str, datetime]]) ->
         .order_by(SurveyQuestion.id)
     ).all()
     sums: dict[int, dict[str, list[int]]] = {}
-    keys: dict[int, str] = {}
-    for caregiver_id, question_id, key, value, answered_at in rows:
+    keys: dict[int, tuple[str, str]] = {}
+    for caregiver_id, question_id, key, texts, value, answered_at in rows:
         arm, sent_at = first[caregiver_id]
         if answered_at < sent_at:
             continue
-        keys[question_id] = key
+        keys[question_id] = (key, str(texts.get("en") or next(iter(texts.values()), key)))
         sums.setdefault(question_id, {a: [] for a in ARMS})[arm].append(value)
     return [
         SurveyArms(
             question_id=question_id,
-            key=keys[question_id],
+            key=keys[question_id][0],
+            text=keys[question_id][1],
             answers={arm: len(values) for arm, values in by_arm.items()},
             means={
                 arm: (sum(values) / len(values) if values else None)
