@@ -18,6 +18,7 @@ from jobs.planner import plan
 from sms_service.core.audit import CLI_ACTOR
 from sms_service.core.db import transaction
 from sms_service.core.models import AuditLog, Caregiver, Experiment, OutboundMessage, Tip
+from sms_service.core.scope import Scope
 from sms_service.core.settings import Settings
 from sms_service.experiments.assignment import arm_for
 from sms_service.experiments.outcomes import newcombe
@@ -28,6 +29,7 @@ from sms_service.experiments.records import (
 )
 from sms_service.experiments.results import experiment_results
 from sms_service.tips.editing import TipRefused
+from tests.helpers.partners import add_partner
 from tests.helpers.reports import add_opt_out, add_parent_text
 from tests.helpers.settings import make_settings
 from tests.jobs.factories import add_caregiver, make_tip, tip_library
@@ -240,3 +242,32 @@ def test_results_count_each_arms_families_and_match_newcombe(
             total_b=expected["B"][0],
         )
         assert (replied.low, replied.high) == (pytest.approx(low), pytest.approx(high))
+
+
+def test_a_partners_staff_see_their_own_families_counts(
+    engine: Engine, sessions: sessionmaker[Session], settings: Settings, tips: None
+) -> None:
+    experiment_id = _start(sessions)
+    with transaction(sessions) as session:
+        partner_id = add_partner(session, settings, "eastside").id
+    network = _families(sessions, 10)
+    with transaction(sessions) as session:
+        theirs = [
+            add_caregiver(
+                session, phone=f"+1212555{next(_PHONES):04d}", children=[("Mia", BORN)],
+                partner_id=partner_id,
+            ).id
+            for _ in range(6)
+        ]  # fmt: skip
+    plan(engine, now=MONDAY, settings=settings)
+    with transaction(sessions) as session:
+        session.execute(
+            update(OutboundMessage).values(state="delivered", sent_at=MONDAY.astimezone(UTC))
+        )
+    with transaction(sessions) as session:
+        experiment = session.get_one(Experiment, experiment_id)
+        everyone = experiment_results(session, experiment)
+        eastside = experiment_results(session, experiment, scope=Scope(partner_id))
+    assert everyone.a.sent + everyone.b.sent == len(network) + len(theirs)
+    assert eastside.a.sent + eastside.b.sent == len(theirs)
+    assert eastside.a.delivered + eastside.b.delivered == len(theirs)
