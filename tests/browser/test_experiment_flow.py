@@ -132,6 +132,7 @@ def test_staff_run_a_survey_and_an_experiment_and_read_both_results(
         page.fill("#target_size", "1000")
         page.click("text=Start the experiment")
         expect(page.locator(".flash.error")).to_contain_text("Not started")
+        expect(page.locator("#wording_b")).to_have_value("x" * 400)  # nothing typed is lost
         page.fill("#wording_b", WORDING_B)
         page.fill("#share_b_percent", "50")
         page.fill("#target_size", "1000")

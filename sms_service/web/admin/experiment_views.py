@@ -26,9 +26,11 @@ from sms_service.experiments.results import experiment_results
 from sms_service.tips.editing import TipNotFound, TipRefused
 from sms_service.web.admin.support import flash, redirect, take_flash
 from sms_service.web.admin.templating import render
-from sms_service.web.admin.tip_views import MAX_TEXT, content_themes
+from sms_service.web.admin.tip_views import MAX_TEXT, content_themes, show_tip
 from sms_service.web.context import app_context, in_read_transaction, in_transaction
 from sms_service.web.guards import current_staff, posted_form, require_network_admin
+
+START_FIELDS = ("wording_b", "share_b_percent", "stop_date", "target_size")
 
 
 async def experiments(request: Request) -> Response:
@@ -94,7 +96,6 @@ async def start(request: Request) -> Response:
     staff = require_network_admin(request)
     tip_id = str(request.path_params["tip_id"])
     zone = app_context(request).settings.zone
-    back = f"/admin/content/tips/{tip_id}"
 
     def work(session: Session) -> int:
         fields = parse_start_form(form, zone=zone)
@@ -115,8 +116,15 @@ async def start(request: Request) -> Response:
     except (ExperimentRefused, TipRefused) as refused:
         findings = refused.check.errors if isinstance(refused, TipRefused) and refused.check else []
         details = "; ".join(finding.message for _, finding in findings)
-        flash(request, f"Not started: {refused}{': ' + details if details else ''}.", "error")
-        return redirect(back)
+        # The tip's page again, with what was typed: nothing is lost to a refusal.
+        typed = {name: _field(form, name, MAX_TEXT) for name in START_FIELDS}
+        return await show_tip(
+            request,
+            tip_id,
+            status_code=400,
+            error=f"Not started: {refused}{': ' + details if details else ''}.",
+            experiment_form=typed,
+        )
     flash(request, f"Experiment {experiment_id} started on {tip_id}.")
     return redirect(f"/admin/experiments/{experiment_id}")
 

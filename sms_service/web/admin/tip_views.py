@@ -226,7 +226,18 @@ def _values_of(row: TipRow) -> dict[str, Any]:
 async def tip_page(request: Request) -> Response:
     """A tip, its versions and the families sent each, the replies and opt-outs after it in a
     date range (the per-tip results of the dashboard); the edit form for admins."""
-    tip_id = str(request.path_params["tip_id"])
+    return await show_tip(request, str(request.path_params["tip_id"]))
+
+
+async def show_tip(
+    request: Request,
+    tip_id: str,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    experiment_form: dict[str, str] | None = None,
+) -> Response:
+    """The tip's page; `experiment_form`: what was typed in a refused experiment start."""
     period, refused = requested_period(request)
 
     def work(session: Session) -> dict[str, Any]:
@@ -237,8 +248,17 @@ async def tip_page(request: Request) -> Response:
         data = await in_read_transaction(request, work)
     except TipNotFound:
         return render(request, "not_found.html", status_code=404, error=f"No tip {tip_id}.")
-    page = {**data, "is_new": False, "period": period, "presets": PRESETS, "refused": refused}
-    return _form_page(request, data=page, values=_values_of(data["tip"]))
+    page = {
+        **data,
+        "is_new": False,
+        "period": period,
+        "presets": PRESETS,
+        "refused": refused,
+        "experiment_form": experiment_form or {},
+    }
+    return _form_page(
+        request, data=page, values=_values_of(data["tip"]), status_code=status_code, error=error
+    )
 
 
 def _form_values(form: FormData, parsed: ParsedForm) -> dict[str, Any]:

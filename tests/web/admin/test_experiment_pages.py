@@ -31,7 +31,10 @@ def test_an_admin_starts_an_experiment_and_stops_it_keeping_b(
     assert "Try a second wording" in web.get(f"/admin/content/tips/{TIP}").text
     form = {"csrf_token": admin_csrf, "wording_b": WORDING_B, "share_b_percent": "30"}
     refused = web.post(f"/admin/content/tips/{TIP}/experiment", data=form)
+    assert refused.status_code == 400
     assert "Not started: give a stop date or a number of families." in refused.text
+    # What was typed comes back in the form.
+    assert f">{WORDING_B}</textarea>" in refused.text and 'value="30"' in refused.text
     stale = {**form, "stop_date": "2020-01-01"}
     assert (
         "the stop date has passed"
