@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from content.library import Library
 from sms_service.core.audit import Actor
 from sms_service.core.errors import NotFound
-from sms_service.core.models import Experiment, OutboundMessage, utcnow
+from sms_service.core.models import Experiment, OutboundMessage, TipVersion, utcnow
 from sms_service.experiments.assignment import Arm
 from sms_service.tips.editing import TipDraft, TipRefused, check_draft, edit_tip, get_tip
 
@@ -47,6 +47,20 @@ def families_exposed(session: Session, experiment_id: int) -> int:
         OutboundMessage.experiment_id == experiment_id
     )
     return int(session.scalar(query) or 0)
+
+
+def wording_a(session: Session, experiment: Experiment) -> str:
+    """The tip's own wording the experiment compared against: the tip's text while it runs
+    or kept A; once B was kept, the newest version sent as A (the tip's text is B's now)."""
+    tip = experiment.tip
+    if experiment.kept_arm != "B":
+        return tip.text
+    sent_as_a = select(func.max(OutboundMessage.tip_version)).where(
+        OutboundMessage.experiment_id == experiment.id, OutboundMessage.arm == "A"
+    )
+    number = session.scalar(sent_as_a) or tip.version - 1
+    version = session.get(TipVersion, (tip.id, number))
+    return version.text if version is not None else ""
 
 
 def start_experiment(

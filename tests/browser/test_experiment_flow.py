@@ -24,6 +24,7 @@ from sms_service.core.db import transaction
 from sms_service.core.models import Caregiver, utcnow
 from sms_service.core.settings import Settings
 from sms_service.experiments.assignment import arm_for
+from sms_service.tips.sync import record_version
 from sms_service.web.app import create_app
 from tests.browser.conftest import screenshot
 from tests.fakes.twilio_server import FakeTwilio
@@ -87,7 +88,10 @@ def _families(sessions: sessionmaker[Session], settings: Settings) -> list[tuple
     local = utcnow().astimezone(settings.zone)
     with transaction(sessions) as session:
         session.add_all(tip_library())
-        session.add(make_tip(TIP, "en", (12, 13), TIP_TEXT))
+        tip = make_tip(TIP, "en", (12, 13), TIP_TEXT)
+        session.add(tip)
+        session.flush()
+        record_version(session, tip, source="files", author="cli")  # as a load records it
         add_staff(session, "ada@example.org", "admin")
         rows = []
         for n in range(FAMILIES):
@@ -227,5 +231,8 @@ def test_staff_run_a_survey_and_an_experiment_and_read_both_results(
         page.click("text=Stop and keep wording B")
         expect(page.locator("#experiment-status")).to_have_text("stopped")
         expect(page.locator(".flash.ok")).to_contain_text("version 2")
+        # The page still names what B was compared with, though the tip's text is B's now.
+        expect(page.locator("#wording-a")).to_have_text(TIP_TEXT)
+        expect(page.locator("#wording-b")).to_have_text(WORDING_B)
         page.goto(base + "/admin/experiments")
         expect(page.locator("#experiments")).to_contain_text("kept B")

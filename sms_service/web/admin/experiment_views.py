@@ -21,6 +21,7 @@ from sms_service.experiments.records import (
     list_experiments,
     start_experiment,
     stop_experiment,
+    wording_a,
 )
 from sms_service.experiments.results import experiment_results
 from sms_service.tips.editing import TipNotFound, TipRefused
@@ -56,6 +57,7 @@ async def experiment_page(request: Request) -> Response:
             "results": experiment_results(session, row, scope=scope),
             "tip": row.tip,
             "exposed": families_exposed(session, row.id),
+            "wording_a": wording_a(session, row),
         }
 
     data = await in_read_transaction(request, work)
