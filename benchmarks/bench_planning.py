@@ -16,6 +16,10 @@ and the process's peak RSS, VmHWM):
 and prints the ratios (targets: planner <= 3x floor, RSS <= 300 MB, >= 200x faster than naive).
 With --survey the shipped survey is active, so the planner also plans survey questions (they
 take the week's one text of the families they reach) through the same set-based batches.
+With --experiment every live tip is in a running experiment (a second wording for half the
+families), so every planned tip's arm is computed in the planner's SQL (sha256 in PostgreSQL,
+the registered function in SQLite) and stored on its row; the planner / floor ratio should
+stay within 2x of the ratio without experiments.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from sqlalchemy.pool import NullPool
 from benchmarks.synthetic import BENCH_NOW, describe, populate
 from jobs.planner import plan
 from sms_service.core.db import build_engine, build_sessionmaker, transaction, upgrade
-from sms_service.core.models import UTCDateTime
+from sms_service.core.models import Experiment, Tip, UTCDateTime
 from sms_service.core.settings import Settings
 from sms_service.surveys.definitions import install_default, start_survey
 
@@ -212,7 +216,31 @@ def _forget_floor_rows(url: str) -> None:
 # --- the benchmark ------------------------------------------------------------------------
 
 
-def bench(backend: str, caregivers: int, *, survey: bool = False) -> dict[str, Any]:
+def _start_experiments(engine: Any) -> int:
+    """A running experiment on every live tip, wording B for half the families."""
+    with transaction(build_sessionmaker(engine)) as session:
+        tips = session.query(Tip).filter(Tip.retired_at.is_(None)).order_by(Tip.id).all()
+        session.add_all(
+            Experiment(tip_id=tip.id, wording_b=f"{tip.text} Try it today.", share_b=0.5,
+                       started_at=BENCH_NOW, target_size=10_000_000)
+            for tip in tips
+        )  # fmt: skip
+        return len(tips)
+
+
+def _arms(url: str) -> dict[str, int]:
+    engine = build_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT coalesce(arm, '-'), count(*) FROM outbound_message GROUP BY arm")
+        ).all()
+    engine.dispose()
+    return {str(arm): int(count) for arm, count in rows}
+
+
+def bench(
+    backend: str, caregivers: int, *, survey: bool = False, experiment: bool = False
+) -> dict[str, Any]:
     """Load, then measure floor, planner and naive on one backend; print and return figures."""
     print(f"\n== {backend}: {caregivers:,} caregivers", flush=True)
     with scratch_database(backend) as url:
@@ -223,12 +251,14 @@ def bench(backend: str, caregivers: int, *, survey: bool = False) -> dict[str, A
             with transaction(build_sessionmaker(engine)) as session:
                 shipped = install_default(session=session, now=BENCH_NOW)
                 start_survey(session=session, survey_id=shipped.id, now=BENCH_NOW)
+        experiments = _start_experiments(engine) if experiment else 0
         engine.dispose()
         print(f"loaded {describe(loaded)} in {time.perf_counter() - started:.1f} s", flush=True)
 
         floor = _run_worker("floor", url)
         _forget_floor_rows(url)
         planner = _run_worker("planner", url)
+        arms = _arms(url) if experiment else {}
         naive = _run_worker("naive", url)
 
     naive_total = naive["seconds"] / naive["rows"] * caregivers
@@ -244,6 +274,8 @@ def bench(backend: str, caregivers: int, *, survey: bool = False) -> dict[str, A
         "naive_extrapolated_s": naive_total,
         "planner_vs_floor": planner["seconds"] / floor["seconds"],
         "naive_vs_planner": naive_total / planner["seconds"],
+        "experiments": experiments,
+        "arms": arms,
     }
     print(
         f"floor    {floor['seconds']:8.2f} s  {floor['rows']:>10,} rows  "
@@ -257,6 +289,12 @@ def bench(backend: str, caregivers: int, *, survey: bool = False) -> dict[str, A
         f"naive / planner = {figures['naive_vs_planner']:,.0f}x (target >= 200x)",
         flush=True,
     )
+    if experiment:
+        print(
+            f"experiments on {experiments:,} tips: rows by arm {arms} "
+            f"(planner / floor {figures['planner_vs_floor']:.2f}x with them)",
+            flush=True,
+        )
     return figures
 
 
@@ -267,6 +305,9 @@ def main(argv: list[str] | None = None) -> int:
         "--backends", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"]
     )
     parser.add_argument("--survey", action="store_true", help="with the shipped survey active")
+    parser.add_argument(
+        "--experiment", action="store_true", help="with a running experiment on every tip"
+    )
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -274,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(WORKERS[args.worker](args.url)))
         return 0
     for backend in args.backends:
-        bench(backend, args.caregivers, survey=args.survey)
+        bench(backend, args.caregivers, survey=args.survey, experiment=args.experiment)
     return 0
 
 

@@ -121,7 +121,7 @@ def _plan(engine: Engine, *, now: datetime, settings: Settings, batch_size: int)
                 connection.execute(due_slot_table.insert(), slots)
             if first_tips:
                 connection.execute(welcome_table.insert(), first_tips)
-            candidates = fill_candidates(connection, program_name=settings.program_name)
+            candidates = fill_candidates(connection, program_name=settings.program_name, now=now)
             surveys = (
                 fill_surveys(connection, now=now, program_name=settings.program_name)
                 if slots

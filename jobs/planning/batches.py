@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, func, literal, select, true
+from sqlalchemy import Connection, case, func, literal, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from jobs.planning.candidates import SlotJoin, next_choices, weekly_slot
+from jobs.planning.experiments import arm_sql, register_sqlite_bucket
 from jobs.planning.render_sql import body_and_segments, count_remaining_segments, learn_names
 from jobs.planning.turns import within_cap
 from sms_service.core import outbox
@@ -29,6 +31,24 @@ def id_ranges(connection: Connection, *, size: int) -> list[tuple[int, int]]:
     return [(start, start + size - 1) for start in range(int(low), int(high) + 1, size)]
 
 
+# The candidate columns that say what a family reads; wording B has its own of each.
+_WORDING_COLUMNS = (
+    "text",
+    "base_units",
+    "placeholders",
+    "single_limit",
+    "multi_limit",
+    "exact",
+)
+
+
+def _wording(r: Any) -> SimpleNamespace:
+    """The candidate columns body_and_segments reads, wording B's where the arm is B."""
+    is_b = r.arm == "B"
+    chosen = {name: case((is_b, r[f"{name}_b"]), else_=r[name]) for name in _WORDING_COLUMNS}
+    return SimpleNamespace(fallback=r.fallback, fallback_cap=r.fallback_cap, **chosen)
+
+
 def plan_batch(
     connection: Connection,
     *,
@@ -45,9 +65,20 @@ def plan_batch(
     count_alone(connection)
     learn_names(connection, low=low, high=high)
     choices = next_choices(dialect=dialect, low=low, high=high, slots=slots)
-    r = within_cap(choices, messages_per_week=messages_per_week).c
+    if dialect == "sqlite":
+        register_sqlite_bucket(connection)
+    turns = within_cap(choices, messages_per_week=messages_per_week)
+    t = turns.c
+    arm = arm_sql(
+        dialect=dialect,
+        experiment_id=t.experiment_id,
+        caregiver_id=t.caregiver_id,
+        share_b=t.share_b,
+    )
+    # The arm once per row, in a subquery: the wording's columns below all read it.
+    r = select(turns, arm.label("arm")).subquery("armed").c
     body, segments = body_and_segments(
-        r, name=r.name, name_cap=r.name_cap, program_name=program_name
+        _wording(r), name=r.name, name_cap=r.name_cap, program_name=program_name
     )
     stamp = literal(now, UTCDateTime())
     values: dict[str, ColumnElement[Any]] = {
@@ -69,6 +100,8 @@ def plan_batch(
         "attempts": literal(0),
         "created_at": stamp,
         "updated_at": stamp,
+        "experiment_id": r.experiment_id,
+        "arm": r.arm,
     }
     # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT.
     rows = select(*values.values()).where(true())

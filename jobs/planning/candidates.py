@@ -12,6 +12,7 @@ from sqlalchemy.sql.selectable import Subquery
 
 from content.render import fallback_name
 from content.sequence import selection_key
+from jobs.planning.experiments import assigning
 from jobs.planning.render_sql import capitalised, measured_text
 from jobs.planning.scratch import candidate_table, due_slot_table, name_table, welcome_table
 from sms_service.core import outbox
@@ -35,9 +36,48 @@ class TipRow(Protocol):
     retired_at: datetime | None
 
 
-def candidate_rows(tips: Iterable[TipRow], *, program_name: str) -> list[dict[str, Any]]:
+# Wording B's columns of a candidate row with no experiment.
+NO_EXPERIMENT: dict[str, Any] = {
+    "experiment_id": None,
+    "share_b": None,
+    "text_b": None,
+    "base_units_b": None,
+    "placeholders_b": None,
+    "single_limit_b": None,
+    "multi_limit_b": None,
+    "exact_b": None,
+}
+
+
+def _experiment_columns(
+    experiment: dict[str, Any] | None, *, prefix: str, fallback: str
+) -> dict[str, Any]:
+    """The candidate row's experiment columns: wording B measured like the tip's own text."""
+    if experiment is None:
+        return NO_EXPERIMENT
+    measured = measured_text(prefix=prefix, text=experiment["wording_b"], fallback=fallback)
+    return {
+        "experiment_id": experiment["id"],
+        "share_b": experiment["share_b"],
+        "text_b": measured["text"],
+        "base_units_b": measured["base_units"],
+        "placeholders_b": measured["placeholders"],
+        "single_limit_b": measured["single_limit"],
+        "multi_limit_b": measured["multi_limit"],
+        "exact_b": measured["exact"],
+    }
+
+
+def candidate_rows(
+    tips: Iterable[TipRow],
+    *,
+    program_name: str,
+    experiments: dict[str, dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
     """The plan_candidate rows: for each language and week, its valid tips ranked by
-    (max_week, min_week, id), the order content.sequence.next_tip picks them in."""
+    (max_week, min_week, id), the order content.sequence.next_tip picks them in; a tip in a
+    running experiment (`experiments`, by tip id) carries its wording B too."""
+    experiments = experiments or {}
     prefix = f"{program_name}: "
     by_language: dict[str, list[TipRow]] = {}
     for tip in tips:
@@ -60,15 +100,20 @@ def candidate_rows(tips: Iterable[TipRow], *, program_name: str) -> list[dict[st
                         "tip_id": tip.id,
                         "tip_version": tip.version,
                         **measured_text(prefix=prefix, text=tip.text, fallback=fallback),
+                        **_experiment_columns(
+                            experiments.get(tip.id), prefix=prefix, fallback=fallback
+                        ),
                     }
                 )
     return rows
 
 
-def fill_candidates(connection: Connection, *, program_name: str) -> int:
-    """Fill plan_candidate from the tips in use; returns the number of rows."""
+def fill_candidates(connection: Connection, *, program_name: str, now: datetime) -> int:
+    """Fill plan_candidate from the tips in use, with the wording B of the experiments still
+    assigning at `now`; returns the number of rows."""
     tips = connection.execute(select(Tip.__table__).where(Tip.retired_at.is_(None)))
-    rows = candidate_rows(tips, program_name=program_name)
+    experiments = assigning(connection, now=now)
+    rows = candidate_rows(tips, program_name=program_name, experiments=experiments)
     if rows:
         connection.execute(candidate_table.insert(), rows)
     return len(rows)
@@ -169,6 +214,7 @@ def next_choices(*, dialect: str, low: int, high: int, slots: SlotJoin = weekly_
             cand.c.single_limit,
             cand.c.multi_limit,
             cand.c.exact,
+            *(cand.c[name] for name in NO_EXPERIMENT),
         )
         .select_from(
             cg.join(slot, slot_is_due)

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Date,
+    Float,
     Integer,
     MetaData,
     PrimaryKeyConstraint,
@@ -61,6 +62,16 @@ candidate_table = Table(
     Column("single_limit", Integer, nullable=False),  # 160 (GSM-7) or 70 (UCS-2)
     Column("multi_limit", Integer, nullable=False),  # 153 or 67
     Column("exact", Boolean, nullable=False),  # False: SQL cannot count its segments
+    # The tip's running experiment (jobs/planning/experiments.py) and wording B, measured as
+    # the tip's own text is; all None for a tip in no experiment.
+    Column("experiment_id", Integer),
+    Column("share_b", Float),
+    Column("text_b", Text),
+    Column("base_units_b", Integer),
+    Column("placeholders_b", Integer),
+    Column("single_limit_b", Integer),
+    Column("multi_limit_b", Integer),
+    Column("exact_b", Boolean),
     PrimaryKeyConstraint("language", "week", "rank"),
     prefixes=["TEMPORARY"],
 )

@@ -473,6 +473,7 @@ class OutboundMessage(Base):
         Index("ix_outbound_message_state_due_at", "state", "due_at"),
         Index("ix_outbound_message_caregiver_created", "caregiver_id", "created_at"),
         Index("ix_outbound_message_caregiver_cap_week", "caregiver_id", "cap_week"),
+        CheckConstraint("arm IS NULL OR arm IN ('A', 'B')", name="arm"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -519,6 +520,12 @@ class OutboundMessage(Base):
     delivered_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The tip experiment this text was part of and the family's wording in it ("A" the tip's
+    # own, "B" the experiment's); None for every other text.
+    experiment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("experiment.id", ondelete="SET NULL"), index=True
+    )
+    arm: Mapped[str | None] = mapped_column(String(1))
 
     def __repr__(self) -> str:
         return f"OutboundMessage(id={self.id!r}, kind={self.kind!r}, state={self.state!r})"
@@ -734,3 +741,39 @@ class SurveyAnswer(Base):
         return (
             f"SurveyAnswer(id={self.id!r}, question_id={self.question_id!r}, value={self.value!r})"
         )
+
+
+EXPERIMENT_STATUSES = ("running", "stopped")
+EXPERIMENT_ARMS = ("A", "B")
+
+
+class Experiment(Base):
+    """A second wording (B) of a tip, sent instead of the tip's own (A) to a share of families."""
+
+    __tablename__ = "experiment"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", EXPERIMENT_STATUSES), name="status"),
+        CheckConstraint("share_b > 0 AND share_b < 1", name="share_b"),
+        CheckConstraint("kept_arm IS NULL OR kept_arm IN ('A', 'B')", name="kept_arm"),
+        CheckConstraint("target_size IS NULL OR target_size > 0", name="target_size"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tip.id"), index=True)
+    wording_b: Mapped[str] = mapped_column(Text)
+    share_b: Mapped[float] = mapped_column(Double)  # the part of families sent wording B
+    status: Mapped[str] = mapped_column(String(10), default="running")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Families are assigned until stop_at passes or target_size families were sent the tip.
+    stop_at: Mapped[datetime | None]
+    target_size: Mapped[int | None]
+    stopped_at: Mapped[datetime | None]
+    kept_arm: Mapped[str | None] = mapped_column(String(1))  # the wording kept when stopped
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+
+    tip: Mapped[Tip] = relationship()
+
+    def __repr__(self) -> str:
+        return f"Experiment(id={self.id!r}, tip_id={self.tip_id!r}, status={self.status!r})"

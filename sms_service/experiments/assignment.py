@@ -52,16 +52,16 @@ def arm_for(*, experiment_id: int, caregiver_id: int, share_b: float, language: 
     return "B" if bucket < share_b * BUCKETS else "A"
 
 
-# The same rule in PostgreSQL, for the planner to join set-based (not wired in yet). The bound
-# parameters are :experiment_id and :share_b; `caregiver.id` is the planner's caregiver row.
-# tests/experiments/test_assignment.py proves it equal to `arm_for` on PostgreSQL.
+# The same rule in PostgreSQL. The bound parameters are :experiment_id and :share_b;
+# `caregiver.id` is the planner's caregiver row. tests/experiments/test_assignment.py proves it
+# equal to `arm_for` on PostgreSQL; the planner builds the same expression from its columns
+# (jobs/planning/experiments.py), one experiment per tip row.
 #
-# SQLite has no sha256(). The plan there (and a choice on PostgreSQL too): store the arm once,
-# at first exposure, in an experiment_assignment(experiment_id, caregiver_id, arm) table,
-# filled for the caregivers of a planning batch by one executemany INSERT ... ON CONFLICT DO
-# NOTHING of `arm_for` values computed in Python for the whole batch, and join that table in
-# the planner's SELECT; a stored arm is never recomputed, so a later change of share_b moves
-# nobody already exposed.
+# SQLite has no sha256(). A first plan was an experiment_assignment table filled per batch from
+# Python; the planner instead registers `bucket_of` as an SQL function on its SQLite connection
+# (jobs/planning/experiments.py), so the arm is still chosen inside the one INSERT ... SELECT
+# and needs no table: share_b cannot change while an experiment runs, and the arm stored on
+# every text of the experiment records who got what.
 ARM_SQL_POSTGRESQL = (
     "CASE WHEN ('x' || lpad(substr(encode(sha256(convert_to("
     "'sms-tips/experiment:' || CAST(:experiment_id AS text) || '/caregiver:' || "

@@ -35,6 +35,8 @@ from sms_service.campaigns.authoring import (
 from sms_service.campaigns.json_format import CampaignJsonError, campaign_input, campaign_json
 from sms_service.campaigns.results import campaign_results
 from sms_service.core.models import utcnow
+from sms_service.experiments.records import get_experiment, list_experiments
+from sms_service.experiments.results import experiment_json, experiment_results
 from sms_service.reports.figures import range_report
 from sms_service.reports.period import PeriodError, period_from_query
 from sms_service.reports.tips import tip_results
@@ -341,6 +343,41 @@ async def survey_answers_csv(request: Request) -> Response:
     return Response(body, media_type="text/csv; charset=utf-8")
 
 
+async def experiments_index(request: Request) -> Response:
+    """
+    summary: List experiments on tip wording, running first
+    responses:
+      200: {description: "a list of experiments (id, tip_id, wording_b, share_b, status, ...)"}
+    """
+
+    def work(session: Session) -> list[dict[str, Any]]:
+        return [experiment_json(e) for e in list_experiments(session)]
+
+    return JSONResponse(await in_read_transaction(request, work))
+
+
+async def experiment_show(request: Request) -> Response:
+    """
+    summary: An experiment's results per arm (counts; B - A with a 95% Newcombe interval)
+    description: >
+      Rates are over the families sent the tip in each arm; low and high bound B - A. A
+      partner's token sees its own families' counts.
+    parameters:
+      - {name: experiment_id, in: path, required: true, schema: {type: integer}}
+    responses:
+      200: {description: "the results"}
+      404: {description: "no such experiment"}
+    """
+    experiment_id = int(request.path_params["experiment_id"])
+    scope = current_staff(request).scope
+
+    def work(session: Session) -> dict[str, Any]:
+        row = get_experiment(session, experiment_id)
+        return experiment_results(session, row, scope=scope).to_json()
+
+    return JSONResponse(await in_read_transaction(request, work))
+
+
 async def openapi(request: Request) -> Response:
     """
     summary: This API's OpenAPI document
@@ -365,6 +402,8 @@ routes: list[BaseRoute] = [
             Route("/stats", stats, methods=["GET"]),
             *api_partners.routes,
             Route("/surveys", surveys_index, methods=["GET"]),
+            Route("/experiments", experiments_index, methods=["GET"]),
+            Route("/experiments/{experiment_id:int}", experiment_show, methods=["GET"]),
             Route("/surveys/{survey_id:int}/results", survey_results_show, methods=["GET"]),
             Route("/surveys/{survey_id:int}/answers.csv", survey_answers_csv, methods=["GET"]),
         ],

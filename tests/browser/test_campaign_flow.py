@@ -25,12 +25,11 @@ from sms_service.web.app import create_app
 from tests.browser.conftest import screenshot
 from tests.fakes.twilio_server import FakeTwilio
 from tests.helpers.campaigns import EN, ES
-from tests.helpers.dispatch import dispatch_to_fake
+from tests.helpers.dispatch import dispatch_to_fake, report_status
 from tests.helpers.live_server import live_server
 from tests.helpers.people import PASSWORD, add_caregiver, add_staff
-from tests.helpers.settings import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, make_settings
+from tests.helpers.settings import make_settings
 from tests.helpers.texting import Phone
-from tests.helpers.twilio_signing import twilio_signature
 
 pytestmark = pytest.mark.browser
 
@@ -44,19 +43,6 @@ SCRIPT_REPLY = "<script>alert('x')</script> we sang it twice!"
 def settings(database_url: str) -> Settings:
     # Quiet hours of one minute at midnight: the test may send at any time of day.
     return make_settings(database_url, SMS_TIPS_QUIET_HOURS="23:59-00:00")
-
-
-def _report_status(
-    base_url: str, settings: Settings, sid: str, status: str, code: str = ""
-) -> None:
-    fields = {"MessageSid": sid, "MessageStatus": status, "AccountSid": TEST_ACCOUNT_SID}
-    if code:
-        fields["ErrorCode"] = code
-    signature = twilio_signature(settings.url_for("/sms/status"), fields, TEST_AUTH_TOKEN)
-    response = httpx.post(
-        base_url + "/sms/status", data=fields, headers={"X-Twilio-Signature": signature}
-    )
-    assert response.status_code in (200, 204), response.text
 
 
 def test_staff_run_a_bilingual_campaign_to_done(
@@ -125,7 +111,7 @@ def test_staff_run_a_bilingual_campaign_to_done(
         assert [m["body"] for m in fake.sent_to(SPANISH)] == [f"Little Moments: {ES}"]
         for message in fake.messages:
             failed = message["to"] == ENGLISH[1]
-            _report_status(
+            report_status(
                 base,
                 settings,
                 message["sid"],

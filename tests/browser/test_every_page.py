@@ -22,7 +22,7 @@ from content.library import load_library
 from sms_service.campaigns.audience import Audience
 from sms_service.campaigns.authoring import MessageDraft, create_campaign
 from sms_service.core.db import transaction
-from sms_service.core.models import Tip, utcnow
+from sms_service.core.models import Experiment, Tip, utcnow
 from sms_service.core.settings import Settings
 from sms_service.surveys.definitions import install_default
 from sms_service.tips.sync import sync_library
@@ -82,8 +82,15 @@ def _seed(sessions: sessionmaker[Session], settings: Settings) -> dict[str, int]
         sync_library(session, load_library())  # the tip pages show a real tip
         survey = install_default(session=session, now=utcnow())
         add_partner(session, settings, "eastside")  # /admin/partners/eastside
+        # On another tip than the one whose page is walked: that one shows the start form.
+        tried = session.scalars(select(Tip).where(Tip.language == "en").order_by(Tip.id)).first()
+        assert tried is not None
+        experiment = Experiment(tip_id=tried.id, wording_b=f"{tried.text} Try it.", share_b=0.5)
+        session.add(experiment)
+        session.flush()
         return {
             "slug": "eastside",
+            "experiment_id": experiment.id,
             "survey_id": survey.id,
             "tip_id": _first_tip(session),  # a Spanish one: its text is marked lang="es"
             "campaign_id": campaign.id,

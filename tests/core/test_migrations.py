@@ -319,3 +319,57 @@ def test_0011_surveys_go_back_keeping_sent_questions_as_system_texts(engine: Eng
         with engine.begin() as connection:
             connection.execute(text("DELETE FROM caregiver WHERE id = 906"))
         upgrade(engine)
+
+
+def test_0013_experiments_go_back_keeping_the_texts_sent_in_them(engine: Engine) -> None:
+    at = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    try:
+        downgrade(engine, "0009")
+        with engine.begin() as connection:
+            _add_caregiver_row(connection, 913, at=at)  # 0010 gives it the default partner
+        upgrade(engine, "0012")
+        assert "experiment" not in inspect(engine).get_table_names()
+        upgrade(engine, "0013")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO tip (id, language, min_week, max_week, theme, text, version,"
+                    " content_hash, safety_reviewed, updated_at) VALUES ('exp-913', 'en', 1, 2,"
+                    " 'play', 'Words', 1, 'x', '[]', :at)"
+                ),
+                {"at": at},
+            )
+            tip_id = "exp-913"
+            connection.execute(
+                text(
+                    "INSERT INTO experiment (id, tip_id, wording_b, share_b, status, started_at)"
+                    " VALUES (913, :tip, 'Other words', 0.5, 'running', :at)"
+                ),
+                {"tip": tip_id, "at": at},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO outbound_message (dedupe_key, kind, caregiver_id, to_number, body,"
+                    " segments, state, due_at, attempts, created_at, updated_at, experiment_id,"
+                    " arm) VALUES ('exp:913', 'tip', 913, '+12125550913', 'Other words', 1,"
+                    " 'sent', :at, 0, :at, :at, 913, 'B')"
+                ),
+                {"at": at},
+            )
+            # Only the two wordings are arms.
+            with pytest.raises(IntegrityError), connection.begin_nested():
+                connection.execute(text("UPDATE outbound_message SET arm = 'C'"))
+        downgrade(engine, "0012")
+        with engine.connect() as connection:
+            body = connection.execute(
+                text("SELECT body FROM outbound_message WHERE caregiver_id = 913")
+            ).scalar_one()
+        assert body == "Other words"
+        columns = {column["name"] for column in inspect(engine).get_columns("outbound_message")}
+        assert not {"experiment_id", "arm"} & columns
+        assert "experiment" not in inspect(engine).get_table_names()
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM caregiver WHERE id = 913"))
+            connection.execute(text("DELETE FROM tip WHERE id = 'exp-913'"))
+        upgrade(engine)

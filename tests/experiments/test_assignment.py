@@ -11,8 +11,9 @@ import sys
 from collections import Counter
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, literal, select, text
 
+from jobs.planning.experiments import arm_sql, register_sqlite_bucket
 from sms_service.experiments.assignment import ARM_SQL_POSTGRESQL, arm_for
 
 FAMILIES = range(1, 10_001)
@@ -108,7 +109,7 @@ def test_a_share_outside_0_to_1_is_refused(share_b: float) -> None:
 
 def test_the_sql_form_gives_every_caregiver_the_same_arm_as_python(engine: Engine) -> None:
     if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no sha256(): there the arm is stored at first exposure")
+        pytest.skip("SQLite has no sha256(): the planner's expression is tested below")
     query = text(
         f"SELECT caregiver.id, {ARM_SQL_POSTGRESQL} FROM generate_series(1, 5000) AS caregiver(id)"
     )
@@ -121,4 +122,30 @@ def test_the_sql_form_gives_every_caregiver_the_same_arm_as_python(engine: Engin
                 experiment_id=experiment_id, caregiver_id=cid, share_b=share_b, language="en"
             )
             for cid in range(1, 5001)
+        }
+
+
+def test_the_planners_expression_gives_the_same_arm_as_python_on_both_databases(
+    engine: Engine,
+) -> None:
+    # The planner's own column expression (jobs/planning/experiments.py), over caregiver ids
+    # 1..2000 counted by a recursive CTE: sha256 in PostgreSQL, the registered function in SQLite.
+    first = select(literal(1).label("id")).cte("caregiver", recursive=True)
+    ids = first.union_all(select(first.c.id + 1).where(first.c.id < 2000))
+    for experiment_id, share_b in ((14, 0.5), (2, 0.3)):
+        with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                register_sqlite_bucket(connection)
+            arm = arm_sql(
+                dialect=engine.dialect.name,
+                experiment_id=literal(experiment_id),
+                caregiver_id=ids.c.id,
+                share_b=literal(share_b),
+            )
+            in_sql = {cid: a for cid, a in connection.execute(select(ids.c.id, arm))}
+        assert in_sql == {
+            cid: arm_for(
+                experiment_id=experiment_id, caregiver_id=cid, share_b=share_b, language="en"
+            )
+            for cid in range(1, 2001)
         }

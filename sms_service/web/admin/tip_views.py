@@ -18,6 +18,7 @@ from content.library import DEFAULT_ROOT, LANGUAGES, Library, load_themes
 from content.render import render_tip
 from content.tip_check import TipCheck
 from sms_service.core.models import Tip as TipRow
+from sms_service.experiments.records import running_for_tip
 from sms_service.reports.period import PRESETS
 from sms_service.reports.tips import tip_report
 from sms_service.tips.editing import (
@@ -47,7 +48,7 @@ MAX_TEXT = 2000  # characters; far beyond two segments, so the checker says what
 
 
 @cache
-def _themes() -> Library:
+def content_themes() -> Library:
     """The themes of the content folder (tips are the database's; themes are files)."""
     return Library(root=DEFAULT_ROOT, themes=load_themes(DEFAULT_ROOT, []))
 
@@ -132,7 +133,7 @@ async def check_tip_json(request: Request) -> Response:
         return check_draft(
             session,
             draft,
-            library=_themes(),
+            library=content_themes(),
             adding=editing is None,
             replaces=parsed.replaces,
             coverage=moved,  # the slow part: only when the weeks change
@@ -162,7 +163,11 @@ def _preview(request: Request, text: str, language: str, week: int) -> str:
 
 def _page_data(session: Session, tip_id: str) -> dict[str, Any]:
     row = get_tip(session, tip_id)
-    return {"tip": row, "history": version_history(session, tip_id)}
+    return {
+        "tip": row,
+        "history": version_history(session, tip_id),
+        "experiment": running_for_tip(session, tip_id),
+    }
 
 
 def _live_ids(session: Session) -> list[str]:
@@ -197,7 +202,7 @@ def _form_page(
         values=values,
         findings=findings,
         problems=problems or {},
-        themes=_themes().themes,
+        themes=content_themes().themes,
         preview=preview,
         size=_size(check) if check else "",
         **data,
@@ -221,7 +226,18 @@ def _values_of(row: TipRow) -> dict[str, Any]:
 async def tip_page(request: Request) -> Response:
     """A tip, its versions and the families sent each, the replies and opt-outs after it in a
     date range (the per-tip results of the dashboard); the edit form for admins."""
-    tip_id = str(request.path_params["tip_id"])
+    return await show_tip(request, str(request.path_params["tip_id"]))
+
+
+async def show_tip(
+    request: Request,
+    tip_id: str,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    experiment_form: dict[str, str] | None = None,
+) -> Response:
+    """The tip's page; `experiment_form`: what was typed in a refused experiment start."""
     period, refused = requested_period(request)
     scope = current_staff(request).scope  # a partner's staff read their families' texts only
 
@@ -234,8 +250,17 @@ async def tip_page(request: Request) -> Response:
         data = await in_read_transaction(request, work)
     except TipNotFound:
         return render(request, "not_found.html", status_code=404, error=f"No tip {tip_id}.")
-    page = {**data, "is_new": False, "period": period, "presets": PRESETS, "refused": refused}
-    return _form_page(request, data=page, values=_values_of(data["tip"]))
+    page = {
+        **data,
+        "is_new": False,
+        "period": period,
+        "presets": PRESETS,
+        "refused": refused,
+        "experiment_form": experiment_form or {},
+    }
+    return _form_page(
+        request, data=page, values=_values_of(data["tip"]), status_code=status_code, error=error
+    )
 
 
 def _form_values(form: FormData, parsed: ParsedForm) -> dict[str, Any]:
@@ -265,7 +290,7 @@ async def save_tip(request: Request) -> Response:
             session,
             draft=draft,
             expected_version=parsed.version,
-            library=_themes(),
+            library=content_themes(),
             actor=staff.actor,
         )
         return row.version
@@ -339,7 +364,11 @@ async def create_tip(request: Request) -> Response:
     def work(session: Session) -> str:
         assert draft is not None
         row = add_tip(
-            session, draft=draft, library=_themes(), actor=staff.actor, replaces=parsed.replaces
+            session,
+            draft=draft,
+            library=content_themes(),
+            actor=staff.actor,
+            replaces=parsed.replaces,
         )
         return row.id
 
@@ -381,7 +410,7 @@ async def restore(request: Request) -> Response:
     tip_id = str(request.path_params["tip_id"])
 
     def work(session: Session) -> str:
-        restore_tip(session, tip_id=tip_id, library=_themes(), actor=staff.actor)
+        restore_tip(session, tip_id=tip_id, library=content_themes(), actor=staff.actor)
         return f"Restored {tip_id}."
 
     return await act_then_show(

@@ -28,6 +28,7 @@ from sms_service.core.models import (
     Caregiver,
     CaregiverTag,
     Child,
+    Experiment,
     InboundMessage,
     StaffUser,
     utcnow,
@@ -45,8 +46,9 @@ from tests.web.admin.conftest import sign_in
 # Path parameters naming something that belongs to a partner: another partner's is a 404.
 OWNED = {"caregiver_id", "child_id", "message_id", "campaign_id", "user_id", "token_id", "slug"}
 # Path parameters naming the network's shared content, the same for everyone to read.
-SHARED = {"survey_id", "tip_id"}
-SHARED_IDS = {"survey_id": 1, "tip_id": "1"}  # the survey and the probe tip the world holds
+SHARED = {"survey_id", "tip_id", "experiment_id"}
+# The survey, the probe tip and the experiment on it that the world holds.
+SHARED_IDS = {"survey_id": 1, "tip_id": "1", "experiment_id": 1}
 # What Westside's family and staff leave on a page that shows them.
 WEST_MARKS = (
     "Wren",
@@ -137,6 +139,7 @@ def world(sessions: sessionmaker[Session], settings: Settings) -> World:
         )
         make_campaign(session, settings, times=[datetime(2031, 5, 5, 10)], now=utcnow())
         add_probe_tip(session)
+        session.add(Experiment(id=1, tip_id="1", wording_b="Other words", share_b=0.5))
         install_default(session=session, now=utcnow())
         emails = {
             "network_admin": "ada@example.org",

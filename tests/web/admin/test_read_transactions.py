@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 
 from sms_service.core.audit import CLI_ACTOR
 from sms_service.core.db import read_transaction, transaction
-from sms_service.core.models import AuditLog, StaffUser, utcnow
+from sms_service.core.models import AuditLog, Experiment, StaffUser, utcnow
 from sms_service.core.settings import Settings
 from sms_service.staff.tokens import create_api_token
 from sms_service.surveys.definitions import install_default
@@ -128,6 +128,7 @@ def test_get_pages_api_reads_and_the_health_check_take_no_write_lock(
         make_campaign(session, settings, times=[datetime(2031, 4, 7, 10)], now=utcnow())
         add_probe_tip(session)
         install_default(session=session, now=utcnow())  # /admin/surveys/1 has a survey
+        session.add(Experiment(id=1, tip_id="1", wording_b="Hello {child}.", share_b=0.5))
         staff_id = session.scalars(select(StaffUser.id)).one()
         token = create_api_token(session, staff_user_id=staff_id, name="t", actor=CLI_ACTOR)
     bearer = {"Authorization": f"Bearer {token}"}

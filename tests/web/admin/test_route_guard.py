@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from sms_service.core.audit import CLI_ACTOR
 from sms_service.core.db import transaction
-from sms_service.core.models import StaffUser, utcnow
+from sms_service.core.models import Experiment, StaffUser, utcnow
 from sms_service.core.settings import Settings
 from sms_service.staff.tokens import create_api_token
 from sms_service.surveys.definitions import install_default
@@ -179,6 +179,8 @@ def test_every_admin_page_renders_for_an_admin(
         make_campaign(session, settings, times=[datetime(2031, 4, 7, 10)], now=utcnow())
         add_probe_tip(session)  # the tip page's path is probed as /admin/content/tips/1
         install_default(session=session, now=utcnow())  # probed as /admin/surveys/1
+        # Probed as /admin/experiments/1.
+        session.add(Experiment(id=1, tip_id="1", wording_b="Hello {child}.", share_b=0.5))
     web.post("/admin/account/tokens", data={"csrf_token": admin_csrf, "name": "t"})
     pages = [
         path
