@@ -246,6 +246,12 @@ def update_campaign(
     checker errors, a first send time not passed).
     """
     _require(campaign, EDITABLE, "edited")
+    if campaign.partner_id is not None and campaign.status != "draft":
+        # What the network admin approved is what goes out: a changed text needs approval anew.
+        raise CampaignError(
+            "an approved local message cannot be changed: cancel it, duplicate it and submit "
+            "the copy for approval"
+        )
     audience = own_audience(session, audience, partner_id=campaign.partner_id)
     if campaign.status != "draft" and _outbox_rows(session, campaign):
         raise CampaignError(
@@ -285,6 +291,14 @@ def own_audience(session: Session, audience: Audience, *, partner_id: int | None
     if audience.partners and audience.partners != (partner_id,):
         raise CampaignError("a local message reaches your own families only", field="partners")
     return replace(audience, partners=(partner_id,))
+
+
+def is_editable(campaign: Campaign, *, planned: int) -> bool:
+    """Whether `update_campaign` would take new texts for `campaign`, `planned` of whose texts
+    are in the outbox: a draft, or a network campaign scheduled or paused before sending."""
+    if campaign.status == "draft":
+        return True
+    return campaign.partner_id is None and campaign.status in EDITABLE and planned == 0
 
 
 def _changes(campaign: Campaign, *, name: str, audience: Audience, local_time: bool) -> list[str]:

@@ -19,11 +19,13 @@ from sms_service.campaigns.authoring import (
     approve_campaign,
     create_campaign,
     get_campaign,
+    is_editable,
     list_campaigns,
     schedule_campaign,
     send_back_campaign,
     sent_back_note,
     submit_campaign,
+    update_campaign,
 )
 from sms_service.core.audit import Actor
 from sms_service.core.db import transaction
@@ -215,3 +217,29 @@ def test_a_partner_sees_its_own_campaigns_only(
             get_campaign(s, theirs, scope=Scope(east))
         with pytest.raises(CampaignNotFound):
             get_campaign(s, network, scope=Scope(east))
+
+
+def test_an_approved_local_message_cannot_be_changed_before_it_goes(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    with transaction(sessions) as s:
+        east = add_partner(s, settings, "eastside").id
+        campaign = _local(s, settings, east)
+        submit_campaign(s, campaign, actor=_author(east), settings=settings, now=NOW)
+        approve_campaign(s, campaign, actor=TESTER, settings=settings, now=NOW)
+        assert not is_editable(campaign, planned=0)
+        changed = {"en": "Come to our new playgroup at 11!", "es": "¡Vengan a las 11!"}
+        for actor in (_author(east), TESTER):
+            with pytest.raises(CampaignError, match="approved local message cannot be changed"):
+                update_campaign(
+                    s,
+                    campaign,
+                    name=campaign.name,
+                    audience=Audience(),
+                    local_time=False,
+                    messages=[MessageDraft(send_at=NOON, texts=changed)],
+                    actor=actor,
+                    settings=settings,
+                    now=NOW,
+                )
+        assert campaign.messages[0].texts == TEXTS

@@ -24,6 +24,7 @@ from sms_service.campaigns.authoring import (
     cancel_campaign,
     create_campaign,
     get_campaign,
+    is_editable,
     list_campaigns,
     message_body,
     own_audience,
@@ -319,8 +320,7 @@ async def detail(request: Request) -> Response:
             "partner_names": names,
             "partner_name": names.get(campaign.partner_id or 0, ""),
             "sent_back": sent_back_note(session, campaign),
-            "editable": campaign.status == "draft"
-            or (campaign.status in ("scheduled", "paused") and results.planned == 0),
+            "editable": is_editable(campaign, planned=results.planned),
             "campaign": campaign,
             "audience": audience,
             "size": audience_size(session, audience, zone=settings.zone, now=now),
