@@ -323,6 +323,11 @@ def _set_cap_exception(session: Session, campaign: Campaign, wanted: bool, *, ac
     # answers for, so turning it on or off is audited on its own.
     if campaign.exceeds_weekly_cap == wanted:
         return
+    if wanted and campaign.partner_id is not None:
+        # A local message counts against the household's cap like every other text.
+        raise CampaignError(
+            "a local message stays within the families' weekly limit", field="exceeds_weekly_cap"
+        )
     campaign.exceeds_weekly_cap = wanted
     actor.audit(session, "campaign.weekly_cap_exception", campaign, exceeds_weekly_cap=wanted)
 

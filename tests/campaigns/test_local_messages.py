@@ -243,3 +243,21 @@ def test_an_approved_local_message_cannot_be_changed_before_it_goes(
                     now=NOW,
                 )
         assert campaign.messages[0].texts == TEXTS
+
+
+def test_a_local_message_cannot_go_past_the_weekly_limit(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    with transaction(sessions) as s:
+        east = add_partner(s, settings, "eastside").id
+        with pytest.raises(CampaignError, match="within the families' weekly limit"):
+            create_campaign(
+                s,
+                name="Urgent playgroup news",
+                audience=Audience(),
+                local_time=False,
+                messages=[MessageDraft(send_at=NOON, texts=dict(TEXTS))],
+                actor=_author(east),
+                settings=settings,
+                exceeds_weekly_cap=True,
+            )
