@@ -454,7 +454,7 @@ def approve_campaign(
     """review -> scheduled, by a network admin: the text passes the checker, its time is still
     ahead and the partner's month has room (checked again: others may have been approved)."""
     _require(campaign, ("review",), "approved")
-    if actor.partner_id is not None or actor.role != "admin":
+    if not actor.is_network_admin:
         raise CampaignError("only a network admin approves local messages")
     _ready_to_send(campaign, settings=settings, now=now)
     _within_monthly_limit(session, campaign, settings=settings)
@@ -468,7 +468,7 @@ def approve_campaign(
 def send_back_campaign(session: Session, campaign: Campaign, *, actor: Actor, note: str) -> None:
     """review -> draft, by a network admin, with what to change (kept in the audit log)."""
     _require(campaign, ("review",), "sent back")
-    if actor.partner_id is not None or actor.role != "admin":
+    if not actor.is_network_admin:
         raise CampaignError("only a network admin sends local messages back")
     note = " ".join(note.split())[:500]
     if not note:

@@ -26,6 +26,11 @@ class Actor:
         return self.role == "admin"
 
     @property
+    def is_network_admin(self) -> bool:
+        """An admin of the whole network (approvals of partners' local messages are theirs)."""
+        return self.role == "admin" and self.partner_id is None
+
+    @property
     def scope(self) -> Scope:
         """The part of the network this actor may act on."""
         return Scope(self.partner_id)

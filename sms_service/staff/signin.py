@@ -73,6 +73,12 @@ class StaffIdentity:
         return self.role == "admin" and self.partner_id is None
 
     @property
+    def writes_campaigns(self) -> bool:
+        """The network's own staff, or a partner's admin (local messages); a partner's staff
+        answer families but send nothing."""
+        return self.partner_id is None or self.is_admin
+
+    @property
     def scope(self) -> Scope:
         """The part of the network this person may see."""
         return Scope(self.partner_id)

@@ -263,7 +263,7 @@ def require_message_author(request: HTTPConnection) -> StaffIdentity:
     """The signed-in staff member, who may write campaigns: the network's own staff, or a
     partner's admin (local messages); a partner's staff answer families but send nothing."""
     staff = current_staff(request)
-    if not (staff.scope.is_network or staff.is_admin):
+    if not staff.writes_campaigns:
         raise AdminOnly(403, "Only your partner's admins write local messages.")
     return staff
 

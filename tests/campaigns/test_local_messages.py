@@ -45,6 +45,27 @@ def _author(partner_id: int) -> Actor:
     return Actor(name="eve@example.org", role="admin", partner_id=partner_id)
 
 
+def _campaign(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    *,
+    times: list[datetime] | None = None,
+    audience: Audience | None = None,
+    exceeds_weekly_cap: bool = False,
+) -> Campaign:
+    return create_campaign(
+        session,
+        name="Playgroup Thursdays",
+        audience=audience or Audience(),
+        local_time=False,
+        messages=[MessageDraft(send_at=t, texts=dict(TEXTS)) for t in times or [NOON]],
+        actor=actor,
+        settings=settings,
+        exceeds_weekly_cap=exceeds_weekly_cap,
+    )
+
+
 def _local(
     session: Session,
     settings: Settings,
@@ -53,15 +74,7 @@ def _local(
     times: list[datetime] | None = None,
     audience: Audience | None = None,
 ) -> Campaign:
-    return create_campaign(
-        session,
-        name="Playgroup Thursdays",
-        audience=audience or Audience(),
-        local_time=False,
-        messages=[MessageDraft(send_at=t, texts=dict(TEXTS)) for t in times or [NOON]],
-        actor=_author(partner_id),
-        settings=settings,
-    )
+    return _campaign(session, settings, _author(partner_id), times=times, audience=audience)
 
 
 def test_a_local_message_waits_for_approval_and_reaches_only_its_partners_families(
@@ -130,24 +143,8 @@ def test_a_network_campaign_can_target_some_partners_and_refuses_unknown_ones(
         }
         add_caregiver(s, partner_id=north, today=TODAY)
         with pytest.raises(CampaignError, match="no partner 999"):
-            create_campaign(
-                s,
-                name="Two partners",
-                audience=Audience(partners=(999,)),
-                local_time=False,
-                messages=[MessageDraft(send_at=NOON, texts=dict(TEXTS))],
-                actor=TESTER,
-                settings=settings,
-            )
-        campaign = create_campaign(
-            s,
-            name="Two partners",
-            audience=Audience(partners=(east, west)),
-            local_time=False,
-            messages=[MessageDraft(send_at=NOON, texts=dict(TEXTS))],
-            actor=TESTER,
-            settings=settings,
-        )
+            _campaign(s, settings, TESTER, audience=Audience(partners=(999,)))
+        campaign = _campaign(s, settings, TESTER, audience=Audience(partners=(east, west)))
         schedule_campaign(s, campaign, actor=TESTER, settings=settings, now=NOW)
     assert plan_campaigns(sessions, settings=settings, now=NOW) == 2
     with sessions() as s:
@@ -201,15 +198,7 @@ def test_a_partner_sees_its_own_campaigns_only(
         west = add_partner(s, settings, "westside").id
         mine = _local(s, settings, east).id
         theirs = _local(s, settings, west).id
-        network = create_campaign(
-            s,
-            name="Network",
-            audience=Audience(),
-            local_time=False,
-            messages=[MessageDraft(send_at=NOON, texts=dict(TEXTS))],
-            actor=TESTER,
-            settings=settings,
-        ).id
+        network = _campaign(s, settings, TESTER).id
     with sessions() as s:
         assert [c.id for c in list_campaigns(s, scope=Scope(east))] == [mine]
         assert {c.id for c in list_campaigns(s)} == {mine, theirs, network}
@@ -251,13 +240,4 @@ def test_a_local_message_cannot_go_past_the_weekly_limit(
     with transaction(sessions) as s:
         east = add_partner(s, settings, "eastside").id
         with pytest.raises(CampaignError, match="within the families' weekly limit"):
-            create_campaign(
-                s,
-                name="Urgent playgroup news",
-                audience=Audience(),
-                local_time=False,
-                messages=[MessageDraft(send_at=NOON, texts=dict(TEXTS))],
-                actor=_author(east),
-                settings=settings,
-                exceeds_weekly_cap=True,
-            )
+            _campaign(s, settings, _author(east), exceeds_weekly_cap=True)

@@ -158,15 +158,10 @@ async def campaign_list(request: Request) -> Response:
         request,
         "campaigns.html",
         rows=rows,
-        may_write=_may_write(request),
+        may_write=current_staff(request).writes_campaigns,
         waiting=waiting if staff.is_network_admin else 0,
         **take_flash(request),
     )
-
-
-def _may_write(request: Request) -> bool:
-    staff = current_staff(request)
-    return staff.scope.is_network or staff.is_admin
 
 
 async def new_campaign_page(request: Request) -> Response:
@@ -333,13 +328,13 @@ async def detail(request: Request) -> Response:
         }
 
     page = await in_read_transaction(request, work)
-    page["editable"] = page["editable"] and _may_write(request)
+    page["editable"] = page["editable"] and current_staff(request).writes_campaigns
     blocked = any(p.errors for previews in page["previews"].values() for p in previews)
     return render(
         request,
         "campaign.html",
         blocked=blocked,
-        may_write=_may_write(request),
+        may_write=current_staff(request).writes_campaigns,
         **page,
         **take_flash(request),
     )
