@@ -23,7 +23,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
-from jobs.id_lists import in_ids
+from sms_service.core.id_lists import in_ids
 from sms_service.core.models import Caregiver, OutboundMessage
 
 

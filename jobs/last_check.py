@@ -35,8 +35,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from jobs.claims import ClaimedMessage
-from jobs.id_lists import in_ids
 from sms_service.core.db import transaction
+from sms_service.core.id_lists import in_ids
 from sms_service.core.models import Caregiver, CaregiverStatus, OutboundMessage
 
 # Long enough to gather the senders of a few milliseconds into one check, short next to the

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sms_service.caregivers.partnership import DEFAULT_PARTNER_SLUG
+from sms_service.core.id_lists import in_ids
 from sms_service.core.models import Caregiver, OutboundMessage, Partner, SurveyAnswer, SurveyRun
 from sms_service.core.scope import NETWORK
 from sms_service.core.text_states import StateCounts
@@ -95,11 +96,15 @@ def _by_family_partner(
 ) -> None:
     """Count each (field, answer) for its family's partner, found in one query."""
     answers = list(answers)
-    ids = {answer.caregiver_id for _, answer in answers}
+    ids = sorted({answer.caregiver_id for _, answer in answers})
     partner_of: dict[int, int | None] = {
         id_: partner_id
         for id_, partner_id in session.execute(
-            select(Caregiver.id, Caregiver.partner_id).where(Caregiver.id.in_(ids))
+            # One parameter however many families replied (an expanding IN would hit
+            # SQLite's limit on bound variables in a busy month).
+            select(Caregiver.id, Caregiver.partner_id).where(
+                in_ids(Caregiver.id.expression, "ids", ids)
+            )
         )
     }
     for name, answer in answers:
