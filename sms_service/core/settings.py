@@ -81,6 +81,9 @@ class Settings:
     keywords: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: _keywords_by_language())
     send_rate: float = 1.0  # segments per second, as carriers count MPS
     dispatch_concurrency: int = 100
+    # Requests of one web process running database work at once (the rest wait their turn):
+    # more threads than this fight over one interpreter lock and each request takes longer.
+    web_db_threads: int = 4
     # How long a claimed text is a dispatcher's before another may reconcile and send it.
     dispatch_lease_seconds: int = 300
     planner_interval_minutes: int = 5
@@ -204,6 +207,7 @@ class Settings:
             keywords=_keywords_by_language(get),
             send_rate=_float("SMS_TIPS_SEND_RATE", get, 1.0, 0.01, 10_000.0),
             dispatch_concurrency=_int("SMS_TIPS_DISPATCH_CONCURRENCY", get, 100, 1, 1000),
+            web_db_threads=_int("SMS_TIPS_WEB_DB_THREADS", get, 4, 1, 64),
             dispatch_lease_seconds=_int("SMS_TIPS_DISPATCH_LEASE_SECONDS", get, 300, 10, 3600),
             planner_interval_minutes=_int("SMS_TIPS_PLANNER_INTERVAL_MINUTES", get, 5, 1, 60),
             survey_answer_window_hours=_int(

@@ -9,10 +9,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy import insert as insert_row
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from content.segments import analyze
 from content.urgent import is_urgent
@@ -20,7 +20,7 @@ from sms_service.caregivers import lifecycle
 from sms_service.caregivers.lifecycle import Evidence, Status
 from sms_service.caregivers.partnership import partner_zone
 from sms_service.core import outbox
-from sms_service.core.models import Caregiver, InboundMessage, OutboundMessage
+from sms_service.core.models import Caregiver, InboundMessage, OutboundMessage, PartnerKeyword
 from sms_service.core.phones import mask, timezone_for, to_e164, us_state_for
 from sms_service.core.settings import Settings
 from sms_service.surveys import questions
@@ -31,9 +31,11 @@ from sms_service.texting.keywords import (
     Keyword,
     Kind,
     classify,
+    found_keyword,
     from_opt_out_type,
     partner_for,
     partner_keyword,
+    partner_word,
 )
 
 logger = logging.getLogger(__name__)
@@ -95,10 +97,10 @@ def handle_inbound(
     # The family first (locked: its texts are handled one at a time), so a known family's id
     # goes in the text's own INSERT rather than an UPDATE after it. Nothing else is written
     # before the insert finds a duplicate.
-    caregiver = (
-        session.scalar(select(Caregiver).where(Caregiver.phone == phone).with_for_update())
-        if phone is not None
-        else None
+    keyword = classify(body, settings)
+    word = partner_word(body) if keyword is None else None
+    caregiver, keyword = (
+        _family(session, phone, word, keyword) if phone is not None else (None, keyword)
     )
     inbound = _store(
         session,
@@ -118,8 +120,9 @@ def handle_inbound(
         logger.warning("text %s from a sender that is not a phone number", sid)
         inbound.handled_as = "not_a_phone"
         return Handled(None, "not_a_phone")
-    keyword = classify(body, settings) or partner_keyword(session, body)
     if caregiver is None:
+        if word is not None:
+            keyword = partner_keyword(session, word)
         # Even a STOP from a number we never saw gets a row (opt_out sets its status), so the
         # opt-out is on record if the number ever turns up again.
         language = keyword.language if keyword and keyword.language else "en"
@@ -145,6 +148,31 @@ def handle_inbound(
     if outcome.reply is not None:
         _record_reply(session, inbound=inbound, phone=phone, body=outcome.reply, now=now)
     return replace(outcome, caregiver_id=inbound.caregiver_id)
+
+
+def _family(
+    session: Session, phone: str, word: str | None, keyword: Keyword | None
+) -> tuple[Caregiver | None, Keyword | None]:
+    """The caregiver texting from `phone`, locked, and the text's keyword: `keyword`, else the
+    partner keyword `word` is. One query: the caregiver's partner (every answer names it,
+    texting/messages.py) and the partner keyword come with the caregiver's row."""
+    row = session.execute(_FAMILY, {"phone": phone, "word": word}).first()
+    if row is None:
+        return None, keyword
+    if keyword is None and row.partner_id is not None:
+        assert word is not None  # the keyword row matched `word`
+        keyword = found_keyword(word, partner_id=row.partner_id, language=row.language)
+    return row.Caregiver, keyword
+
+
+_FAMILY = (
+    select(Caregiver, PartnerKeyword.partner_id, PartnerKeyword.language)
+    .join(Caregiver.partner)
+    .outerjoin(PartnerKeyword, PartnerKeyword.word == bindparam("word"))
+    .options(contains_eager(Caregiver.partner))
+    .where(Caregiver.phone == bindparam("phone"))
+    .with_for_update(of=Caregiver)
+)
 
 
 def _store(session: Session, **values: object) -> InboundMessage | None:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from content.catalogs import LONGEST_KEYWORD
@@ -125,19 +125,25 @@ _TAKES_ARGUMENT = frozenset({Kind.PAUSE, Kind.LANGUAGE})
 PARTNER_WORD = re.compile(rf"^[A-Z][A-Z0-9-]{{2,{len(LONGEST_KEYWORD) - 1}}}$")
 
 
-def partner_keyword(session: Session, body: str) -> Keyword | None:
-    """The partner enrollment keyword `body` is, if any (their words never clash with ours)."""
+def partner_word(body: str) -> str | None:
+    """`body` folded as a partner keyword would be written, when it has a keyword's shape (one
+    word, a letter first); None: no partner keyword can be this text, nothing to look up."""
     folded = fold(body).replace(" ", "-")
-    if not PARTNER_WORD.match(folded):
-        return None
-    found = session.execute(
-        select(PartnerKeyword.partner_id, PartnerKeyword.language).where(
-            PartnerKeyword.word == folded
-        )
-    ).first()
+    return folded if PARTNER_WORD.match(folded) else None
+
+
+def partner_keyword(session: Session, word: str) -> Keyword | None:
+    """The partner enrollment keyword `word` (from partner_word) is, if any."""
+    found = session.execute(_PARTNER_KEYWORD, {"word": word}).first()
     if found is None:
         return None
-    return Keyword(Kind.ENROLL, folded, found.language, partner_id=found.partner_id)
+    return found_keyword(word, partner_id=found.partner_id, language=found.language)
+
+
+def found_keyword(word: str, *, partner_id: int, language: str) -> Keyword:
+    """A partner's enrollment keyword as found in partner_keyword (their words never clash
+    with ours)."""
+    return Keyword(Kind.ENROLL, word, language, partner_id=partner_id)
 
 
 def partner_for(session: Session, *, keyword: Keyword | None, to_number: str) -> int | None:
@@ -147,7 +153,14 @@ def partner_for(session: Session, *, keyword: Keyword | None, to_number: str) ->
         return keyword.partner_id
     if not to_number:
         return None
-    return session.scalar(select(Partner.id).where(Partner.sender == to_number))
+    return session.scalar(_PARTNER_BY_SENDER, {"sender": to_number})
+
+
+# Built once, the values passed as parameters: these run for most texts.
+_PARTNER_KEYWORD = select(PartnerKeyword.partner_id, PartnerKeyword.language).where(
+    PartnerKeyword.word == bindparam("word")
+)
+_PARTNER_BY_SENDER = select(Partner.id).where(Partner.sender == bindparam("sender"))
 
 
 def from_opt_out_type(value: str | None) -> Kind | None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from sms_service.core.db import read_transaction, transaction
@@ -35,6 +37,14 @@ class AppContext:
 
     settings: Settings
     sessions: sessionmaker[Session]
+
+    @cached_property
+    def threads(self) -> CapacityLimiter:
+        """The worker threads database work runs on: SMS_TIPS_WEB_DB_THREADS at once. Python
+        runs one thread at a time, so a few threads keep the database busy and the CPU
+        working; the starlette default of 40 had each webhook wait its turn for the
+        interpreter lock after every query instead (slower and far less even)."""
+        return CapacityLimiter(self.settings.web_db_threads)
 
 
 def app_context(connection: HTTPConnection) -> AppContext:
@@ -75,10 +85,10 @@ async def _off_loop(
     *args: P.args,
     **kwargs: P.kwargs,
 ) -> T:
-    sessions = (source if isinstance(source, AppContext) else app_context(source)).sessions
+    context = source if isinstance(source, AppContext) else app_context(source)
 
     def run() -> T:
-        with begin(sessions) as session:
+        with begin(context.sessions) as session:
             return work(session, *args, **kwargs)
 
-    return await run_in_threadpool(run)
+    return await anyio.to_thread.run_sync(run, limiter=context.threads)
