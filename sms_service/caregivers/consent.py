@@ -21,14 +21,13 @@ def record_consent(
     now: datetime,
 ) -> ConsentEvent:
     """Add one consent event (opt_in, opt_out or help) with the words that made it."""
-    session.flush()  # the caregiver and inbound rows need their ids
     event = ConsentEvent(
-        caregiver_id=caregiver.id,
+        caregiver=caregiver,
         kind=kind,
         source=source,
         keyword=keyword[:40] if keyword else None,
         text=text,
-        inbound_message_id=inbound.id if inbound is not None else None,
+        inbound=inbound,
         created_at=now,
     )
     session.add(event)

@@ -285,6 +285,10 @@ class ConsentEvent(Base):
         ForeignKey("inbound_message.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Through these the event may be added before its rows are written: the session writes
+    # them first (the text's row at the end of its handling, with how it was handled).
+    caregiver: Mapped[Caregiver] = relationship()
+    inbound: Mapped[InboundMessage | None] = relationship()
 
     def __repr__(self) -> str:
         return f"ConsentEvent(id={self.id!r}, kind={self.kind!r}, source={self.source!r})"

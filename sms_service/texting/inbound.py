@@ -11,7 +11,6 @@ from typing import cast
 
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy import insert as insert_row
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, contains_eager
 
 from content.segments import analyze
@@ -82,29 +81,38 @@ def storable(value: str) -> str:
 
 
 def handle_inbound(
-    incoming: IncomingText, *, session: Session, settings: Settings, now: datetime
+    incoming: IncomingText,
+    *,
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    check_duplicate: bool = True,
 ) -> Handled:
-    """Store `incoming` and act on it once; the caller commits. A MessageSid already stored
-    (or being stored by a concurrent request that then commits) is a duplicate: nothing is
-    done twice."""
+    """Store `incoming` and act on it once; the caller commits. A MessageSid already stored is
+    a duplicate: nothing is done twice.
+
+    `check_duplicate=False` (the webhook's first try) skips looking for the MessageSid first:
+    the text's row is then written with everything known of it in one INSERT, at the end, and
+    a duplicate fails that INSERT (unique message_sid, waiting for a concurrent first copy to
+    commit) with an IntegrityError, which rolls the whole handling back; the webhook then
+    tries once more with the check (sms_inbound.receive)."""
     # Every field as stored, and read from here on: what is acted on is what is on record
     # (and a NUL in a query parameter would fail on PostgreSQL before the insert does).
     sid = storable(incoming.message_sid)
     sender = storable(incoming.from_number)
     opt_out_type = storable(incoming.opt_out_type or "") or None
     body = clean_body(incoming.body)  # what the conversation reads
+    if check_duplicate and session.scalar(_STORED, {"sid": sid}) is not None:
+        logger.info("duplicate MessageSid %s ignored", sid)
+        return Handled(None, "duplicate")
     phone = to_e164(sender) if sender.startswith("+") else None
-    # The family first (locked: its texts are handled one at a time), so a known family's id
-    # goes in the text's own INSERT rather than an UPDATE after it. Nothing else is written
-    # before the insert finds a duplicate.
+    # The family first, locked: its texts are handled one at a time.
     keyword = classify(body, settings)
     word = partner_word(body) if keyword is None else None
     caregiver, keyword = (
         _family(session, phone, word, keyword) if phone is not None else (None, keyword)
     )
-    inbound = _store(
-        session,
-        caregiver_id=caregiver.id if caregiver is not None else None,
+    inbound = InboundMessage(
         message_sid=sid,
         from_number=sender[:64],
         to_number=storable(incoming.to_number)[:64],
@@ -113,12 +121,10 @@ def handle_inbound(
         opt_out_type=opt_out_type and opt_out_type[:20],
         received_at=now,
     )
-    if inbound is None:
-        logger.info("duplicate MessageSid %s ignored", sid)
-        return Handled(None, "duplicate")
     if phone is None:
         logger.warning("text %s from a sender that is not a phone number", sid)
         inbound.handled_as = "not_a_phone"
+        _store(session, inbound)
         return Handled(None, "not_a_phone")
     if caregiver is None:
         if word is not None:
@@ -131,7 +137,10 @@ def handle_inbound(
         caregiver = _new_caregiver(
             session, settings, phone, language, now=now, partner_id=partner_id
         )
-        inbound.caregiver_id = caregiver.id
+    inbound.caregiver_id = caregiver.id
+    # Pending until the session next writes: a handling that records consent writes it then
+    # (its event names the text); the others write it once, below, with how it was handled.
+    session.add(inbound)
     turn = Turn(session=session, settings=settings, caregiver=caregiver, inbound=inbound, now=now)
     outcome = _decide(turn, keyword, from_opt_out_type(opt_out_type), body=body)
     inbound.handled_as = outcome.handled_as
@@ -139,15 +148,22 @@ def handle_inbound(
         # Nothing automatic answers these: a person reads them (the acknowledgement says so).
         inbound.inbox_state = "unread"
         inbound.urgent = is_urgent(body)
-    logger.info(
-        "text %s from %s handled as %s",
-        sid,
-        mask(phone),
-        outcome.handled_as,
-    )
+    _store(session, inbound)
+    logger.info("text %s from %s handled as %s", sid, mask(phone), outcome.handled_as)
     if outcome.reply is not None:
         _record_reply(session, inbound=inbound, phone=phone, body=outcome.reply, now=now)
     return replace(outcome, caregiver_id=inbound.caregiver_id)
+
+
+def _store(session: Session, inbound: InboundMessage) -> None:
+    """Write the text's row now (and whatever else the handling changed): a duplicate
+    MessageSid fails here, before the reply is recorded or anything is logged as done."""
+    session.add(inbound)
+    session.flush()
+
+
+# Built once, the values passed as parameters: these run for every text.
+_STORED = select(InboundMessage.id).where(InboundMessage.message_sid == bindparam("sid"))
 
 
 def _family(
@@ -175,24 +191,6 @@ _FAMILY = (
 )
 
 
-def _store(session: Session, **values: object) -> InboundMessage | None:
-    """Insert the text in one statement, ON CONFLICT (message_sid) DO NOTHING: None when its
-    MessageSid is already stored. A concurrent duplicate waits here for the first one's
-    transaction and then finds its row (no IntegrityError, nothing else written)."""
-    statement = _STORE[session.get_bind().dialect.name == "postgresql"]
-    return session.scalars(statement, values).one_or_none()
-
-
-# Built once: the values go as parameters, so each text skips building and coercing a
-# statement of its own (a fifth of the handling's CPU before).
-_STORE = {
-    postgres: (postgresql.insert if postgres else sqlite.insert)(InboundMessage)
-    .on_conflict_do_nothing(index_elements=["message_sid"])
-    .returning(InboundMessage)
-    for postgres in (False, True)
-}
-
-
 def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, body: str) -> Handled:
     """Hand the text to the conversation that owns it (texting/owner.py decides which)."""
     caregiver = turn.caregiver
@@ -207,14 +205,20 @@ def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, bo
         conversation_step=caregiver.conversation_step,
         keyword=keyword,
         twilio_kind=twilio_kind,
-        find_question=lambda: questions.open_question(
-            session=turn.session,
-            caregiver_id=caregiver.id,
-            now=turn.now,
-            window=timedelta(hours=turn.settings.survey_answer_window_hours),
-        ),
+        find_question=lambda: _open_question(turn),
     )
     return _BY_OWNER[owner.owner_of(facts)](turn, facts, body)
+
+
+def _open_question(turn: Turn) -> questions.OpenQuestion | None:
+    # It reads survey runs only: the text's own row can wait to be written with its handling.
+    with turn.session.no_autoflush:
+        return questions.open_question(
+            session=turn.session,
+            caregiver_id=turn.caregiver.id,
+            now=turn.now,
+            window=timedelta(hours=turn.settings.survey_answer_window_hours),
+        )
 
 
 def _command(turn: Turn, facts: owner.Facts, body: str) -> Handled:

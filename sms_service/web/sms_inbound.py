@@ -73,19 +73,26 @@ def incoming_text(form: FormData) -> IncomingText | None:
 
 
 async def receive(incoming: IncomingText, *, context: AppContext, now: datetime) -> Handled:
-    """Handle one text in one transaction. A unique-constraint clash means a concurrent request
-    created the same caregiver first (a new phone's two texts at once): run once more, and the
-    second run sees that committed row (a duplicate MessageSid does not clash: it is ignored
-    at the insert)."""
+    """Handle one text in one transaction. The first try writes the text's row once, at the
+    end; a unique-constraint clash rolls it all back: the MessageSid was already stored (a
+    duplicate delivery), or a concurrent request created the same caregiver first (a new
+    phone's two texts at once). The second try looks for the MessageSid first, and sees the
+    other request's committed rows."""
 
-    def work(session: Session) -> Handled:
-        return handle_inbound(incoming, session=session, settings=context.settings, now=now)
+    def work(session: Session, check_duplicate: bool) -> Handled:
+        return handle_inbound(
+            incoming,
+            session=session,
+            settings=context.settings,
+            now=now,
+            check_duplicate=check_duplicate,
+        )
 
     try:
-        return await in_transaction(context, work)
+        return await in_transaction(context, work, False)
     except IntegrityError:
-        logger.info("text %s raced another request; handling it again", incoming.message_sid)
-    return await in_transaction(context, work)
+        logger.info("text %s clashed with a stored row; handling it again", incoming.message_sid)
+    return await in_transaction(context, work, True)
 
 
 async def inbound_sms(request: Request) -> Response:
