@@ -50,7 +50,7 @@ CONNECTIONS = 16
 WRK_THREADS = 2
 LUA = Path(__file__).with_name("inbound.lua")
 # Requests per second the file is sized for (more than the bare endpoint reaches here).
-SIZING_RATE = {"full": 1500, "minimal": 2500, "bare": 25000}
+SIZING_RATE = {"full": 1500, "minimal": 2500, "bare": 50000}
 AREA_CODES = ["212", "305", "312", "404", "415", "503", "617", "713", "206", "602"]
 
 
