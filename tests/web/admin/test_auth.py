@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import statistics
 import time
 from datetime import datetime, timedelta
 
@@ -183,11 +182,14 @@ def test_unknown_email_wrong_password_and_refused_answer_alike_and_as_slowly(
                 )
     assert len(set(pages.values())) == 1, "the refusals differ"
     assert REFUSED in pages["unknown"]
-    means = {name: statistics.mean(times[1:]) for name, times in timings.items()}
-    reference = means["wrong"]
-    print({name: f"{mean * 1000:.0f} ms" for name, mean in means.items()})
-    for name, mean in means.items():
-        assert 0.5 < mean / reference < 2, f"{name}: {mean * 1000:.1f} ms vs {reference * 1000:.1f}"
+    # The fastest of each: a machine's hiccups only ever add time, while a refusal that skips
+    # (or doubles) the password hash is that much faster (or slower) every time.
+    fastest = {name: min(times[1:]) for name, times in timings.items()}
+    reference = fastest["wrong"]
+    print({name: f"{least * 1000:.0f} ms" for name, least in fastest.items()})
+    for name, least in fastest.items():
+        shown = f"{name}: {least * 1000:.1f} ms vs {reference * 1000:.1f}"
+        assert 0.5 < least / reference < 2, shown
 
 
 def test_back_off_doubles_and_is_capped() -> None:
