@@ -138,8 +138,9 @@ def handle_inbound(
             session, settings, phone, language, now=now, partner_id=partner_id
         )
     inbound.caregiver_id = caregiver.id
-    # Pending until the session next writes: a handling that records consent writes it then
-    # (its event names the text); the others write it once, below, with how it was handled.
+    # Pending: written by _store below with how it was handled, in one INSERT, unless the
+    # handling flushes first (a query's autoflush, a survey answer that names the row); then
+    # what it sets afterwards costs an UPDATE.
     session.add(inbound)
     turn = Turn(session=session, settings=settings, caregiver=caregiver, inbound=inbound, now=now)
     outcome = _decide(turn, keyword, from_opt_out_type(opt_out_type), body=body)
