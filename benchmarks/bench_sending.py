@@ -40,6 +40,7 @@ from twilio.rest import Client
 
 from jobs.dispatcher import Dispatcher
 from sms_service.caregivers.partnership import DEFAULT_PARTNER_SLUG
+from sms_service.core import eventloop
 from sms_service.core.db import build_engine, build_sessionmaker, upgrade
 from sms_service.core.models import Caregiver, OutboundMessage, Partner
 from sms_service.core.settings import Settings
@@ -229,7 +230,7 @@ def throughput(backend: str, fake_url: str, count: int) -> tuple[float, float]:
     with database(backend) as url:
         engine = build_engine(url)
         fill_outbox(engine, count)
-        run = asyncio.run(run_dispatcher(url, fake_url, rate=10_000))
+        run = eventloop.run(run_dispatcher(url, fake_url, rate=10_000))
         elapsed, used = run.seconds, run.cpu_seconds
         with engine.connect() as connection:
             sent = connection.scalar(
@@ -283,7 +284,7 @@ def rate_cap(backend: str, fake_url: str, seconds: float) -> float:
             await task
             return during
 
-        segments = asyncio.run(measured())
+        segments = eventloop.run(measured())
     expected = cap * seconds
     print(
         f"  cap {cap:g} segments/s for {seconds:g} s on {backend:<10}: {segments} segments "

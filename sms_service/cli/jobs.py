@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from jobs.dispatcher import Dispatcher
 from jobs.scheduler import ActiveScheduler
 from sms_service.cli.common import Subparsers, connect, load_settings
-from sms_service.core import metrics
+from sms_service.core import eventloop, metrics
 from sms_service.core.db import build_sessionmaker
 from sms_service.core.settings import Settings
 from sms_service.delivery.transports import build_transport
@@ -83,7 +83,7 @@ def _dispatcher(args: argparse.Namespace) -> int:
     settings = load_settings()
     engine = connect(settings)
     try:
-        return asyncio.run(_dispatch(settings, build_sessionmaker(engine), once=args.once))
+        return eventloop.run(_dispatch(settings, build_sessionmaker(engine), once=args.once))
     finally:
         engine.dispose()
 

@@ -20,8 +20,9 @@ from sms_service.core.models import utcnow
 from sms_service.delivery.transports import ConsoleTransport, TwilioTransport
 from sms_service.web.app import create_app
 from tests.fakes.twilio_server import FakeTwilio
-from tests.helpers.settings import make_settings
+from tests.helpers.settings import make_settings, service_environ
 from tests.jobs.outbox import add_message, add_recipient, outbox
+from tests.reliability.processes import free_port, sms_tips
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,6 +54,36 @@ def test_serve_runs_the_dispatcher_beside_the_web_app(
     row = outbox(sessions)[message.id]
     assert [m["sid"] for m in fake_twilio.sent_to(person.phone)] == [row.provider_sid]
     assert row.state == "sent"
+
+
+@pytest.mark.parametrize("command", ["serve", "dispatcher"])
+def test_the_commands_send_through_twilio_on_their_own_event_loop(
+    command: str,
+    database_url: str,
+    sessions: sessionmaker[Session],
+    fake_twilio: FakeTwilio,
+    tmp_path: Path,
+) -> None:
+    # The real processes, not a TestClient: `serve` runs the dispatcher on uvicorn's loop
+    # (uvloop), where the Twilio transport once failed every send and nothing went out.
+    with transaction(sessions) as session:
+        person = add_recipient(session, timezone=midday_zone(), region=None)
+        message = add_message(session, person, due_at=utcnow() - timedelta(seconds=1))
+    environ = service_environ(
+        database_url, TWILIO_API_BASE_URL=fake_twilio.url, SMS_TIPS_SEND_RATE="10"
+    )
+    args = ("serve", "--port", str(free_port())) if command == "serve" else ("dispatcher",)
+    log = tmp_path / "process.log"
+
+    with sms_tips(*args, environ=environ, cwd=tmp_path, log=log) as process:
+        deadline = time.monotonic() + 30
+        while outbox(sessions)[message.id].state != "sent":
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+
+    row = outbox(sessions)[message.id]
+    assert [m["sid"] for m in fake_twilio.sent_to(person.phone)] == [row.provider_sid]
+    assert "Traceback" not in log.read_text()
 
 
 def test_dispatcher_command_sends_what_is_due_through_the_console(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import urlsplit
 
 import httptools
@@ -42,8 +43,9 @@ class _Connection(asyncio.Protocol):
         self._headers_done = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A TCP connection's transport, though not always an asyncio.Transport subclass:
+        # uvloop's (the loop of `serve`) is not, and an isinstance check refused every send.
+        self.transport = cast(asyncio.Transport, transport)
 
     def send(self, data: bytes, answer: asyncio.Future[HttpAnswer]) -> None:
         assert self.transport is not None
