@@ -1,11 +1,14 @@
 """The outbox dispatcher: claim due texts, check consent and the clock, send at a segment rate.
 
 One asyncio loop runs a producer (claims batches in a worker thread, never more than about
-CLAIM_AHEAD_SECONDS of sending at once), `concurrency` senders (each: reconcile if needed,
-check the caregiver, take segment tokens, then the last check right before the provider call:
-the send window and, in jobs.last_check, the row and the caregiver as they are now) and a
-writer that records outcomes in batches. Database work runs in threads so the event loop keeps
-every connection to Twilio busy.
+CLAIM_AHEAD_SECONDS of sending at once), senders (each: reconcile if needed, check the
+caregiver, take segment tokens, then the last check right before the provider call: the send
+window and, in jobs.last_check, the row and the caregiver as they are now) and a writer that
+records outcomes in batches. Database work runs in threads so the event loop keeps every
+connection to Twilio busy. At most `SMS_TIPS_DISPATCH_CONCURRENCY` provider requests are in
+flight (Twilio limits an account's concurrent requests); there are PREPARING_SHARE more
+senders than that, so that while every request is out, the next texts take their tokens and
+pass their last check, and a request that ends is followed by the next at once.
 
 Crash safety. A row is "sending" from its claim until its outcome is written. If the process
 dies in between, the row keeps that state until its lease expires; the next claim takes it
@@ -28,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import time
 from collections.abc import Callable
@@ -60,6 +64,9 @@ from sms_service.delivery.transports.twilio import AmbiguousSend
 
 logger = logging.getLogger(__name__)
 
+# Senders beyond the requests in flight, as a share of them: enough to cover a text's
+# preparation (rate tokens and the last check, about a fifth of a 50 ms provider call).
+PREPARING_SHARE = 0.5
 # How far ahead of the rate limit to claim: enough to keep every connection busy, little
 # enough that the consent check at claim time is seconds old when the text goes out.
 CLAIM_AHEAD_SECONDS = 2.0
@@ -115,6 +122,7 @@ class Dispatcher:
         self._transport = transport
         self._settings = settings
         self._concurrency = settings.dispatch_concurrency
+        self._in_flight = asyncio.Semaphore(self._concurrency)
         self._limit = max(1, min(batch_size, int(settings.send_rate * CLAIM_AHEAD_SECONDS)))
         self._lease = lease or timedelta(seconds=settings.dispatch_lease_seconds)
         self._retry = retry or RetryPolicy()
@@ -173,7 +181,8 @@ class Dispatcher:
                         settle(len(batch))
 
         writer_done = asyncio.Event()
-        senders = [asyncio.create_task(sender()) for _ in range(self._concurrency)]
+        count = self._concurrency + math.ceil(self._concurrency * PREPARING_SHARE)
+        senders = [asyncio.create_task(sender()) for _ in range(count)]
         writing = asyncio.create_task(writer())
         settled = False  # until_idle: an empty claim after every outcome was written
         try:
@@ -285,12 +294,15 @@ class Dispatcher:
             self.stats.cancelled += 1
             return SendOutcome(state="cancelled", error_message=reason)
         try:
-            result = await self._transport.send(
-                to=claim.to_number,
-                body=claim.body,
-                status_callback=self._status_callback,
-                sender=claim.sender,  # a partner's own number or service (partners branch)
-            )
+            # A checked text may wait here for a request to end (one provider call at most): a
+            # STOP that came meanwhile waits for it (web.sms_inbound.wait_for_texts_on_their_way).
+            async with self._in_flight:
+                result = await self._transport.send(
+                    to=claim.to_number,
+                    body=claim.body,
+                    status_callback=self._status_callback,
+                    sender=claim.sender,  # a partner's own number or service (partners branch)
+                )
         except RetryableSend as error:
             return self._retry_later(claim, error)
         except PermanentSend as error:
@@ -305,9 +317,10 @@ class Dispatcher:
 
     async def _reconcile(self, claim: ClaimedMessage) -> SendOutcome | None:
         assert claim.previous_claim is not None
-        sid = await self._transport.find_sent(
-            to=claim.to_number, body=claim.body, since=claim.previous_claim
-        )
+        async with self._in_flight:
+            sid = await self._transport.find_sent(
+                to=claim.to_number, body=claim.body, since=claim.previous_claim
+            )
         if sid is None:
             logger.info("outbox row %s was not sent before its lease expired: sending", claim.id)
             return None

@@ -184,6 +184,7 @@ class FakeTwilio:
         self._segments = 0
         self._created = 0
         self._in_flight = 0
+        self._peak_in_flight = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -300,6 +301,12 @@ class FakeTwilio:
         """Requests received and not yet answered (hanging, slow, or being reset)."""
         with self._lock:
             return self._in_flight
+
+    @property
+    def peak_in_flight(self) -> int:
+        """The most requests that were in flight at once."""
+        with self._lock:
+            return self._peak_in_flight
 
     def wait_until_answered(self, timeout: float = 30.0) -> None:
         """Block until every request received has been answered (or dropped)."""
@@ -570,6 +577,7 @@ class FakeTwilio:
         request[_RECEIVED] = time.monotonic()
         with self._lock:
             self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
         try:
             return await handler(request)
         finally:

@@ -94,7 +94,10 @@ def dispatch(
 
     async def run() -> Dispatcher:
         transport = TwilioTransport(
-            settings, api_base_url=fake.url, timeout=options.pop("timeout", 5.0)
+            settings,
+            api_base_url=fake.url,
+            timeout=options.pop("timeout", 5.0),
+            max_connections=options.pop("max_connections", None),
         )
         options.setdefault("retry", RetryPolicy(max_attempts=4))
         dispatcher = Dispatcher(

@@ -54,6 +54,26 @@ def test_due_messages_are_sent_once_with_sid_and_status_callback(
     assert len(fake_twilio.messages) == 3
 
 
+def test_no_more_requests_in_flight_than_the_concurrency_however_many_connections(
+    database_url: str, sessions: sessionmaker[Session]
+) -> None:
+    # Twilio refuses an account's requests beyond its concurrency limit (error 20429). The
+    # dispatcher prepares more texts than that at once, but hands over only so many.
+    settings = make_settings(
+        database_url, SMS_TIPS_SEND_RATE="1000", SMS_TIPS_DISPATCH_CONCURRENCY="4"
+    )
+    with transaction(sessions) as session:
+        numbers = [add_message(session, add_recipient(session)).to_number for _ in range(24)]
+
+    with FakeTwilio(latency=0.1) as fake:
+        dispatcher = dispatch(sessions, settings, fake, max_connections=50)
+        assert fake.violations == []
+
+    assert fake.peak_in_flight == 4
+    assert sorted(m["to"] for m in fake.messages) == sorted(numbers)
+    assert dispatcher.stats.sent == 24
+
+
 @pytest.mark.parametrize(
     ("status", "paused_until", "reason"),
     [
