@@ -23,6 +23,7 @@ from typing import Any, Final, Literal, cast
 from sqlalchemy import Connection, CursorResult, and_, exists, func, or_, select, update
 from sqlalchemy import delete as sa_delete
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from sms_service.caregivers import suppression
 from sms_service.caregivers.consent import record_consent
@@ -36,6 +37,7 @@ from sms_service.core.models import (
     Child,
     InboundMessage,
     OutboundMessage,
+    Partner,
     SurveyRun,
 )
 from sms_service.core.phones import mask
@@ -239,16 +241,20 @@ def register(
     timezone: str,
     region: str | None,
     now: datetime,
-    partner_id: int | None = None,
+    partner: Partner,
 ) -> Caregiver:
-    """A new caregiver for a number we never saw: enrolling, or opted out if it was erased."""
+    """A new caregiver for a number we never saw: enrolling, or opted out if it was erased.
+
+    The row is new, so what its text's handling would read of it is known without asking:
+    its partner (the reply names it) and its children (none)."""
     caregiver = Caregiver(
         phone=phone,
         language=language,
         timezone=timezone,
         region=region,
-        partner_id=partner_id or default_partner_id(session, now=now),
+        partner=partner,
         status=Status.ENROLLING,
+        paused_until=None,  # written now, so that enrolling's "no pause" costs no UPDATE
         conversation_data={},
         created_at=now,
         updated_at=now,
@@ -259,6 +265,7 @@ def register(
         caregiver.status, caregiver.opted_out_at = Status.OPTED_OUT, now
     session.add(caregiver)
     session.flush()
+    set_committed_value(caregiver, "children", [])
     return caregiver
 
 

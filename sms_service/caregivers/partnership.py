@@ -25,12 +25,3 @@ def default_partner_id(session: Session, *, now: datetime) -> int:
     session.add(partner)
     session.flush()
     return partner.id
-
-
-def partner_zone(session: Session, *, partner_id: int | None, default: str) -> str:
-    """The time zone a new family of this partner starts in when its number tells none: the
-    partner's own, else `default` (the program's)."""
-    if partner_id is None:
-        return default
-    zone = session.scalar(select(Partner.timezone).where(Partner.id == partner_id))
-    return zone or default

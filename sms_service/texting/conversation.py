@@ -55,6 +55,9 @@ class Turn:
     caregiver: Caregiver
     inbound: InboundMessage
     now: datetime
+    # The family's row was made for this text: it has no children, no invitation, and the
+    # partner its keyword or number chose (nothing to read back for those).
+    new_family: bool = False
 
     @property
     def texts(self) -> Texts:
@@ -104,8 +107,10 @@ def begin_enrollment(turn: Turn, keyword: Keyword | None, opt_in: Evidence | Non
     After an opt-out, `opt_in` is the text that asked to join again."""
     caregiver = turn.caregiver
     lifecycle.start_enrollment(turn.session, caregiver, now=turn.now, evidence=opt_in)
-    _join_partner(turn, keyword, consent_recorded=opt_in is not None)
-    invited = invites.prefill(turn.session, caregiver, today=turn.today)
+    invited: dict[str, Any] = {}
+    if not turn.new_family:
+        _join_partner(turn, keyword, consent_recorded=opt_in is not None)
+        invited = invites.prefill(turn.session, caregiver, today=turn.today)
     if keyword is not None:
         caregiver.language = keyword.language or caregiver.language
         caregiver.enrollment_keyword = keyword.word

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, exists, select
 from sqlalchemy import insert as insert_row
 from sqlalchemy.orm import Session, contains_eager
 
@@ -17,9 +17,15 @@ from content.segments import analyze
 from content.urgent import is_urgent
 from sms_service.caregivers import lifecycle
 from sms_service.caregivers.lifecycle import Evidence, Status
-from sms_service.caregivers.partnership import partner_zone
 from sms_service.core import outbox
-from sms_service.core.models import Caregiver, InboundMessage, OutboundMessage, PartnerKeyword
+from sms_service.core.models import (
+    Caregiver,
+    InboundMessage,
+    OutboundMessage,
+    Partner,
+    PartnerKeyword,
+    SurveyRun,
+)
 from sms_service.core.phones import mask, timezone_for, to_e164, us_state_for
 from sms_service.core.settings import Settings
 from sms_service.surveys import questions
@@ -32,8 +38,8 @@ from sms_service.texting.keywords import (
     classify,
     found_keyword,
     from_opt_out_type,
-    partner_for,
     partner_keyword,
+    partner_of_new_family,
     partner_word,
 )
 
@@ -109,9 +115,10 @@ def handle_inbound(
     # The family first, locked: its texts are handled one at a time.
     keyword = classify(body, settings)
     word = partner_word(body) if keyword is None else None
-    caregiver, keyword = (
-        _family(session, phone, word, keyword) if phone is not None else (None, keyword)
+    caregiver, keyword, survey_open = (
+        _family(session, phone, word, keyword) if phone is not None else (None, keyword, False)
     )
+    new_family = False
     inbound = InboundMessage(
         message_sid=sid,
         from_number=sender[:64],
@@ -133,17 +140,26 @@ def handle_inbound(
         # opt-out is on record if the number ever turns up again.
         language = keyword.language if keyword and keyword.language else "en"
         # A partner's keyword, or a text to a partner's own number, makes it that partner's.
-        partner_id = partner_for(session, keyword=keyword, to_number=inbound.to_number)
-        caregiver = _new_caregiver(
-            session, settings, phone, language, now=now, partner_id=partner_id
+        partner = partner_of_new_family(
+            session, keyword=keyword, to_number=inbound.to_number, now=now
         )
+        caregiver = _new_caregiver(session, settings, phone, language, now=now, partner=partner)
+        new_family = True
     inbound.caregiver_id = caregiver.id
     # Pending: written by _store below with how it was handled, in one INSERT, unless the
     # handling flushes first (a query's autoflush, a survey answer that names the row); then
     # what it sets afterwards costs an UPDATE.
     session.add(inbound)
-    turn = Turn(session=session, settings=settings, caregiver=caregiver, inbound=inbound, now=now)
-    outcome = _decide(turn, keyword, from_opt_out_type(opt_out_type), body=body)
+    turn = Turn(
+        session=session,
+        settings=settings,
+        caregiver=caregiver,
+        inbound=inbound,
+        now=now,
+        new_family=new_family,
+    )
+    twilio_kind = from_opt_out_type(opt_out_type)
+    outcome = _decide(turn, keyword, twilio_kind, body=body, survey_open=survey_open)
     inbound.handled_as = outcome.handled_as
     if outcome.handled_as in INBOX_HANDLINGS:
         # Nothing automatic answers these: a person reads them (the acknowledgement says so).
@@ -169,21 +185,29 @@ _STORED = select(InboundMessage.id).where(InboundMessage.message_sid == bindpara
 
 def _family(
     session: Session, phone: str, word: str | None, keyword: Keyword | None
-) -> tuple[Caregiver | None, Keyword | None]:
-    """The caregiver texting from `phone`, locked, and the text's keyword: `keyword`, else the
-    partner keyword `word` is. One query: the caregiver's partner (every answer names it,
-    texting/messages.py) and the partner keyword come with the caregiver's row."""
+) -> tuple[Caregiver | None, Keyword | None, bool]:
+    """The caregiver texting from `phone`, locked, the text's keyword (`keyword`, else the
+    partner keyword `word` is) and whether a survey run of theirs is open. One query: the
+    caregiver's partner (every answer names it, texting/messages.py), the partner keyword and
+    the survey flag come with the caregiver's row."""
     row = session.execute(_FAMILY, {"phone": phone, "word": word}).first()
     if row is None:
-        return None, keyword
+        return None, keyword, False
     if keyword is None and row.partner_id is not None:
         assert word is not None  # the keyword row matched `word`
         keyword = found_keyword(word, partner_id=row.partner_id, language=row.language)
-    return row.Caregiver, keyword
+    return row.Caregiver, keyword, bool(row.survey_open)
 
 
+# Most families have no survey open: their texts need not look for its question. A run that
+# opens after this is not answered by this text (its question has not gone out before it).
+_SURVEY_OPEN = (
+    exists()
+    .where(SurveyRun.caregiver_id == Caregiver.id, SurveyRun.state == "open")
+    .label("survey_open")
+)
 _FAMILY = (
-    select(Caregiver, PartnerKeyword.partner_id, PartnerKeyword.language)
+    select(Caregiver, PartnerKeyword.partner_id, PartnerKeyword.language, _SURVEY_OPEN)
     .join(Caregiver.partner)
     .outerjoin(PartnerKeyword, PartnerKeyword.word == bindparam("word"))
     .options(contains_eager(Caregiver.partner))
@@ -192,7 +216,9 @@ _FAMILY = (
 )
 
 
-def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, body: str) -> Handled:
+def _decide(
+    turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, body: str, survey_open: bool
+) -> Handled:
     """Hand the text to the conversation that owns it (texting/owner.py decides which)."""
     caregiver = turn.caregiver
     keyword, twilio_kind = owner.without_soft_opt_in(
@@ -206,7 +232,7 @@ def _decide(turn: Turn, keyword: Keyword | None, twilio_kind: Kind | None, *, bo
         conversation_step=caregiver.conversation_step,
         keyword=keyword,
         twilio_kind=twilio_kind,
-        find_question=lambda: _open_question(turn),
+        find_question=(lambda: _open_question(turn)) if survey_open else (lambda: None),
     )
     return _BY_OWNER[owner.owner_of(facts)](turn, facts, body)
 
@@ -334,18 +360,17 @@ def _new_caregiver(
     language: str,
     *,
     now: datetime,
-    partner_id: int | None,
+    partner: Partner,
 ) -> Caregiver:
     caregiver = lifecycle.register(
         session,
         phone=phone,
         language=language,
-        timezone=timezone_for(
-            phone, partner_zone(session, partner_id=partner_id, default=settings.timezone)
-        ),
+        # Where the number tells none, the partner's own zone, else the program's.
+        timezone=timezone_for(phone, partner.timezone or settings.timezone),
         region=us_state_for(phone),
         now=now,
-        partner_id=partner_id,
+        partner=partner,
     )
     logger.info("new caregiver %s", mask(phone))
     return caregiver

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, case, or_, select
 from sqlalchemy.orm import Session
 
 from content.catalogs import LONGEST_KEYWORD
 from content.languages import Language, languages
+from sms_service.caregivers.partnership import DEFAULT_PARTNER_SLUG, default_partner_id
 from sms_service.core.models import Partner, PartnerKeyword
 from sms_service.core.settings import Settings
 from sms_service.texting.answers import fold
@@ -156,11 +158,32 @@ def partner_for(session: Session, *, keyword: Keyword | None, to_number: str) ->
     return session.scalar(_PARTNER_BY_SENDER, {"sender": to_number})
 
 
+def partner_of_new_family(
+    session: Session, *, keyword: Keyword | None, to_number: str, now: datetime
+) -> Partner:
+    """The partner a number we never saw joins, loaded whole (its first reply names it):
+    `partner_for`'s, else the default partner. Found with one query."""
+    if keyword is not None and keyword.partner_id is not None:
+        found = session.get(Partner, keyword.partner_id)
+    else:
+        found = session.scalars(_NEW_FAMILY_PARTNER, {"sender": to_number or None}).first()
+    if found is None:  # an emptied database: the default partner is made again
+        found = session.get_one(Partner, default_partner_id(session, now=now))
+    return found
+
+
 # Built once, the values passed as parameters: these run for most texts.
 _PARTNER_KEYWORD = select(PartnerKeyword.partner_id, PartnerKeyword.language).where(
     PartnerKeyword.word == bindparam("word")
 )
 _PARTNER_BY_SENDER = select(Partner.id).where(Partner.sender == bindparam("sender"))
+# The partner whose own number was texted, else the default one (NULL sender: the default).
+_NEW_FAMILY_PARTNER = (
+    select(Partner)
+    .where(or_(Partner.sender == bindparam("sender"), Partner.slug == DEFAULT_PARTNER_SLUG))
+    .order_by(case((Partner.sender == bindparam("sender"), 0), else_=1))
+    .limit(1)
+)
 
 
 def from_opt_out_type(value: str | None) -> Kind | None:
