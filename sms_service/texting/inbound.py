@@ -118,7 +118,7 @@ def handle_inbound(
     caregiver, keyword, survey_open = (
         _family(session, phone, word, keyword) if phone is not None else (None, keyword, False)
     )
-    new_family = False
+    new_family = caregiver is None  # its row is made below, for this text
     inbound = InboundMessage(
         message_sid=sid,
         from_number=sender[:64],
@@ -144,7 +144,6 @@ def handle_inbound(
             session, keyword=keyword, to_number=inbound.to_number, now=now
         )
         caregiver = _new_caregiver(session, settings, phone, language, now=now, partner=partner)
-        new_family = True
     inbound.caregiver_id = caregiver.id
     # Pending: written by _store below with how it was handled, in one INSERT, unless the
     # handling flushes first (a query's autoflush, a survey answer that names the row); then
