@@ -26,11 +26,23 @@ way to the provider; the webhook waits for them before it confirms the opt-out).
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import defaultdict
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, func, not_, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    func,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.dml import ReturningUpdate
 
@@ -93,7 +105,7 @@ class LastCheck:
     def _query(self, claims: list[ClaimedMessage], now: datetime) -> dict[int, str | None]:
         with transaction(self._sessions) as session:
             connection = session.connection()
-            passed = set(connection.scalars(mark_checked(claims, now)))
+            passed = mark_checked(connection, claims, now)
             refused = [claim.id for claim in claims if claim.id not in passed]
             # Why the others did not pass, read in the same transaction as the verdict.
             rows = (
@@ -120,31 +132,40 @@ class LastCheck:
         return verdicts
 
 
-def mark_checked(claims: list[ClaimedMessage], now: datetime) -> ReturningUpdate[int]:
-    """The one UPDATE of a batch: mark checked the rows that may go, returning their ids.
-
-    A Core statement on the table (no ORM compile step); its shape depends only on how many
-    claims (usually one) the batch's rows come from, so it is compiled once per shape.
-    """
+def mark_checked(connection: Connection, claims: list[ClaimedMessage], now: datetime) -> set[int]:
+    """The one UPDATE of a batch: mark checked the rows that may go; returns their ids."""
     by_claim: defaultdict[datetime, list[int]] = defaultdict(list)
     for claim in claims:
         by_claim[claim.claimed_at].append(claim.id)
+    params: dict[str, object] = {"now": now}
+    for n, (claimed_at, ids) in enumerate(by_claim.items()):
+        params[f"ids_{n}"], params[f"claimed_at_{n}"] = ids, claimed_at
+    return set(connection.scalars(_mark_checked(len(by_claim)), params))
+
+
+@functools.cache
+def _mark_checked(claims: int) -> ReturningUpdate[int]:
+    """The check of rows from `claims` claims (usually one), built once per count: building it
+    and its cache key anew each time cost the dispatcher more CPU than running it."""
     ours = or_(
         *(
-            and_(in_ids(_outbox.c.id, f"ids_{n}", ids), _outbox.c.claimed_at == claimed_at)
-            for n, (claimed_at, ids) in enumerate(by_claim.items())
+            and_(
+                in_ids(_outbox.c.id, f"ids_{n}"),
+                _outbox.c.claimed_at == bindparam(f"claimed_at_{n}"),
+            )
+            for n in range(claims)
         )
     )
     # Correlated: only the batch's own caregivers are read (by primary key), not the table.
     subscribed = (
         select(_caregivers.c.id)
-        .where(_caregivers.c.id == _outbox.c.caregiver_id, subscribed_now(now))
+        .where(_caregivers.c.id == _outbox.c.caregiver_id, subscribed_now(bindparam("now")))
         .exists()
     )
     return (
         update(_outbox)
         .where(ours, _SENDING, _outbox.c.checked_at.is_(None), subscribed)
-        .values(checked_at=now)
+        .values(checked_at=bindparam("now"))
         .returning(_outbox.c.id)
     )
 
@@ -156,7 +177,7 @@ def mark_checked(claims: list[ClaimedMessage], now: datetime) -> ReturningUpdate
 _SENDING = func.coalesce(_outbox.c.state, "") == "sending"
 
 
-def subscribed_now(now: datetime) -> ColumnElement[bool]:
+def subscribed_now(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     """`not_subscribed(...) is None` as SQL on the caregiver table."""
     return and_(
         _caregivers.c.status.not_in([CaregiverStatus.OPTED_OUT, CaregiverStatus.UNDELIVERABLE]),

@@ -201,7 +201,7 @@ def test_a_stop_racing_an_uncommitted_check_waits_for_it_and_leaves_the_row_to_g
 
     def held_check() -> None:
         with transaction(sessions) as session:
-            passed.extend(session.scalars(mark_checked([claim], NOW)))
+            passed.extend(mark_checked(session.connection(), [claim], NOW))
             checked.set()
             assert release.wait(20)
 

@@ -173,6 +173,20 @@ def translate(error: TwilioRestException) -> RetryableSend | PermanentSend:
     return PermanentSend(message, code=code, status=status)
 
 
+# What quote_plus makes of each byte of a UTF-8 text (a test holds the two equal).
+_FORM_BYTES = {
+    byte: "+" if byte == 0x20 else f"%{byte:02X}"
+    for byte in range(256)
+    if chr(byte) not in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
+}
+
+
+def form_value(value: str) -> str:
+    """`value` encoded for a form body, as urllib.parse.quote_plus does, in one C call:
+    quote_plus escapes a text byte by byte in Python, a tenth of a send's CPU here."""
+    return value.encode().decode("latin-1").translate(_FORM_BYTES)
+
+
 def sender_fields(sender: str) -> dict[str, str]:
     """The Messages API field of a partner's own sender: a Messaging Service SID or a number."""
     return {"MessagingServiceSid" if sender.startswith("MG") else "From": sender}
@@ -222,6 +236,8 @@ class TwilioTransport:
             if settings.twilio_messaging_service_sid
             else {"From": str(settings.twilio_from_number)}
         )
+        # The sender and callback fields of a form, encoded once per (sender, callback).
+        self._fixed_fields: dict[tuple[str | None, str | None], str] = {}
 
     async def send(
         self, *, to: str, body: str, status_callback: str | None, sender: str | None = None
@@ -231,13 +247,15 @@ class TwilioTransport:
         Only the SID and status are read from the JSON answer: building the SDK's
         MessageInstance, with its three RFC 2822 dates, was a fifth of the CPU a send cost.
         """
-        form = {"To": to, "Body": body, **(sender_fields(sender) if sender else self._sender)}
-        if status_callback is not None:
-            form["StatusCallback"] = status_callback
+        fixed = self._fixed_fields.get((sender, status_callback))
+        if fixed is None:
+            fields = sender_fields(sender) if sender else self._sender
+            if status_callback is not None:
+                fields = {**fields, "StatusCallback": status_callback}
+            fixed = self._fixed_fields[sender, status_callback] = "&" + urlencode(fields)
+        form = f"To={form_value(to)}&Body={form_value(body)}{fixed}"
         try:
-            answer = await self._pool.post(
-                self._create_path, urlencode(form).encode(), self._create_headers
-            )
+            answer = await self._pool.post(self._create_path, form.encode(), self._create_headers)
         except (TimeoutError, OSError) as error:
             raise AmbiguousSend(f"no answer from Twilio: {type(error).__name__}") from error
         status, text = answer.status, answer.body.decode("utf-8", "replace")

@@ -6,9 +6,12 @@ import asyncio
 import io
 import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote_plus
 
 import pytest
 import responses
+from hypothesis import given
+from hypothesis import strategies as st
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
@@ -22,7 +25,7 @@ from sms_service.delivery.transports import (
     UndeliverableNumber,
     build_transport,
 )
-from sms_service.delivery.transports.twilio import translate
+from sms_service.delivery.transports.twilio import form_value, translate
 from tests.fakes.twilio_server import FakeTwilio, Fault
 from tests.helpers.settings import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, make_settings
 
@@ -64,6 +67,38 @@ def test_twilio_errors_are_classified(status: int, code: int | None, expected: t
     assert type(error) is expected
     assert error.code == code
     assert "Twilio says no" in str(error)
+
+
+@given(st.text())
+def test_a_form_value_is_encoded_as_quote_plus_encodes_it(value: str) -> None:
+    assert form_value(value) == quote_plus(value)
+
+
+def test_a_text_reaches_twilio_as_written_with_its_sender_and_callback(database_url: str) -> None:
+    body = "Hola & adiós = 100% + 👶\n¿Cantamos? a/b:c?d#e\u200f"
+    callback = "https://tips.example.org/twilio/status?x=1&y=2"
+
+    async def run(fake: FakeTwilio) -> None:
+        transport = TwilioTransport(make_settings(database_url), api_base_url=fake.url)
+        try:
+            await transport.send(to="+12125550100", body=body, status_callback=callback)
+            await transport.send(
+                to="+12125550101", body=body, status_callback=None, sender="+15005550006"
+            )
+        finally:
+            await transport.aclose()
+
+    with FakeTwilio() as fake:
+        asyncio.run(run(fake))
+        ours, partners = (request.form for request in fake.requests)
+    assert (ours["To"], ours["Body"], ours["StatusCallback"]) == ("+12125550100", body, callback)
+    assert "MessagingServiceSid" in ours and "From" not in ours
+    assert (partners["To"], partners["Body"], partners["From"]) == (
+        "+12125550101",
+        body,
+        "+15005550006",
+    )
+    assert "StatusCallback" not in partners and "MessagingServiceSid" not in partners
 
 
 def test_retry_after_reaches_the_dispatcher_and_from_number_is_used(database_url: str) -> None:
