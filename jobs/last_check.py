@@ -53,7 +53,7 @@ from sms_service.core.models import Caregiver, CaregiverStatus, OutboundMessage
 
 # Long enough to gather the senders of a few milliseconds into one check, short next to the
 # provider call that follows (about 50 ms or more).
-GATHER_SECONDS = 0.003
+GATHER_SECONDS = 0.008
 
 _outbox = cast(Table, OutboundMessage.__table__)
 _caregivers = cast(Table, Caregiver.__table__)
