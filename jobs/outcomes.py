@@ -116,12 +116,12 @@ def _outcome_update(outcome: Mapping[str, ColumnElement[Any]]) -> Update:
 _ROW_BY_ROW = _outcome_update({name: bindparam(f"b_{name}") for name in _FIELDS})
 # PostgreSQL: one statement joining the batch as arrays (unnest), where an executemany sends
 # a statement per row and the driver prepares each in Python: half the CPU of a flush.
-_ALL_AT_ONCE = _outcome_update(
+_ARRAYS = (
     func.unnest(*(bindparam(f"b_{name}", type_=ARRAY(kind)) for name, kind in _FIELDS.items()))
     .table_valued(*_FIELDS)
     .render_derived(name="outcome")
-    .c
 )
+_ALL_AT_ONCE = _outcome_update(dict(_ARRAYS.c.items()))
 
 
 def record_outcomes(

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sms_service.caregivers.lifecycle import mark_undeliverable
+from sms_service.core.id_lists import in_texts
 from sms_service.core.models import EarlyDeliveryReport, OutboundMessage, utcnow
 
 # Twilio's status -> ours; "queued", "accepted", "sending" mean Twilio has it: our "sent".
@@ -100,6 +101,12 @@ def _keep_early(
         kept.status, kept.error_code = status, error_code[:20] if error_code else None
 
 
+# One parameter for the SIDs of a flush (hundreds): an expanding IN made new SQL text each time.
+_EARLY_REPORTS = select(EarlyDeliveryReport).where(
+    in_texts(EarlyDeliveryReport.provider_sid.expression, "sids")
+)
+
+
 def apply_early_reports(session: Session, sids: list[str], *, now: datetime) -> int:
     """Apply the reports that came before these SIDs were stored; returns how many."""
     session.execute(
@@ -109,9 +116,7 @@ def apply_early_reports(session: Session, sids: list[str], *, now: datetime) -> 
     )
     if not sids:
         return 0
-    reports = session.scalars(
-        select(EarlyDeliveryReport).where(EarlyDeliveryReport.provider_sid.in_(sids))
-    ).all()
+    reports = session.scalars(_EARLY_REPORTS, {"sids": sids}).all()
     for report in reports:
         if report.status != "sent":
             record_status(
