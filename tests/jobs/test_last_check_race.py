@@ -104,7 +104,7 @@ def test_a_retry_goes_back_unchecked(sessions: sessionmaker[Session]) -> None:
     claim = one_claimed(sessions)
     other = one_claimed(sessions)
     assert check(sessions, claim) is None and check(sessions, other) is None
-    with transaction(sessions) as session:  # one batch of outcomes (an executemany)
+    with transaction(sessions) as session:  # one batch of outcomes (one flush)
         ambiguous = SendOutcome(state="sending", lease_expires_at=NOW + timedelta(minutes=1))
         retry = SendOutcome(state="pending", due_at=NOW + timedelta(minutes=1))
         results = [(claim, ambiguous), (other, retry)]
