@@ -10,7 +10,9 @@ in its own process, each sent its own unique, signed webhooks by `wrk` with 16 c
            run), every request signed against PUBLIC_BASE_URL with a unique MessageSid;
   minimal  the signature check and one insert (benchmarks/inbound_baselines.py);
   bare     a Starlette endpoint returning the same TwiML.
-Prints requests/s, p50 and p99, and the full/minimal ratio.
+Prints requests/s, p50 and p99, and the full/minimal ratio. Full and minimal alternate
+(--rounds, 2 by default), each round's ratio printed and their median: on these shared
+machines one run of the same code varies by a fifth, a pair measured back to back much less.
 
 The load generator is wrk (Debian's `wrk`), replaying pre-signed requests from a file
 (benchmarks/inbound.lua): it is C on epoll and takes a small share of one core, where a
@@ -24,6 +26,7 @@ import argparse
 import json
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -187,7 +190,7 @@ def measure(backend: str, kind: str, seconds: int, workdir: Path) -> Figures:
         if kind != "bare":
             engine = build_engine(url)
             with engine.connect() as connection:
-                stored = connection.scalar(select(func.count()).select_from(InboundMessage))
+                stored = connection.scalar(select(func.count()).select_from(InboundMessage)) or 0
             engine.dispose()
             # (a few more than wrk counted: the answers still in flight when it stopped)
             if stored < figures.requests - figures.failed:
@@ -200,27 +203,45 @@ def measure(backend: str, kind: str, seconds: int, workdir: Path) -> Figures:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=2, help="full and minimal, alternating")
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench_inbound needs wrk: apt-get install -y wrk")
-    print(f"Inbound webhook, {CONNECTIONS} connections, {args.seconds:g} s each (wrk)")
+    print(
+        f"Inbound webhook, {CONNECTIONS} connections, {args.seconds:g} s each (wrk), "
+        f"full and minimal alternating {args.rounds} times"
+    )
     print(
         f"{'database':<11}{'handler':<9}{'requests/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}"
     )
     with tempfile.TemporaryDirectory() as directory:
         for backend in args.backends:
-            results = {}
-            for kind in ("full", "minimal", "bare"):
-                figures = measure(backend, kind, args.seconds, Path(directory))
-                results[kind] = figures
+            ratios = []
+            for _round in range(args.rounds):
+                full, minimal = (
+                    report(backend, kind, measure(backend, kind, args.seconds, Path(directory)))
+                    for kind in ("full", "minimal")
+                )
+                ratios.append(full.rate / minimal.rate)
+                print(f"{backend:<11}full/minimal {ratios[-1]:.0%}", flush=True)
+            report(backend, "bare", measure(backend, "bare", args.seconds, Path(directory)))
+            if len(ratios) > 1:
                 print(
-                    f"{backend:<11}{kind:<9}{figures.rate:>11.0f}{figures.p50_ms:>9.1f}"
-                    f"{figures.p99_ms:>9.1f}{figures.failed:>8}",
+                    f"{backend:<11}full/minimal, median of {len(ratios)}: "
+                    f"{statistics.median(ratios):.0%}",
                     flush=True,
                 )
-            ratio = results["full"].rate / results["minimal"].rate
-            print(f"{backend:<11}full/minimal {ratio:.0%}", flush=True)
+
+
+def report(backend: str, kind: str, figures: Figures) -> Figures:
+    """Print one line of figures; returns them."""
+    print(
+        f"{backend:<11}{kind:<9}{figures.rate:>11.0f}{figures.p50_ms:>9.1f}"
+        f"{figures.p99_ms:>9.1f}{figures.failed:>8}",
+        flush=True,
+    )
+    return figures
 
 
 if __name__ == "__main__":
