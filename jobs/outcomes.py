@@ -65,6 +65,8 @@ _FIELDS: dict[str, TypeEngine[Any]] = {
     "error_message": String(),
     "sent_at": UTCDateTime(),
 }
+# Their bound parameters' names.
+_PARAMS = [f"b_{name}" for name in _FIELDS]
 
 
 def _outcome_update(outcome: Mapping[str, ColumnElement[Any]]) -> Update:
@@ -113,11 +115,18 @@ def _outcome_update(outcome: Mapping[str, ColumnElement[Any]]) -> Update:
 
 
 # SQLite: one execution per row (sqlite3's executemany loops in C).
-_ROW_BY_ROW = _outcome_update({name: bindparam(f"b_{name}") for name in _FIELDS})
+_ROW_BY_ROW = _outcome_update(
+    {name: bindparam(param) for name, param in zip(_FIELDS, _PARAMS, strict=True)}
+)
 # PostgreSQL: one statement joining the batch as arrays (unnest), where an executemany sends
 # a statement per row and the driver prepares each in Python: half the CPU of a flush.
 _ARRAYS = (
-    func.unnest(*(bindparam(f"b_{name}", type_=ARRAY(kind)) for name, kind in _FIELDS.items()))
+    func.unnest(
+        *(
+            bindparam(param, type_=ARRAY(kind))
+            for param, kind in zip(_PARAMS, _FIELDS.values(), strict=True)
+        )
+    )
     .table_valued(*_FIELDS)
     .render_derived(name="outcome")
 )
@@ -153,14 +162,14 @@ def record_outcomes(
         for claim, outcome in results
     ]
     connection = session.connection()
-    names = [f"b_{name}" for name in _FIELDS]
     if connection.dialect.name == "postgresql":
         arrays = {
-            name: list(values) for name, values in zip(names, zip(*rows, strict=True), strict=True)
+            name: list(values)
+            for name, values in zip(_PARAMS, zip(*rows, strict=True), strict=True)
         }
         result = cast(CursorResult[Any], connection.execute(_ALL_AT_ONCE, {**arrays, "b_now": now}))
     else:
-        params = [{**dict(zip(names, row, strict=True)), "b_now": now} for row in rows]
+        params = [{**dict(zip(_PARAMS, row, strict=True)), "b_now": now} for row in rows]
         result = cast(CursorResult[Any], connection.execute(_ROW_BY_ROW, params))
     written = result.rowcount
     _cancel_returned(
