@@ -13,6 +13,10 @@ in its own process, each sent its own unique, signed webhooks by `wrk` with 16 c
 Prints requests/s, p50 and p99, and the full/minimal ratio. Full and minimal alternate
 (--rounds, 2 by default), each round's ratio printed and their median: on these shared
 machines one run of the same code varies by a fifth, a pair measured back to back much less.
+Full and minimal run in one process, then (PostgreSQL) in 2 worker processes each
+(--workers; SMS_TIPS_WEB_WORKERS, one per core as production runs them): one process uses one
+core, however many requests wait. SQLite takes one web process (its writers would poll for the
+file's lock).
 
 The load generator is wrk (Debian's `wrk`), replaying pre-signed requests from a file
 (benchmarks/inbound.lua): it is C on epoll and takes a small share of one core, where a
@@ -112,32 +116,47 @@ def write_requests(path: Path, kind: str, count: int) -> None:
 
 
 @contextmanager
-def server(kind: str, url: str, workdir: Path) -> Iterator[str]:
-    """The `kind` server on a free loopback port, in its own process; yields its base URL."""
+def server(kind: str, url: str, workdir: Path, workers: int = 1) -> Iterator[str]:
+    """The `kind` server on a free loopback port, in `workers` processes of its own; yields
+    its base URL."""
     port = free_port()
     if kind == "full":
         command = [str(Path(sys.executable).with_name("sms-tips")), "web", "--port", str(port)]
     else:
         command = [sys.executable, "-m", "benchmarks.inbound_baselines", kind, "--port", str(port)]
-    environ = service_environ(url, PATH="/usr/bin:/bin")
+        command += ["--workers", str(workers)] if workers > 1 else []
+    several = {
+        "SMS_TIPS_WEB_WORKERS": str(workers),
+        "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="prometheus-", dir=workdir),
+    }
+    environ = service_environ(url, PATH="/usr/bin:/bin", **(several if workers > 1 else {}))
     log = (workdir / f"{kind}.log").open("w")
     process = subprocess.Popen(command, cwd=ROOT, env=environ, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{kind} server did not start: see {log.name}") from None
-                time.sleep(0.1)
+        # Every worker listening, not the first: one alone would take all of wrk's connections.
+        while not (_answers(base) and _started(log.name) >= workers):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{kind} server did not start: see {log.name}")
+            time.sleep(0.1)
         yield base
     finally:
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+def _answers(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _started(log: str) -> int:
+    """How many of a server's processes have started listening, by their log."""
+    return Path(log).read_text().count("Application startup complete.")
 
 
 @dataclass(frozen=True)
@@ -181,11 +200,11 @@ def load(base: str, requests_file: Path, seconds: int) -> Figures:
     )
 
 
-def measure(backend: str, kind: str, seconds: int, workdir: Path) -> Figures:
+def measure(backend: str, kind: str, seconds: int, workdir: Path, workers: int = 1) -> Figures:
     count = int(SIZING_RATE[kind] * seconds)
     requests_file = workdir / f"{backend}-{kind}.txt"
     write_requests(requests_file, kind, count)
-    with database(backend) as url, server(kind, url, workdir) as base:
+    with database(backend) as url, server(kind, url, workdir, workers) as base:
         figures = load(base, requests_file, seconds)
         if kind != "bare":
             engine = build_engine(url)
@@ -205,6 +224,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2, help="full and minimal, alternating")
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1, 2], help="web processes (PostgreSQL: 2+)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench_inbound needs wrk: apt-get install -y wrk")
@@ -213,31 +235,41 @@ def main() -> None:
         f"full and minimal alternating {args.rounds} times"
     )
     print(
-        f"{'database':<11}{'handler':<9}{'requests/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}"
+        f"{'database':<11}{'handler':<9}{'workers':>8}{'requests/s':>11}{'p50 ms':>9}"
+        f"{'p99 ms':>9}{'failed':>8}"
     )
     with tempfile.TemporaryDirectory() as directory:
         for backend in args.backends:
-            ratios = []
-            for _round in range(args.rounds):
-                full, minimal = (
-                    report(backend, kind, measure(backend, kind, args.seconds, Path(directory)))
-                    for kind in ("full", "minimal")
-                )
-                ratios.append(full.rate / minimal.rate)
-                print(f"{backend:<11}full/minimal {ratios[-1]:.0%}", flush=True)
-            report(backend, "bare", measure(backend, "bare", args.seconds, Path(directory)))
-            if len(ratios) > 1:
-                print(
-                    f"{backend:<11}full/minimal, median of {len(ratios)}: "
-                    f"{statistics.median(ratios):.0%}",
-                    flush=True,
-                )
+            for workers in args.workers:
+                if workers > 1 and backend == "sqlite":
+                    print(f"{backend:<11}{workers} workers: not run (SQLite takes one web process)")
+                    continue
+                compare(backend, workers, args.seconds, args.rounds, Path(directory))
+            report(backend, "bare", 1, measure(backend, "bare", args.seconds, Path(directory)))
 
 
-def report(backend: str, kind: str, figures: Figures) -> Figures:
+def compare(backend: str, workers: int, seconds: int, rounds: int, workdir: Path) -> None:
+    """Full and minimal alternating `rounds` times in `workers` processes each; the ratios."""
+    ratios = []
+    label = f"{backend:<11}{workers} worker{'s' if workers > 1 else ''}:"
+    for _round in range(rounds):
+        full, minimal = (
+            report(backend, kind, workers, measure(backend, kind, seconds, workdir, workers))
+            for kind in ("full", "minimal")
+        )
+        ratios.append(full.rate / minimal.rate)
+        print(f"{label} full/minimal {ratios[-1]:.0%}", flush=True)
+    if len(ratios) > 1:
+        print(
+            f"{label} full/minimal, median of {len(ratios)}: {statistics.median(ratios):.0%}",
+            flush=True,
+        )
+
+
+def report(backend: str, kind: str, workers: int, figures: Figures) -> Figures:
     """Print one line of figures; returns them."""
     print(
-        f"{backend:<11}{kind:<9}{figures.rate:>11.0f}{figures.p50_ms:>9.1f}"
+        f"{backend:<11}{kind:<9}{workers:>8}{figures.rate:>11.0f}{figures.p50_ms:>9.1f}"
         f"{figures.p99_ms:>9.1f}{figures.failed:>8}",
         flush=True,
     )

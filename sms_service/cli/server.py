@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 import uvicorn
+from starlette.applications import Starlette
 
 from jobs.dispatcher import DispatcherService
 from jobs.scheduler import SchedulerService
@@ -33,7 +34,10 @@ def register(subparsers: Subparsers) -> None:
     web = subparsers.add_parser(
         "web",
         help="run only the web app (webhooks, admin, API); production runs several",
-        description="Run the web app alone. The schema must already be migrated.",
+        description=(
+            "Run the web app alone, in SMS_TIPS_WEB_WORKERS processes (default 1; one per "
+            "core on PostgreSQL). The schema must already be migrated."
+        ),
     )
     _add_listen_arguments(web)
     web.set_defaults(handler=_web)
@@ -63,7 +67,18 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _web(args: argparse.Namespace) -> int:
     settings = load_settings()
-    return _run(args, create_app(settings, engine=connect(settings)), settings)
+    if settings.web_workers == 1:
+        return _run(args, worker_app(settings), settings)
+    # One line now if the database is out of reach, not a traceback from every worker.
+    connect(settings).dispose()
+    return _run(args, f"{__name__}:worker_app", settings)
+
+
+def worker_app(settings: Settings | None = None) -> Starlette:
+    """The web app of one `sms-tips web` process; uvicorn calls it in each of several workers
+    (processes of their own, started afresh: they read the settings again)."""
+    settings = settings or load_settings()
+    return create_app(settings, engine=connect(settings))
 
 
 def local_background(settings: Settings) -> list[BackgroundService]:
@@ -71,11 +86,15 @@ def local_background(settings: Settings) -> list[BackgroundService]:
     return [SchedulerService(settings), DispatcherService(settings)]
 
 
-def _run(args: argparse.Namespace, app: object, settings: Settings) -> int:
+def _run(args: argparse.Namespace, app: Starlette | str, settings: Settings) -> int:
+    """Serve `app`: the app itself, or the import path of its factory for several workers."""
     if not 0 < args.port < 65536:
         raise CommandError(f"--port {args.port} is not a TCP port")
+    options = uvicorn_options(settings, host=args.host, port=args.port)
+    if isinstance(app, str):
+        options.update(factory=True, workers=settings.web_workers)
     print(f"sms-tips listening on http://{args.host}:{args.port}", flush=True)
-    uvicorn.run(app, **uvicorn_options(settings, host=args.host, port=args.port))  # type: ignore[arg-type]
+    uvicorn.run(app, **options)
     return 0
 
 
