@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import unicodedata
 from collections.abc import Callable
@@ -9,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, bindparam, exists, select
+from sqlalchemy import Insert, Table, bindparam, exists, select
 from sqlalchemy import insert as insert_row
 from sqlalchemy.orm import Session, contains_eager
 
@@ -127,6 +128,7 @@ def handle_inbound(
         num_media=incoming.num_media,
         opt_out_type=opt_out_type and opt_out_type[:20],
         received_at=now,
+        urgent=False,  # every column given: _store may write the row without the ORM
     )
     if phone is None:
         logger.warning("text %s from a sender that is not a phone number", sid)
@@ -145,10 +147,8 @@ def handle_inbound(
         )
         caregiver = _new_caregiver(session, settings, phone, language, now=now, partner=partner)
     inbound.caregiver_id = caregiver.id
-    # Pending: written by _store below with how it was handled, in one INSERT, unless the
-    # handling flushes first (a query's autoflush, a survey answer that names the row); then
-    # what it sets afterwards costs an UPDATE.
-    session.add(inbound)
+    # Not in the session: _store writes it at the end with how it was handled, unless the
+    # handling names it first (a consent event, a survey answer), which adds it.
     turn = Turn(
         session=session,
         settings=settings,
@@ -164,18 +164,35 @@ def handle_inbound(
         # Nothing automatic answers these: a person reads them (the acknowledgement says so).
         inbound.inbox_state = "unread"
         inbound.urgent = is_urgent(body)
-    _store(session, inbound)
+    reply = None if outcome.reply is None else _reply(inbound, phone, outcome.reply, now)
+    _store(session, inbound, reply)
     logger.info("text %s from %s handled as %s", sid, mask(phone), outcome.handled_as)
-    if outcome.reply is not None:
-        _record_reply(session, inbound=inbound, phone=phone, body=outcome.reply, now=now)
     return replace(outcome, caregiver_id=inbound.caregiver_id)
 
 
-def _store(session: Session, inbound: InboundMessage) -> None:
-    """Write the text's row now (and whatever else the handling changed): a duplicate
-    MessageSid fails here, before the reply is recorded or anything is logged as done."""
-    session.add(inbound)
-    session.flush()
+def _store(
+    session: Session, inbound: InboundMessage, reply: dict[str, object] | None = None
+) -> None:
+    """Write the text's row and its reply's now, with whatever else the handling changed: a
+    duplicate MessageSid fails here, before anything is logged as done.
+
+    The reply goes in the outbox as already sent (the TwiML answer), so every message shows
+    in and out. Both rows are Core INSERTs built once (nothing reads them back here), on
+    PostgreSQL one statement (a data-modifying WITH, one round trip instead of two), unless
+    the handling put the text's row in the session: then the ORM writes it first."""
+    if inbound in session:
+        session.flush()
+        if reply is not None:
+            session.execute(_REPLY, reply)
+        return
+    row = {column: getattr(inbound, column) for column in _INBOUND_COLUMNS}
+    if reply is not None and session.get_bind().dialect.name == "postgresql":
+        both = row | {f"reply_{column}": value for column, value in reply.items()}
+        inbound.id = session.execute(_inbound_and_reply(tuple(reply)), both).scalar_one()
+        return
+    inbound.id = session.execute(_INBOUND, row).scalar_one()
+    if reply is not None:
+        session.execute(_REPLY, reply)
 
 
 # Built once, the values passed as parameters: these run for every text.
@@ -375,28 +392,50 @@ def _new_caregiver(
     return caregiver
 
 
-def _record_reply(
-    session: Session, *, inbound: InboundMessage, phone: str, body: str, now: datetime
-) -> None:
-    """Put the TwiML reply in the outbox as already sent, so every message shows in and out.
-    A Core INSERT on the table, built once: nothing reads the row back in this transaction,
-    so no ORM object (nor the ORM's bulk path) is needed."""
-    session.execute(
-        _REPLY,
-        {
-            "dedupe_key": outbox.reply_key(message_sid=inbound.message_sid),
-            "kind": "reply",
-            "caregiver_id": inbound.caregiver_id,
-            "to_number": phone,
-            "body": body,
-            "segments": analyze(body).segments,
-            "state": "sent",
-            "due_at": now,
-            "sent_at": now,
-            "created_at": now,
-            "updated_at": now,
-        },
+def _reply(inbound: InboundMessage, phone: str, body: str, now: datetime) -> dict[str, object]:
+    """The outbox row of the TwiML reply to `inbound`, on record as sent."""
+    return {
+        "dedupe_key": outbox.reply_key(message_sid=inbound.message_sid),
+        "kind": "reply",
+        "caregiver_id": inbound.caregiver_id,
+        "to_number": phone,
+        "body": body,
+        "segments": analyze(body).segments,
+        "state": "sent",
+        "due_at": now,
+        "sent_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+_INBOX = cast(Table, InboundMessage.__table__)  # a declarative model's own table
+_OUTBOX = cast(Table, OutboundMessage.__table__)
+_INBOUND_COLUMNS = (
+    "message_sid",
+    "caregiver_id",
+    "from_number",
+    "to_number",
+    "body",
+    "num_media",
+    "opt_out_type",
+    "received_at",
+    "handled_as",
+    "inbox_state",
+    "urgent",
+)
+_REPLY = insert_row(_OUTBOX)
+_INBOUND = (
+    insert_row(_INBOX)
+    .values({column: bindparam(column) for column in _INBOUND_COLUMNS})
+    .returning(_INBOX.c.id)
+)
+
+
+@functools.cache
+def _inbound_and_reply(reply_columns: tuple[str, ...]) -> Insert:
+    """Both INSERTs in one statement (PostgreSQL), the reply's values named reply_<column>."""
+    reply = insert_row(_OUTBOX).values(
+        {column: bindparam(f"reply_{column}") for column in reply_columns}
     )
-
-
-_REPLY = insert_row(cast(Table, OutboundMessage.__table__))  # a declarative model's own table
+    return _INBOUND.add_cte(reply.cte("reply"))

@@ -49,7 +49,8 @@ def answer_question(turn: Turn, open: OpenQuestion, body: str) -> tuple[str, str
         if not questions.reask(open=open, now=turn.now):
             return None
         return _render(turn, open, wording["reask"], language), "survey_reask"
-    turn.session.flush()  # the answer names the text's row: written now, not at the end
+    turn.session.add(turn.inbound)  # the answer names the text's row: written now
+    turn.session.flush()
     following = questions.record_answer(
         session=turn.session, open=open, value=value, inbound_id=turn.inbound.id, now=turn.now
     )
