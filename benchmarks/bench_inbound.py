@@ -41,7 +41,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from sqlalchemy import func, select
 
 from benchmarks.bench_sending import database
@@ -49,7 +48,7 @@ from sms_service.core.db import build_engine
 from sms_service.core.models import InboundMessage
 from sms_service.core.phones import to_e164
 from tests.helpers.settings import service_environ
-from tests.reliability.processes import free_port
+from tests.reliability.processes import answers, free_port, listening
 from tests.reliability.traffic import INBOUND_PATH, sign, text_form
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,7 +135,7 @@ def server(kind: str, url: str, workdir: Path, workers: int = 1) -> Iterator[str
     try:
         deadline = time.monotonic() + 30
         # Every worker listening, not the first: one alone would take all of wrk's connections.
-        while not (_answers(base) and _started(log.name) >= workers):
+        while not (answers(base) and listening(Path(log.name)) >= workers):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{kind} server did not start: see {log.name}")
             time.sleep(0.1)
@@ -145,18 +144,6 @@ def server(kind: str, url: str, workdir: Path, workers: int = 1) -> Iterator[str
         process.terminate()
         process.wait(timeout=30)
         log.close()
-
-
-def _answers(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-def _started(log: str) -> int:
-    """How many of a server's processes have started listening, by their log."""
-    return Path(log).read_text().count("Application startup complete.")
 
 
 @dataclass(frozen=True)

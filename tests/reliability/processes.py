@@ -47,6 +47,20 @@ def sms_tips(
             process.wait()
 
 
+def answers(base: str) -> bool:
+    """Whether the server at `base` answers /healthz with 200."""
+    try:
+        return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def listening(log: Path) -> int:
+    """How many of a server's processes have started serving, by uvicorn's line for each in
+    its log (several workers start one by one: the first may answer long before the last)."""
+    return log.read_text().count("Application startup complete.")
+
+
 @contextmanager
 def web_server(environ: Mapping[str, str], *, cwd: Path) -> Iterator[str]:
     """`sms-tips web` on a free loopback port; yields its base URL once /healthz answers."""

@@ -21,7 +21,7 @@ from sms_service.core.errors import ConfigError
 from sms_service.core.models import InboundMessage
 from tests.helpers.settings import make_settings, service_environ
 from tests.helpers.texting import replies
-from tests.reliability.processes import free_port, sms_tips
+from tests.reliability.processes import answers, free_port, listening, sms_tips
 from tests.reliability.traffic import INBOUND_PATH, sign, text_form
 
 WORKERS = 2
@@ -105,7 +105,7 @@ def test_several_workers_answer_every_text_once_and_metrics_count_them_all(
     log = tmp_path / "web.log"
     with sms_tips("web", "--port", str(port), environ=environ, cwd=tmp_path, log=log) as server:
         deadline = time.monotonic() + 60
-        while _listening(log) < WORKERS or not _answers(base):
+        while listening(log) < WORKERS or not answers(base):
             assert server.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
         workers = _workers(server.pid)
@@ -113,9 +113,9 @@ def test_several_workers_answer_every_text_once_and_metrics_count_them_all(
 
         # One after another, each on a new connection: both workers wait for it, and either
         # may take it (texts arriving together are all taken by the first to wake).
-        answers = [_join(base, number) for number in range(PHONES)]
+        joined = [_join(base, number) for number in range(PHONES)]
 
-        assert all(len(reply) == 1 and "name" in reply[0] for reply in answers)
+        assert all(len(reply) == 1 and "name" in reply[0] for reply in joined)
         with sessions() as session:
             stored = session.scalar(select(func.count()).select_from(InboundMessage))
         assert stored == PHONES
@@ -128,18 +128,6 @@ def test_several_workers_answer_every_text_once_and_metrics_count_them_all(
 
     assert server.returncode is not None
     assert not any(_alive(pid) for pid in workers)  # the SIGTERM stopped every worker
-
-
-def _listening(log: Path) -> int:
-    """How many workers have started serving, by uvicorn's line for each."""
-    return log.read_text().count("Application startup complete.")
-
-
-def _answers(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def test_several_workers_need_postgresql_and_a_metrics_directory(tmp_path: Path) -> None:
