@@ -124,11 +124,13 @@ def server(kind: str, url: str, workdir: Path, workers: int = 1) -> Iterator[str
     else:
         command = [sys.executable, "-m", "benchmarks.inbound_baselines", kind, "--port", str(port)]
         command += ["--workers", str(workers)] if workers > 1 else []
-    several = {
-        "SMS_TIPS_WEB_WORKERS": str(workers),
-        "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="prometheus-", dir=workdir),
-    }
-    environ = service_environ(url, PATH="/usr/bin:/bin", **(several if workers > 1 else {}))
+    several = {}
+    if workers > 1:
+        several = {
+            "SMS_TIPS_WEB_WORKERS": str(workers),
+            "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="prometheus-", dir=workdir),
+        }
+    environ = service_environ(url, PATH="/usr/bin:/bin", **several)
     log = (workdir / f"{kind}.log").open("w")
     process = subprocess.Popen(command, cwd=ROOT, env=environ, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"

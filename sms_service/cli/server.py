@@ -35,8 +35,8 @@ def register(subparsers: Subparsers) -> None:
         "web",
         help="run only the web app (webhooks, admin, API); production runs several",
         description=(
-            "Run the web app alone, in SMS_TIPS_WEB_WORKERS processes (default 1; one per "
-            "core on PostgreSQL). The schema must already be migrated."
+            "Run the web app alone, in SMS_TIPS_WEB_WORKERS processes (default 1; on "
+            "PostgreSQL set it to the number of cores). The schema must already be migrated."
         ),
     )
     _add_listen_arguments(web)
@@ -60,6 +60,11 @@ def _default_port() -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     settings = load_settings()
+    if settings.web_workers > 1:
+        logger.warning(
+            "serve runs in one process: SMS_TIPS_WEB_WORKERS=%d is for sms-tips web",
+            settings.web_workers,
+        )
     engine = connect(settings, migrate=True)
     app = create_app(settings, engine=engine, background=local_background(settings))
     return _run(args, app, settings)

@@ -128,7 +128,9 @@ def handle_inbound(
         num_media=incoming.num_media,
         opt_out_type=opt_out_type and opt_out_type[:20],
         received_at=now,
-        urgent=False,  # every column given: _store may write the row without the ORM
+        # _store's Core INSERT writes every column as the object holds it, and an attribute
+        # never set reads None there, not the column's default.
+        urgent=False,
     )
     if phone is None:
         logger.warning("text %s from a sender that is not a phone number", sid)
@@ -173,13 +175,14 @@ def handle_inbound(
 def _store(
     session: Session, inbound: InboundMessage, reply: dict[str, object] | None = None
 ) -> None:
-    """Write the text's row and its reply's now, with whatever else the handling changed: a
-    duplicate MessageSid fails here, before anything is logged as done.
+    """Write the text's row and its reply's now: a duplicate MessageSid fails here, before
+    anything is logged as done (what else the handling changed is flushed at commit).
 
     The reply goes in the outbox as already sent (the TwiML answer), so every message shows
     in and out. Both rows are Core INSERTs built once (nothing reads them back here), on
     PostgreSQL one statement (a data-modifying WITH, one round trip instead of two), unless
-    the handling put the text's row in the session: then the ORM writes it first."""
+    the handling put the text's row in the session (a consent event or a survey answer names
+    it): then the ORM writes it, and the reply follows."""
     if inbound in session:
         session.flush()
         if reply is not None:
@@ -254,7 +257,7 @@ def _decide(
 
 
 def _open_question(turn: Turn) -> questions.OpenQuestion | None:
-    # It reads survey runs only: the text's own row can wait to be written with its handling.
+    # It reads survey runs only: what the handling has changed can wait for the end.
     with turn.session.no_autoflush:
         return questions.open_question(
             session=turn.session,
@@ -402,6 +405,9 @@ def _reply(inbound: InboundMessage, phone: str, body: str, now: datetime) -> dic
         "body": body,
         "segments": analyze(body).segments,
         "state": "sent",
+        # Every defaulted column given: in the one-statement form SQLAlchemy fills in the
+        # Python-side defaults of one INSERT only.
+        "attempts": 0,
         "due_at": now,
         "sent_at": now,
         "created_at": now,

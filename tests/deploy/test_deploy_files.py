@@ -461,6 +461,30 @@ def test_systemd_unit_runs_a_real_command_with_known_variables(unit: Path) -> No
     assert not problems, "\n".join(problems)
 
 
+def test_every_unit_may_write_the_metrics_directory_that_tmpfiles_makes() -> None:
+    """ProtectSystem=strict makes the whole file system read-only to a unit: the shared
+    PROMETHEUS_MULTIPROC_DIR must be one of its ReadWritePaths, or settings refuse to start
+    ("not a writable directory") in every unit at once."""
+    made = [
+        line.split()[1]
+        for line in (DEPLOY / "systemd" / "sms-tips-tmpfiles.conf").read_text().splitlines()
+        if line.startswith("d ")
+    ]
+    metrics = next(path for path in made if path.endswith("/prometheus"))
+    for unit in UNITS:
+        lines = unit.read_text().splitlines()
+        writable = [
+            line.partition("=")[2].lstrip("-")
+            for line in lines
+            if line.startswith("ReadWritePaths=")
+        ]
+        assert "ProtectSystem=strict" in lines
+        assert any(metrics == path or metrics.startswith(path + "/") for path in writable), (
+            unit.name
+        )
+    assert metrics in (ROOT / "README.md").read_text()  # the value the README tells to set
+
+
 def test_env_example_sets_only_known_variables() -> None:
     names = env_file_names(DEPLOY / "env.example")
     problems = [f"env.example: {p}" for name in names if (p := variable_problem(name))]

@@ -69,12 +69,8 @@ def web_server(environ: Mapping[str, str], *, cwd: Path) -> Iterator[str]:
     with sms_tips("web", "--port", str(port), environ=environ, cwd=cwd, log=log) as process:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"sms-tips web did not start:\n{log.read_text()}") from None
-                time.sleep(0.1)
+        while not answers(base):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"sms-tips web did not start:\n{log.read_text()}")
+            time.sleep(0.1)
         yield base
