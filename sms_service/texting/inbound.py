@@ -183,17 +183,15 @@ def _store(
     PostgreSQL one statement (a data-modifying WITH, one round trip instead of two), unless
     the handling put the text's row in the session (a consent event or a survey answer names
     it): then the ORM writes it, and the reply follows."""
+    row = {column: getattr(inbound, column) for column in _INBOUND_COLUMNS}
     if inbound in session:
         session.flush()
-        if reply is not None:
-            session.execute(_REPLY, reply)
-        return
-    row = {column: getattr(inbound, column) for column in _INBOUND_COLUMNS}
-    if reply is not None and session.get_bind().dialect.name == "postgresql":
+    elif reply is not None and session.get_bind().dialect.name == "postgresql":
         both = row | {f"reply_{column}": value for column, value in reply.items()}
         inbound.id = session.execute(_inbound_and_reply(tuple(reply)), both).scalar_one()
         return
-    inbound.id = session.execute(_INBOUND, row).scalar_one()
+    else:
+        inbound.id = session.execute(_INBOUND, row).scalar_one()
     if reply is not None:
         session.execute(_REPLY, reply)
 
